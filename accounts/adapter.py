@@ -1,0 +1,67 @@
+"""The one place django-allauth is customised: tenant signup policy and tenant-aware emails."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.db import transaction
+
+from accounts import services
+from accounts.models import Invitation, Tenant
+from accounts.requests import client_ip
+from accounts.services import Actor
+
+INVITATION_SESSION_KEY = "portal_invitation_id"
+
+
+def invitation_in_session(request) -> Invitation | None:
+    """The still-usable invitation this visitor opened at this tenant, if any."""
+    invitation_id = request.session.get(INVITATION_SESSION_KEY)
+    tenant = getattr(request, "tenant", None)
+    if not invitation_id or tenant is None:
+        return None
+    invitation = Invitation.objects.filter(pk=invitation_id, tenant=tenant).select_related("tenant").first()
+    return invitation if invitation is not None and invitation.is_usable() else None
+
+
+def signup_refusal(tenant: Tenant, email: str) -> str | None:
+    """Why `email` may not sign up at `tenant` without an invitation, or None when it may."""
+    if tenant.signup_mode == Tenant.SignupMode.OPEN:
+        return None
+    if tenant.signup_mode == Tenant.SignupMode.EMAIL_DOMAIN:
+        if tenant.email_domain_allowed(email):
+            return None
+        allowed = ", ".join(tenant.allowed_email_domains)
+        return f"Sign-up at {tenant.name} is limited to email addresses at {allowed}."
+    return f"{tenant.name} is open by invitation only."
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
+            return False
+        return (
+            tenant.signup_mode != Tenant.SignupMode.INVITE_ONLY or invitation_in_session(request) is not None
+        )
+
+    def save_user(self, request, user, form, commit=True):
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if commit:
+                self._join_tenant(request, user)
+        return user
+
+    def _join_tenant(self, request, user) -> None:
+        by = Actor(user=user, ip=self.get_client_ip(request))
+        invitation = invitation_in_session(request)
+        if invitation is not None and invitation.email.lower() == user.email.lower():
+            services.invitation_accept(invitation=invitation, user=user, by=by)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+        else:
+            services.member_join(tenant=request.tenant, user=user, by=by, via="signup")
+
+    def format_email_subject(self, subject: str) -> str:
+        tenant = getattr(self.request, "tenant", None)
+        return f"[{tenant.name}] {subject}" if tenant is not None else subject
+
+    def get_client_ip(self, request) -> str:
+        # One rule for every client address the portal records and rate-limits by.
+        return client_ip(request) or "0.0.0.0"  # noqa: S104 (an address, not a bind)

@@ -1,0 +1,19 @@
+"""Every email is a subject/text/html triple under templates/emails/, rendered here."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.models import Tenant
+
+
+def send(name: str, *, to: str, tenant: Tenant, context: dict) -> None:
+    context = {"tenant": tenant, **context}
+    subject = render_to_string(f"emails/{name}-subject.txt", context).strip()
+    text = render_to_string(f"emails/{name}-body-text.txt", context)
+    html = render_to_string(f"emails/{name}-body-html.html", context)
+    message = EmailMultiAlternatives(
+        subject=f"[{tenant.name}] {subject}", body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()

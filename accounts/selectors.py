@@ -1,0 +1,118 @@
+"""Reads of tenant data. Every lookup by id also filters by the request's tenant, in one query."""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.models import Event, Invitation, Membership, Role, Tenant, Workgroup, WorkgroupMembership
+
+
+def tenant_for_domain(domain: str) -> Tenant | None:
+    return Tenant.objects.filter(domain=domain, is_active=True).first()
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The caller's membership of the request's tenant (active or not), cached per request and user.
+
+    Keyed by user because a DRF request may authenticate someone other than the session's user.
+    """
+    tenant, user = getattr(request, "tenant", None), request.user
+    if tenant is None or not user.is_authenticated:
+        return None
+    cache = request.__dict__.setdefault("_memberships", {})
+    if user.pk not in cache:
+        cache[user.pk] = (
+            Membership.objects.select_related("tenant", "user").filter(tenant=tenant, user=user).first()
+        )
+    return cache[user.pk]
+
+
+def members_list(*, tenant: Tenant, search: str = "") -> QuerySet[Membership]:
+    qs = Membership.objects.filter(tenant=tenant).select_related("user")
+    if search:
+        qs = qs.filter(Q(user__email__icontains=search) | Q(user__full_name__icontains=search))
+    return qs.order_by("user__email")
+
+
+def get_member_for_request(request: HttpRequest, user_id) -> Membership:
+    membership = (
+        Membership.objects.select_related("tenant", "user")
+        .filter(tenant=request.tenant, user_id=user_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def workgroups_visible(*, membership: Membership) -> QuerySet[Workgroup]:
+    """Tenant admins see every workgroup; members see the ones they belong to."""
+    qs = Workgroup.objects.filter(tenant_id=membership.tenant_id)
+    if not membership.is_admin:
+        mine = WorkgroupMembership.objects.filter(user_id=membership.user_id).values("workgroup_id")
+        qs = qs.filter(pk__in=mine)
+    return qs.annotate(member_count=Count("memberships", distinct=True)).order_by("name")
+
+
+def get_workgroup_for_request(request: HttpRequest, workgroup_id) -> Workgroup:
+    membership = current_membership(request)
+    if membership is None or not membership.is_active:
+        raise Http404("No such workgroup.")
+    workgroup = (
+        workgroups_visible(membership=membership).select_related("tenant").filter(pk=workgroup_id).first()
+    )
+    if workgroup is None:
+        raise Http404("No such workgroup.")
+    return workgroup
+
+
+def workgroup_members(*, workgroup: Workgroup) -> QuerySet[WorkgroupMembership]:
+    return workgroup.memberships.select_related("user").order_by("user__email")
+
+
+def get_workgroup_member_for_request(
+    request: HttpRequest, workgroup: Workgroup, user_id
+) -> WorkgroupMembership:
+    wgm = workgroup.memberships.select_related("user", "workgroup__tenant").filter(user_id=user_id).first()
+    if wgm is None:
+        raise Http404("No such workgroup member.")
+    return wgm
+
+
+def is_workgroup_admin(*, workgroup: Workgroup, user) -> bool:
+    return workgroup.memberships.filter(user=user, role=Role.ADMIN).exists()
+
+
+def user_workgroups(*, tenant: Tenant, user) -> QuerySet[WorkgroupMembership]:
+    return (
+        WorkgroupMembership.objects.filter(workgroup__tenant=tenant, user=user)
+        .select_related("workgroup")
+        .order_by("workgroup__name")
+    )
+
+
+def invitations_pending(*, tenant: Tenant) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(tenant=tenant, status=Invitation.Status.PENDING).order_by("-created_at")
+
+
+def get_invitation_for_request(request: HttpRequest, invitation_id) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("tenant").filter(tenant=request.tenant, pk=invitation_id).first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+def events_list(*, tenant: Tenant, action: str = "", actor: str = "") -> QuerySet[Event]:
+    qs = Event.objects.filter(tenant=tenant)
+    if action:
+        qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(actor_email__iexact=actor)
+    return qs.order_by("-created_at")
+
+
+def event_actions(*, tenant: Tenant) -> list[str]:
+    return list(
+        Event.objects.filter(tenant=tenant).values_list("action", flat=True).distinct().order_by("action")
+    )

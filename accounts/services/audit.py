@@ -1,0 +1,54 @@
+from dataclasses import dataclass
+
+from django.db import models
+
+from accounts.models import Event, Membership, Tenant, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, from where, and in which role: what services check and audit."""
+
+    user: User | None
+    ip: str | None = None
+    membership: Membership | None = None
+    system: bool = False  # management commands and Celery tasks
+
+    def is_tenant_admin(self, tenant: Tenant) -> bool:
+        if self.system:
+            return True
+        m = self.membership
+        return m is not None and m.tenant_id == tenant.pk and m.is_admin
+
+    @classmethod
+    def system_actor(cls) -> "Actor":
+        return cls(user=None, system=True)
+
+
+def event_record(
+    *,
+    tenant: Tenant,
+    by: Actor,
+    action: str,
+    target: models.Model | None = None,
+    **data,
+) -> Event:
+    """Write one audit event; call it inside the transaction of the change it records."""
+    return Event.objects.create(
+        tenant=tenant,
+        actor=by.user,
+        actor_email=by.user.email if by.user else "system",
+        action=action,
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=str(_target_id(target)) if target is not None else "",
+        target_label=str(target)[:254] if target is not None else "",
+        data=data,
+        ip=by.ip,
+    )
+
+
+def _target_id(target: models.Model):
+    # A membership is known to people by its user; everything else by its own id.
+    if isinstance(target, Membership):
+        return target.user_id
+    return target.pk

@@ -1,0 +1,97 @@
+from django.db import transaction
+
+from accounts.errors import Conflict, NotFound
+from accounts.models import Membership, Role, Tenant, User, WorkgroupMembership
+
+from .audit import Actor, event_record
+from .guards import check_role, require_tenant_admin
+
+
+def member_join(*, tenant: Tenant, user: User, by: Actor, role: str = Role.MEMBER, via: str) -> Membership:
+    """Make `user` a member of `tenant` (signup, invitation, self-join); reactivates nobody."""
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            tenant=tenant, user=user, defaults={"role": role}
+        )
+        if not created:
+            if not membership.is_active:
+                raise Conflict(f"Your membership of {tenant.name} is deactivated; ask a tenant admin.")
+            return membership
+        event_record(tenant=tenant, by=by, action="member.join", target=membership, role=role, via=via)
+    return membership
+
+
+def member_add(*, tenant: Tenant, email: str, role: str, by: Actor) -> Membership:
+    """A tenant admin adds an existing account, found by its email."""
+    require_tenant_admin(by, tenant)
+    check_role(role)
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise NotFound(f"There is no account for {email}; send an invitation instead.", code="no_account")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            tenant=tenant, user=user, defaults={"role": role}
+        )
+        if not created:
+            raise Conflict(f"{user.email} is already a member of {tenant.name}.")
+        event_record(tenant=tenant, by=by, action="member.add", target=membership, role=role)
+    return membership
+
+
+def member_update(
+    *, membership: Membership, by: Actor, role: str | None = None, is_active: bool | None = None
+) -> Membership:
+    """Change a member's tenant role or active flag; the last active tenant admin stays."""
+    tenant = membership.tenant
+    require_tenant_admin(by, tenant)
+    if role is not None:
+        check_role(role)
+    changes = {}
+    if role is not None and role != membership.role:
+        changes["role"] = role
+    if is_active is not None and is_active != membership.is_active:
+        changes["is_active"] = is_active
+    if not changes:
+        return membership
+    with transaction.atomic():
+        if membership.is_admin and (changes.get("role") == Role.MEMBER or changes.get("is_active") is False):
+            _keep_an_admin(tenant, losing=membership.user_id)
+        for field, value in changes.items():
+            setattr(membership, field, value)
+        membership.save(update_fields=list(changes))
+        for field, value in changes.items():
+            event_record(tenant=tenant, by=by, action=_ACTIONS[field, value], target=membership)
+    return membership
+
+
+_ACTIONS = {
+    ("role", Role.ADMIN): "member.make_admin",
+    ("role", Role.MEMBER): "member.remove_admin",
+    ("is_active", True): "member.reactivate",
+    ("is_active", False): "member.deactivate",
+}
+
+
+def member_remove(*, membership: Membership, by: Actor) -> None:
+    """Remove a member from the tenant and from all its workgroups."""
+    tenant = membership.tenant
+    require_tenant_admin(by, tenant)
+    with transaction.atomic():
+        if membership.is_admin:
+            _keep_an_admin(tenant, losing=membership.user_id)
+        WorkgroupMembership.objects.filter(workgroup__tenant=tenant, user_id=membership.user_id).delete()
+        event_record(tenant=tenant, by=by, action="member.remove", target=membership)
+        membership.delete()
+
+
+def _keep_an_admin(tenant: Tenant, *, losing) -> None:
+    # Lock the tenant row so two admins demoting each other at once cannot both succeed.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    others = Membership.objects.filter(
+        tenant=tenant, role=Role.ADMIN, is_active=True, user__is_active=True
+    ).exclude(user_id=losing)
+    if not others.exists():
+        raise Conflict(
+            f"{tenant.name} must keep at least one active tenant admin: make someone else admin first.",
+            code="last_admin",
+        )

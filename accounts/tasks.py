@@ -1,0 +1,15 @@
+"""Celery tasks: thin wrappers that move work off the request and call a service."""
+
+from celery import shared_task
+
+from accounts import services
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def invitation_send(invitation_id: str) -> bool:
+    return services.invitation_send(invitation_id=invitation_id)
+
+
+@shared_task
+def invitations_expire() -> dict[str, int]:
+    return services.invitations_sweep()

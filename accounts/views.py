@@ -1,0 +1,317 @@
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseNotFound, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.adapter import INVITATION_SESSION_KEY, signup_refusal
+from accounts.decorators import member_required, not_a_member, tenant_admin_required
+from accounts.errors import ServiceError
+from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm, WorkgroupNameForm
+from accounts.health import health_report
+from accounts.models import Invitation, Membership, Role, User
+from accounts.requests import actor_for, origin_of
+
+
+def healthz(request):
+    report, ok = health_report()
+    return JsonResponse(report, status=200 if ok else 503)
+
+
+def not_found(request, exception=None):
+    if getattr(request, "tenant", None) is None:
+        return HttpResponseNotFound(render_to_string("unknown_host.html"))
+    return HttpResponseNotFound(render_to_string("404.html", request=request))
+
+
+def _attempt(request, change, success: str) -> bool:
+    """Run one service call; a refusal becomes an error message on the next page."""
+    try:
+        change()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+@member_required
+def home(request):
+    membership = selectors.current_membership(request)
+    workgroups = selectors.user_workgroups(tenant=request.tenant, user=request.user)
+    return render(request, "accounts/home.html", {"membership": membership, "my_workgroups": workgroups})
+
+
+@require_POST
+def join(request):
+    """A signed-in non-member joins an open (or matching email-domain) tenant."""
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    membership = selectors.current_membership(request)
+    if membership is not None or signup_refusal(request.tenant, request.user.email):
+        return not_a_member(request, membership)
+    services.member_join(tenant=request.tenant, user=request.user, by=actor_for(request), via="self-join")
+    messages.success(request, f"Welcome to {request.tenant.name}.")
+    return redirect("home")
+
+
+@tenant_admin_required
+def users(request):
+    form = AddPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _add_person(request, form.cleaned_data["email"], form.cleaned_data["role"], request.POST.get("how"))
+        return redirect("users")
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.members_list(tenant=request.tenant, search=search), 25).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "search": search,
+        "invitations": selectors.invitations_pending(tenant=request.tenant),
+    }
+    return render(request, "accounts/users.html", context)
+
+
+def _add_person(request, email: str, role: str, how: str | None) -> None:
+    by = actor_for(request)
+    if how == "add":
+        _attempt(
+            request,
+            lambda: services.member_add(tenant=request.tenant, email=email, role=role, by=by),
+            f"{email} is now a member.",
+        )
+    else:
+        _attempt(
+            request,
+            lambda: services.invitation_create(
+                tenant=request.tenant, email=email, role=role, by=by, origin=origin_of(request)
+            ),
+            f"An invitation is on its way to {email}.",
+        )
+
+
+@require_POST
+@tenant_admin_required
+def user_update(request, user_id):
+    membership = selectors.get_member_for_request(request, user_id)
+    action = request.POST.get("action")
+    changes = {
+        "make_admin": {"role": Role.ADMIN},
+        "remove_admin": {"role": Role.MEMBER},
+        "deactivate": {"is_active": False},
+        "reactivate": {"is_active": True},
+    }
+    by = actor_for(request)
+    email = membership.user.email
+    if action == "remove":
+        _attempt(
+            request, lambda: services.member_remove(membership=membership, by=by), f"{email} was removed."
+        )
+    elif action in changes:
+        _attempt(
+            request,
+            lambda: services.member_update(membership=membership, by=by, **changes[action]),
+            f"{email}: done.",
+        )
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect(request.POST.get("next") or "users")
+
+
+@require_POST
+@tenant_admin_required
+def invitation_revoke(request, invitation_id):
+    invitation = selectors.get_invitation_for_request(request, invitation_id)
+    services.invitation_revoke(invitation=invitation, by=actor_for(request))
+    messages.success(request, f"The invitation for {invitation.email} was revoked.")
+    return redirect("users")
+
+
+@member_required
+def workgroups(request):
+    membership = selectors.current_membership(request)
+    form = WorkgroupNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
+        _attempt(
+            request,
+            lambda: services.workgroup_create(tenant=request.tenant, name=name, by=actor_for(request)),
+            f"Workgroup {name} created.",
+        )
+        return redirect("workgroups")
+    context = {"workgroups": selectors.workgroups_visible(membership=membership), "form": form}
+    return render(request, "accounts/workgroups.html", context)
+
+
+@member_required
+def workgroup_detail(request, workgroup_id):
+    workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
+    membership = selectors.current_membership(request)
+    members = selectors.workgroup_members(workgroup=workgroup)
+    in_group = {m.user_id for m in members}
+    can_manage = membership.is_admin or selectors.is_workgroup_admin(workgroup=workgroup, user=request.user)
+    candidates = (
+        Membership.objects.filter(tenant=request.tenant, is_active=True)
+        .exclude(user_id__in=in_group)
+        .select_related("user")
+        .order_by("user__email")
+        if can_manage
+        else []
+    )
+    context = {
+        "workgroup": workgroup,
+        "members": members,
+        "can_manage": can_manage,
+        "candidates": candidates,
+        "rename_form": WorkgroupNameForm(initial={"name": workgroup.name}),
+    }
+    return render(request, "accounts/workgroup_detail.html", context)
+
+
+@require_POST
+@member_required
+def workgroup_update(request, workgroup_id):
+    workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
+    by = actor_for(request)
+    if request.POST.get("action") == "delete":
+        if _attempt(
+            request, lambda: services.workgroup_delete(workgroup=workgroup, by=by), "Workgroup deleted."
+        ):
+            return redirect("workgroups")
+        return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+    form = WorkgroupNameForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"]
+        _attempt(
+            request, lambda: services.workgroup_rename(workgroup=workgroup, name=name, by=by), "Renamed."
+        )
+    return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+
+
+@require_POST
+@member_required
+def workgroup_member_add(request, workgroup_id):
+    workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
+    form = WorkgroupMemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a member to add.")
+        return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+    membership = selectors.get_member_for_request(request, form.cleaned_data["user_id"])
+    role = form.cleaned_data["role"]
+    _attempt(
+        request,
+        lambda: services.workgroup_member_add(
+            workgroup=workgroup, user=membership.user, role=role, by=actor_for(request)
+        ),
+        f"{membership.user.email} added to {workgroup.name}.",
+    )
+    return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+
+
+@require_POST
+@member_required
+def workgroup_member_update(request, workgroup_id, user_id):
+    workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
+    wgm = selectors.get_workgroup_member_for_request(request, workgroup, user_id)
+    by = actor_for(request)
+    action = request.POST.get("action")
+    if action == "remove":
+        change = lambda: services.workgroup_member_remove(wgm=wgm, by=by)  # noqa: E731
+    elif action in ("make_admin", "remove_admin"):
+        role = Role.ADMIN if action == "make_admin" else Role.MEMBER
+        change = lambda: services.workgroup_member_update(wgm=wgm, role=role, by=by)  # noqa: E731
+    else:
+        raise Http404("Unknown action.")
+    _attempt(request, change, f"{wgm.user.email}: done.")
+    return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+
+
+@tenant_admin_required
+def tenant_settings(request):
+    tenant = request.tenant
+    initial = {
+        "signup_mode": tenant.signup_mode,
+        "allowed_email_domains": ", ".join(tenant.allowed_email_domains),
+        "jwt_lifetime_minutes": tenant.jwt_lifetime_seconds // 60,
+        "apikey_max_lifetime_days": tenant.apikey_max_lifetime_days,
+    }
+    form = TenantPolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved = _attempt(
+            request,
+            lambda: services.tenant_policy_update(
+                tenant=tenant,
+                by=actor_for(request),
+                signup_mode=data["signup_mode"],
+                allowed_email_domains=form.domains(),
+                jwt_lifetime_seconds=data["jwt_lifetime_minutes"] * 60,
+                apikey_max_lifetime_days=data["apikey_max_lifetime_days"],
+            ),
+            "Settings saved.",
+        )
+        if saved:
+            return redirect("tenant_settings")
+    return render(request, "accounts/settings.html", {"form": form})
+
+
+@tenant_admin_required
+def events(request):
+    action = request.GET.get("action", "")
+    actor = request.GET.get("actor", "").strip()
+    qs = selectors.events_list(tenant=request.tenant, action=action, actor=actor)
+    context = {
+        "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+        "actions": selectors.event_actions(tenant=request.tenant),
+        "action": action,
+        "actor": actor,
+    }
+    return render(request, "accounts/events.html", context)
+
+
+def invitation_accept(request, token):
+    """The link in an invitation email: join now if signed in as the invitee, else sign up or in."""
+    invitation_id = services.invitation_id_from_token(token)
+    invitation = (
+        Invitation.objects.select_related("tenant").filter(pk=invitation_id, tenant=request.tenant).first()
+        if invitation_id
+        else None
+    )
+    if invitation is None or not invitation.is_usable():
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if request.user.is_authenticated:
+        return _accept_signed_in(request, invitation)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation, "has_account": True}
+        )
+    # The link came to this address, so it is verified: signup skips the confirmation email.
+    request.session[INVITATION_SESSION_KEY] = str(invitation.pk)
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    return redirect("account_signup")
+
+
+def _accept_signed_in(request, invitation):
+    if request.user.email.lower() != invitation.email.lower():
+        if request.method == "POST" and request.POST.get("action") == "logout":
+            logout(request)
+            return redirect(request.path)
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation, "wrong_user": True}
+        )
+    if request.method == "POST":
+        accepted = _attempt(
+            request,
+            lambda: services.invitation_accept(
+                invitation=invitation, user=request.user, by=actor_for(request)
+            ),
+            f"Welcome to {invitation.tenant.name}.",
+        )
+        return redirect("home" if accepted else request.path)
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})

@@ -1,0 +1,136 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Event, Membership, Role, Tenant
+from tests.conftest import client_for
+
+
+def test_it_answers_an_unknown_host_with_a_plain_404_naming_no_tenant(tenant_a):
+    response = client_for("nobody.localhost").get("/accounts/login/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Acme" not in body and "acme" not in body
+    assert "<nav" not in body
+
+
+def test_it_treats_a_deactivated_tenant_as_unknown(tenant_a):
+    Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
+    assert client_for("acme.localhost").get("/accounts/login/").status_code == 404
+
+
+def test_it_shows_the_tenants_name_on_its_login_page(tenant_a, tenant_b):
+    body = client_for("acme.localhost:8000").get("/accounts/login/").content.decode()
+    assert "Acme Genomics" in body
+    assert "Globex" not in body
+
+
+def test_it_sends_anonymous_visitors_to_login(tenant_a):
+    response = client_for("acme.localhost").get("/workgroups/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_shows_a_non_member_a_not_a_member_page(alice, charlie):
+    response = client_for("acme.localhost", charlie).get("/workgroups/")
+    assert response.status_code == 403
+    assert "not a member of Acme Genomics" in response.content.decode()
+
+
+def test_it_lets_a_non_member_join_an_open_tenant(alice, charlie):
+    client = client_for("acme.localhost", charlie)
+    assert client.post("/join").status_code == 302
+    assert Membership.objects.get(tenant__slug="acme", user=charlie).role == Role.MEMBER
+
+
+def test_it_refuses_self_join_at_an_invite_only_tenant(tenant_a, alice, charlie):
+    Tenant.objects.filter(pk=tenant_a.pk).update(signup_mode=Tenant.SignupMode.INVITE_ONLY)
+    response = client_for("acme.localhost", charlie).post("/join")
+    assert response.status_code == 403
+    assert "by invitation only" in response.content.decode()
+    assert not Membership.objects.filter(tenant=tenant_a, user=charlie).exists()
+
+
+def test_it_tells_a_deactivated_member_so(bob, tenant_a):
+    Membership.objects.filter(user=bob).update(is_active=False)
+    response = client_for("acme.localhost", bob).get("/")
+    assert response.status_code == 403
+    assert "deactivated" in response.content.decode()
+
+
+def test_it_keeps_session_cookies_host_only(alice, settings):
+    client = client_for("acme.localhost")
+    response = client.post(
+        "/accounts/login/", {"login": "alice@acme.test", "password": "correct-horse-battery-staple"}
+    )
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["domain"] == ""
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+
+
+def test_healthz_answers_on_any_host_when_database_and_redis_answer(db):
+    response = client_for("127.0.0.1").get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz_names_redis_when_it_does_not_answer(db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client_for("127.0.0.1").get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["redis"]
+
+
+class TestCreateTenantCommand:
+    def test_it_creates_a_tenant_and_its_first_admin(self, db):
+        call_command(
+            "create_tenant",
+            name="Acme Genomics",
+            domain="Acme.Localhost",
+            admin_email="alice@acme.test",
+            admin_password="a-long-enough-password",
+        )
+        tenant = Tenant.objects.get(domain="acme.localhost")
+        membership = Membership.objects.get(tenant=tenant)
+        assert membership.user.email == "alice@acme.test" and membership.role == Role.ADMIN
+        assert membership.user.check_password("a-long-enough-password")
+        assert Event.objects.filter(tenant=tenant, action="tenant.create").count() == 1
+
+    def test_it_is_idempotent_for_the_same_domain(self, db):
+        args = {"name": "Acme Genomics", "domain": "acme.localhost", "admin_email": "a@acme.test"}
+        call_command("create_tenant", admin_password="a-long-enough-password", **args)
+        call_command("create_tenant", admin_password="a-long-enough-password", **args)
+        assert Tenant.objects.count() == 1
+        assert Membership.objects.count() == 1
+
+    def test_it_refuses_a_domain_taken_by_another_tenant(self, tenant_a):
+        with pytest.raises(CommandError, match="already used"):
+            call_command(
+                "create_tenant",
+                name="Other",
+                domain="acme.localhost",
+                admin_email="x@x.test",
+                admin_password="a-long-enough-password",
+            )
+
+    @pytest.mark.parametrize(
+        "domain", ["http://acme.localhost", "acme.localhost:8000", "bad_host!.localhost", ""]
+    )
+    def test_it_refuses_a_malformed_domain(self, db, domain):
+        with pytest.raises(CommandError, match="not a valid host name"):
+            call_command(
+                "create_tenant",
+                name="X",
+                domain=domain,
+                admin_email="x@x.test",
+                admin_password="long-password-1",
+            )
+        assert not Tenant.objects.exists()
+
+    def test_it_refuses_a_weak_password_and_creates_nothing(self, db):
+        with pytest.raises(CommandError, match="too short"):
+            call_command(
+                "create_tenant", name="X", domain="x.localhost", admin_email="x@x.test", admin_password="abc"
+            )
+        assert not Tenant.objects.exists()
