@@ -153,3 +153,9 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"Timed out after {timeout}s waiting for {predicate}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness only slows the suite; the hasher is not what is tested.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
