@@ -31,7 +31,7 @@ class MyWorkgroupOut(serializers.Serializer):
 
 
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class MeOut(serializers.Serializer):
         id = serializers.UUIDField()
         email = serializers.EmailField()
         full_name = serializers.CharField()
@@ -39,7 +39,7 @@ class MeApi(APIView):
         is_tenant_admin = serializers.BooleanField()
         workgroups = MyWorkgroupOut(many=True)
 
-    @extend_schema(responses=OutputSerializer, summary="Who am I, in this tenant")
+    @extend_schema(responses=MeOut, summary="Who am I, in this tenant")
     def get(self, request):
         user = request.user
         data = {
@@ -50,7 +50,7 @@ class MeApi(APIView):
             "is_tenant_admin": selectors.current_membership(request).is_admin,
             "workgroups": selectors.user_workgroups(tenant=request.tenant, user=user),
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(self.MeOut(data).data)
 
 
 class WorkgroupOut(serializers.Serializer):
@@ -112,7 +112,7 @@ class RoleIn(serializers.Serializer):
 
 
 class WorkgroupMemberListApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class WorkgroupMemberAddIn(serializers.Serializer):
         user_id = serializers.UUIDField()
         role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
@@ -121,10 +121,10 @@ class WorkgroupMemberListApi(APIView):
         workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
         return _paginated(request, self, selectors.workgroup_members(workgroup=workgroup), WorkgroupMemberOut)
 
-    @extend_schema(request=InputSerializer, responses={201: WorkgroupMemberOut}, summary="Add a member")
+    @extend_schema(request=WorkgroupMemberAddIn, responses={201: WorkgroupMemberOut}, summary="Add a member")
     def post(self, request, workgroup_id):
         workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
-        data = _valid(self.InputSerializer, request)
+        data = _valid(self.WorkgroupMemberAddIn, request)
         membership = selectors.get_member_for_request(request, data["user_id"])
         wgm = services.workgroup_member_add(
             workgroup=workgroup, user=membership.user, role=data["role"], by=actor_for(request)
@@ -168,7 +168,7 @@ class InvitationOut(serializers.Serializer):
 class UserListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
-    class InputSerializer(serializers.Serializer):
+    class UserAddIn(serializers.Serializer):
         email = serializers.EmailField()
         role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
         invite = serializers.BooleanField(
@@ -187,7 +187,7 @@ class UserListApi(APIView):
         )
 
     @extend_schema(
-        request=InputSerializer,
+        request=UserAddIn,
         responses={
             201: inline_serializer("UserAdded", {"status": serializers.CharField(), "user": UserOut()}),
             202: inline_serializer(
@@ -197,7 +197,7 @@ class UserListApi(APIView):
         summary="Invite someone by email, or add an existing account (tenant admin)",
     )
     def post(self, request):
-        data = _valid(self.InputSerializer, request)
+        data = _valid(self.UserAddIn, request)
         by = actor_for(request)
         if not data["invite"]:
             membership = services.member_add(
@@ -216,7 +216,7 @@ class UserListApi(APIView):
 class UserDetailApi(APIView):
     permission_classes = [IsTenantAdmin]
 
-    class InputSerializer(serializers.Serializer):
+    class UserUpdateIn(serializers.Serializer):
         role = serializers.ChoiceField(choices=Role.choices, required=False)
         is_active = serializers.BooleanField(required=False)
 
@@ -224,10 +224,10 @@ class UserDetailApi(APIView):
     def get(self, request, user_id):
         return Response(UserOut(selectors.get_member_for_request(request, user_id)).data)
 
-    @extend_schema(request=InputSerializer, responses=UserOut, summary="Change role or active flag")
+    @extend_schema(request=UserUpdateIn, responses=UserOut, summary="Change role or active flag")
     def patch(self, request, user_id):
         membership = selectors.get_member_for_request(request, user_id)
-        data = _valid(self.InputSerializer, request)
+        data = _valid(self.UserUpdateIn, request)
         services.member_update(membership=membership, by=actor_for(request), **data)
         return Response(UserOut(membership).data)
 

@@ -1,0 +1,221 @@
+"""The browser pages for tenant admins and workgroup admins (rendered HTML, real forms)."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Event, Invitation, Membership, Role, Tenant, Workgroup, WorkgroupMembership
+from tests.conftest import client_for
+from tests.factories import MembershipFactory, UserFactory, WorkgroupFactory, WorkgroupMembershipFactory
+
+
+@pytest.fixture
+def genomics(tenant_a):
+    return WorkgroupFactory(tenant=tenant_a, name="Genomics")
+
+
+def test_the_users_page_lists_searches_and_paginates_members(as_alice, tenant_a, bob, charlie):
+    for n in range(30):
+        MembershipFactory(tenant=tenant_a, user=UserFactory(email=f"member{n:02}@acme.test"))
+    page = as_alice.get("/users/").content.decode()
+    assert "Page 1 of 2 (32 in all)" in page
+    assert "charlie@globex.test" not in page
+    found = as_alice.get("/users/?q=bob").content.decode()
+    assert "bob@acme.test" in found and "member01@acme.test" not in found
+    assert "member29@acme.test" in as_alice.get("/users/?page=2").content.decode()
+
+
+def test_the_users_page_invites_and_adds_people(as_alice, tenant_a, charlie):
+    response = as_alice.post(
+        "/users/", {"email": "new@lab.test", "role": "member", "how": "invite"}, follow=True
+    )
+    assert "An invitation is on its way to new@lab.test" in response.content.decode()
+    assert Invitation.objects.get(tenant=tenant_a).email == "new@lab.test"
+    assert "new@lab.test" in as_alice.get("/users/").content.decode()  # pending list
+
+    as_alice.post("/users/", {"email": charlie.email, "role": "admin", "how": "add"})
+    assert Membership.objects.get(tenant=tenant_a, user=charlie).role == Role.ADMIN
+
+    response = as_alice.post(
+        "/users/", {"email": "ghost@x.test", "role": "member", "how": "add"}, follow=True
+    )
+    assert "no account for ghost@x.test" in response.content.decode()
+
+
+def test_the_users_page_revokes_an_invitation(as_alice, as_charlie, tenant_a):
+    as_alice.post("/users/", {"email": "new@lab.test", "role": "member", "how": "invite"})
+    invitation = Invitation.objects.get(tenant=tenant_a)
+    assert as_charlie.post(f"/invitations/{invitation.id}/revoke").status_code == 404
+    as_alice.post(f"/invitations/{invitation.id}/revoke")
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.REVOKED
+
+
+def test_the_users_page_changes_roles_and_status(as_alice, alice, bob):
+    as_alice.post(f"/users/{bob.id}/", {"action": "make_admin"})
+    assert Membership.objects.get(user=bob).role == Role.ADMIN
+    as_alice.post(f"/users/{bob.id}/", {"action": "deactivate"})
+    assert not Membership.objects.get(user=bob).is_active
+    as_alice.post(f"/users/{bob.id}/", {"action": "reactivate"})
+    as_alice.post(f"/users/{bob.id}/", {"action": "remove"})
+    assert not Membership.objects.filter(user=bob).exists()
+
+
+def test_the_users_page_explains_the_last_admin_rule(as_alice, alice):
+    response = as_alice.post(f"/users/{alice.id}/", {"action": "remove_admin"}, follow=True)
+    assert "must keep at least one active tenant admin" in response.content.decode()
+    assert Membership.objects.get(user=alice).is_admin
+
+
+def test_another_tenants_member_is_not_found_on_the_users_page(as_charlie, bob):
+    assert as_charlie.post(f"/users/{bob.id}/", {"action": "deactivate"}).status_code == 404
+    assert Membership.objects.get(user=bob).is_active
+
+
+def test_members_get_no_admin_pages(as_bob, alice):
+    for path in ["/users/", "/settings/", "/events/"]:
+        assert as_bob.get(path).status_code == 403, path
+    assert as_bob.post(f"/users/{alice.id}/", {"action": "deactivate"}).status_code == 403
+    assert Membership.objects.get(user=alice).is_active
+
+
+def test_the_workgroup_pages_create_rename_and_delete(as_alice, tenant_a):
+    as_alice.post("/workgroups/", {"name": "Proteomics"})
+    workgroup = Workgroup.objects.get(tenant=tenant_a, name="Proteomics")
+    assert "Proteomics" in as_alice.get("/workgroups/").content.decode()
+    as_alice.post(f"/workgroups/{workgroup.id}/edit", {"name": "Proteomics core"})
+    workgroup.refresh_from_db()
+    assert workgroup.name == "Proteomics core"
+    response = as_alice.post("/workgroups/", {"name": "proteomics CORE"}, follow=True)
+    assert "already exists" in response.content.decode()
+    as_alice.post(f"/workgroups/{workgroup.id}/edit", {"action": "delete"})
+    assert not Workgroup.objects.filter(pk=workgroup.pk).exists()
+
+
+def test_the_workgroup_page_adds_members_and_workgroup_admins(as_alice, bob, genomics):
+    page = as_alice.get(f"/workgroups/{genomics.id}/").content.decode()
+    assert "bob@acme.test" in page  # offered as a candidate
+    as_alice.post(f"/workgroups/{genomics.id}/members", {"user_id": bob.id, "role": "member"})
+    as_alice.post(f"/workgroups/{genomics.id}/members/{bob.id}", {"action": "make_admin"})
+    assert WorkgroupMembership.objects.get(workgroup=genomics, user=bob).role == Role.ADMIN
+    as_alice.post(f"/workgroups/{genomics.id}/members/{bob.id}", {"action": "remove"})
+    assert not genomics.memberships.exists()
+
+
+def test_a_workgroup_admin_manages_members_on_the_page_but_not_the_workgroup(as_bob, bob, alice, genomics):
+    WorkgroupMembershipFactory(workgroup=genomics, user=bob, role=Role.ADMIN)
+    page = as_bob.get(f"/workgroups/{genomics.id}/").content.decode()
+    assert 'id="add-member"' in page and "Rename or delete" not in page
+    as_bob.post(f"/workgroups/{genomics.id}/members", {"user_id": alice.id, "role": "admin"})
+    assert WorkgroupMembership.objects.get(workgroup=genomics, user=alice).role == Role.ADMIN
+    response = as_bob.post(f"/workgroups/{genomics.id}/edit", {"action": "delete"}, follow=True)
+    assert "Only tenant admins" in response.content.decode()
+    assert Workgroup.objects.filter(pk=genomics.pk).exists()
+
+
+def test_a_plain_workgroup_member_cannot_manage_it(as_bob, bob, alice, genomics):
+    WorkgroupMembershipFactory(workgroup=genomics, user=bob)
+    assert 'id="add-member"' not in as_bob.get(f"/workgroups/{genomics.id}/").content.decode()
+    response = as_bob.post(
+        f"/workgroups/{genomics.id}/members", {"user_id": alice.id, "role": "member"}, follow=True
+    )
+    assert "Only admins of this workgroup" in response.content.decode()
+    assert not genomics.memberships.filter(user=alice).exists()
+
+
+def test_another_tenants_workgroup_page_is_not_found(as_charlie, genomics, bob):
+    WorkgroupMembershipFactory(workgroup=genomics, user=bob)
+    assert as_charlie.get(f"/workgroups/{genomics.id}/").status_code == 404
+    assert as_charlie.post(f"/workgroups/{genomics.id}/edit", {"action": "delete"}).status_code == 404
+    assert (
+        as_charlie.post(f"/workgroups/{genomics.id}/members/{bob.id}", {"action": "remove"}).status_code
+        == 404
+    )
+    assert genomics.memberships.filter(user=bob).exists()
+
+
+def test_the_settings_page_sets_the_tenant_policy(as_alice, tenant_a):
+    form = {
+        "signup_mode": "email-domain",
+        "allowed_email_domains": "Acme.test, @lab.acme.test acme.test",
+        "jwt_lifetime_minutes": "30",
+        "apikey_max_lifetime_days": "90",
+    }
+    as_alice.post("/settings/", form)
+    tenant = Tenant.objects.get(pk=tenant_a.pk)
+    assert tenant.signup_mode == "email-domain"
+    assert tenant.allowed_email_domains == ["acme.test", "lab.acme.test"]
+    assert tenant.jwt_lifetime_seconds == 1800 and tenant.apikey_max_lifetime_days == 90
+    event = Event.objects.get(tenant=tenant, action="tenant.policy_update")
+    assert event.data["jwt_lifetime_seconds"] == 1800
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("jwt_lifetime_minutes", "2", "greater than or equal to 5"),
+        ("jwt_lifetime_minutes", "1441", "less than or equal to 1440"),
+        ("allowed_email_domains", "not a domain!", "is not an email domain"),
+        ("signup_mode", "email-domain", "at least one email domain"),
+    ],
+)
+def test_the_settings_page_refuses_bad_values(as_alice, tenant_a, field, value, message):
+    form = {"signup_mode": "open", "allowed_email_domains": "", "jwt_lifetime_minutes": "60"}
+    form |= {"apikey_max_lifetime_days": "365", field: value}
+    response = as_alice.post("/settings/", form)
+    assert message in response.content.decode()
+    assert Tenant.objects.get(pk=tenant_a.pk).jwt_lifetime_seconds == 3600
+
+
+def test_allauth_pages_wear_the_portal_layout(as_alice, tenant_a):
+    for path in [
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/2fa/totp/activate",
+        "/accounts/logout/",
+    ]:
+        response = as_alice.get(path, follow=True)
+        assert response.status_code == 200, path
+        body = response.content.decode()
+        assert "pico.min.css" in body and "Acme Genomics" in body, path
+
+
+def test_password_reset_mails_a_link_to_this_tenants_host(alice, mailoutbox):
+    client = client_for("acme.localhost")
+    client.post("/accounts/password/reset/", {"email": "alice@acme.test"})
+    assert "http://acme.localhost/accounts/password/reset/key/" in mailoutbox[-1].body
+    assert mailoutbox[-1].subject.startswith("[Acme Genomics]")
+
+
+def test_a_superuser_makes_tenant_admins_in_django_admin(tenant_a, bob, db):
+    root = UserFactory(email="root@portal.test", is_staff=True, is_superuser=True)
+    client = client_for("localhost", root)
+    assert client.get(f"/admin/accounts/tenant/{tenant_a.pk}/change/").status_code == 200
+    membership = Membership.objects.get(user=bob)
+    form = {
+        "name": tenant_a.name,
+        "slug": tenant_a.slug,
+        "domain": tenant_a.domain,
+        "is_active": "on",
+        "signup_mode": tenant_a.signup_mode,
+        "allowed_email_domains": "[]",
+        "jwt_lifetime_seconds": "3600",
+        "apikey_max_lifetime_days": "365",
+        "created_at_0": "2026-01-01",
+        "created_at_1": "00:00:00",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": membership.pk,
+        "memberships-0-tenant": tenant_a.pk,
+        "memberships-0-user": bob.pk,
+        "memberships-0-role": "admin",
+        "memberships-0-is_active": "on",
+        "memberships-0-created_at_0": "2026-01-01",
+        "memberships-0-created_at_1": "00:00:00",
+    }
+    response = client.post(f"/admin/accounts/tenant/{tenant_a.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Membership.objects.get(user=bob).role == Role.ADMIN
+
+
+def test_the_openapi_schema_is_valid_and_complete(db):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

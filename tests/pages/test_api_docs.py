@@ -1,0 +1,29 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Workgroup
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_api_docs_call_the_api_with_the_browser_session(page, tenant_url):
+    tenant = TenantFactory(name="Acme Genomics", slug="acme", domain="acme.localhost")
+    MembershipFactory(tenant=tenant, user=UserFactory(email="alice@acme.test"), role="admin")
+    page.goto(tenant_url("acme.localhost", "/accounts/login/"))
+    page.fill("input[name=login]", "alice@acme.test")
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
+
+    page.goto(tenant_url("acme.localhost", "/api/docs"))
+    operation = page.locator("#operations-workgroups-workgroups_create")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.locator("textarea.body-param__text").fill('{"name": "From Swagger"}')
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text(re.compile(r"201"))
+    assert Workgroup.objects.filter(tenant=tenant, name="From Swagger").exists()
