@@ -3,7 +3,16 @@
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from accounts.models import Event, Invitation, Membership, Role, Tenant, Workgroup, WorkgroupMembership
+from accounts.models import (
+    Event,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    User,
+    Workgroup,
+    WorkgroupMembership,
+)
 
 
 def tenant_for_domain(domain: str) -> Tenant | None:
@@ -78,6 +87,17 @@ def get_workgroup_member_for_request(
     return wgm
 
 
+def workgroup_candidates(*, workgroup: Workgroup) -> QuerySet[Membership]:
+    """Active members of the workgroup's tenant who are not in it yet."""
+    in_group = workgroup.memberships.values("user_id")
+    return (
+        Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True)
+        .exclude(user_id__in=in_group)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
 def is_workgroup_admin(*, workgroup: Workgroup, user) -> bool:
     return workgroup.memberships.filter(user=user, role=Role.ADMIN).exists()
 
@@ -92,6 +112,23 @@ def user_workgroups(*, tenant: Tenant, user) -> QuerySet[WorkgroupMembership]:
 
 def invitations_pending(*, tenant: Tenant) -> QuerySet[Invitation]:
     return Invitation.objects.filter(tenant=tenant, status=Invitation.Status.PENDING).order_by("-created_at")
+
+
+def invitation_for_token(request: HttpRequest, token: str) -> Invitation | None:
+    """The usable invitation a link's token names, at this tenant only."""
+    from accounts.services import invitation_id_from_token
+
+    invitation_id = invitation_id_from_token(token)
+    if invitation_id is None:
+        return None
+    invitation = (
+        Invitation.objects.select_related("tenant").filter(pk=invitation_id, tenant=request.tenant).first()
+    )
+    return invitation if invitation is not None and invitation.is_usable() else None
+
+
+def account_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
 
 
 def get_invitation_for_request(request: HttpRequest, invitation_id) -> Invitation:

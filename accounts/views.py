@@ -13,7 +13,7 @@ from accounts.decorators import member_required, not_a_member, tenant_admin_requ
 from accounts.errors import ServiceError
 from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm, WorkgroupNameForm
 from accounts.health import health_report
-from accounts.models import Invitation, Membership, Role, User
+from accounts.models import Role
 from accounts.requests import actor_for, origin_of
 
 
@@ -153,22 +153,12 @@ def workgroups(request):
 def workgroup_detail(request, workgroup_id):
     workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
     membership = selectors.current_membership(request)
-    members = selectors.workgroup_members(workgroup=workgroup)
-    in_group = {m.user_id for m in members}
     can_manage = membership.is_admin or selectors.is_workgroup_admin(workgroup=workgroup, user=request.user)
-    candidates = (
-        Membership.objects.filter(tenant=request.tenant, is_active=True)
-        .exclude(user_id__in=in_group)
-        .select_related("user")
-        .order_by("user__email")
-        if can_manage
-        else []
-    )
     context = {
         "workgroup": workgroup,
-        "members": members,
+        "members": selectors.workgroup_members(workgroup=workgroup),
         "can_manage": can_manage,
-        "candidates": candidates,
+        "candidates": selectors.workgroup_candidates(workgroup=workgroup) if can_manage else [],
         "rename_form": WorkgroupNameForm(initial={"name": workgroup.name}),
     }
     return render(request, "accounts/workgroup_detail.html", context)
@@ -277,17 +267,12 @@ def events(request):
 
 def invitation_accept(request, token):
     """The link in an invitation email: join now if signed in as the invitee, else sign up or in."""
-    invitation_id = services.invitation_id_from_token(token)
-    invitation = (
-        Invitation.objects.select_related("tenant").filter(pk=invitation_id, tenant=request.tenant).first()
-        if invitation_id
-        else None
-    )
-    if invitation is None or not invitation.is_usable():
+    invitation = selectors.invitation_for_token(request, token)
+    if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     if request.user.is_authenticated:
         return _accept_signed_in(request, invitation)
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if selectors.account_exists(invitation.email):
         return render(
             request, "accounts/invitation_accept.html", {"invitation": invitation, "has_account": True}
         )
