@@ -42,3 +42,10 @@ def tenant_url(live_server):
         return f"http://{domain}:{port}{path}"
 
     return url
+
+
+def sign_in(page, url: str, email: str, password: str = "correct-horse-battery-staple") -> None:
+    page.goto(url)
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("main").get_by_role("button", name="Sign In").click()

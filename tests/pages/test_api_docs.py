@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Workgroup
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.pages.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,10 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_api_docs_call_the_api_with_the_browser_session(page, tenant_url):
     tenant = TenantFactory(name="Acme Genomics", slug="acme", domain="acme.localhost")
     MembershipFactory(tenant=tenant, user=UserFactory(email="alice@acme.test"), role="admin")
-    page.goto(tenant_url("acme.localhost", "/accounts/login/"))
-    page.fill("input[name=login]", "alice@acme.test")
-    page.fill("input[name=password]", "correct-horse-battery-staple")
-    page.locator("main").get_by_role("button", name="Sign In").click()
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "alice@acme.test")
     expect(page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
 
     page.goto(tenant_url("acme.localhost", "/api/docs"))

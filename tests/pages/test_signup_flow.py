@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership, Workgroup
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.pages.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-fine-long-password-42"
@@ -28,10 +29,7 @@ def test_a_visitor_signs_up_verifies_logs_in_creates_a_workgroup_and_logs_out(pa
     page.get_by_role("button", name="Confirm").click()
 
     Membership.objects.filter(tenant=tenant, user__email="olga@acme.test").update(role="admin")
-    page.goto(tenant_url("acme.localhost", "/accounts/login/"))
-    page.fill("input[name=login]", "olga@acme.test")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign In").click()
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "olga@acme.test", PASSWORD)
     expect(page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
 
     page.get_by_role("link", name="Workgroups").first.click()
@@ -54,10 +52,7 @@ def test_a_session_at_one_tenant_is_not_a_session_at_another(page, tenant_url):
     MembershipFactory(tenant=acme, user=user)
     MembershipFactory(tenant=globex, user=user)
 
-    page.goto(tenant_url("acme.localhost", "/accounts/login/"))
-    page.fill("input[name=login]", "pat@both.test")
-    page.fill("input[name=password]", "correct-horse-battery-staple")
-    page.locator("main").get_by_role("button", name="Sign In").click()
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "pat@both.test")
     expect(page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
 
     page.goto(tenant_url("globex.localhost", "/"))
