@@ -1,13 +1,39 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 
-from accounts.models import Event, Membership, Tenant, User, Workgroup
+from accounts.models import Event, Membership, Role, Tenant, User, Workgroup
+from accounts.requests import client_ip
+from accounts.services import Actor, event_record
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    """Django admin obeys the same rule as the portal: a tenant keeps an active tenant admin."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept_admins = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("role") == Role.ADMIN
+            and form.cleaned_data.get("is_active")
+        ]
+        if not kept_admins:
+            raise ValidationError("A tenant must keep at least one active tenant admin.")
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 1
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "is_active"]
 
 
 @admin.register(Tenant)
@@ -16,6 +42,37 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "domain"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        # Membership changes made here are audited like the portal's own, in the same transaction.
+        by = Actor(user=request.user, ip=client_ip(request), system=True)
+        with transaction.atomic():
+            formset.save()
+            for membership in formset.new_objects:
+                event_record(
+                    tenant=membership.tenant,
+                    by=by,
+                    action="member.add",
+                    target=membership,
+                    via="django-admin",
+                )
+            for membership, fields in formset.changed_objects:
+                event_record(
+                    tenant=membership.tenant,
+                    by=by,
+                    action="member.update",
+                    target=membership,
+                    via="django-admin",
+                    **{field: getattr(membership, field) for field in fields},
+                )
+            for membership in formset.deleted_objects:
+                event_record(
+                    tenant=membership.tenant,
+                    by=by,
+                    action="member.remove",
+                    target=membership,
+                    via="django-admin",
+                )
 
 
 @admin.register(User)
@@ -30,7 +87,6 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     list_filter = ["is_active", "is_staff"]
     filter_horizontal = []
-    inlines = [MembershipInline]
 
 
 @admin.register(Workgroup)

@@ -186,35 +186,59 @@ def test_password_reset_mails_a_link_to_this_tenants_host(alice, mailoutbox):
     assert mailoutbox[-1].subject.startswith("[Acme Genomics]")
 
 
-def test_a_superuser_makes_tenant_admins_in_django_admin(tenant_a, bob, db):
-    root = UserFactory(email="root@portal.test", is_staff=True, is_superuser=True)
-    client = client_for("localhost", root)
-    assert client.get(f"/admin/accounts/tenant/{tenant_a.pk}/change/").status_code == 200
-    membership = Membership.objects.get(user=bob)
+def _tenant_admin_form(tenant, rows):
     form = {
-        "name": tenant_a.name,
-        "slug": tenant_a.slug,
-        "domain": tenant_a.domain,
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "domain": tenant.domain,
         "is_active": "on",
-        "signup_mode": tenant_a.signup_mode,
+        "signup_mode": tenant.signup_mode,
         "allowed_email_domains": "[]",
         "jwt_lifetime_seconds": "3600",
         "apikey_max_lifetime_days": "365",
         "created_at_0": "2026-01-01",
         "created_at_1": "00:00:00",
-        "memberships-TOTAL_FORMS": "1",
-        "memberships-INITIAL_FORMS": "1",
-        "memberships-0-id": membership.pk,
-        "memberships-0-tenant": tenant_a.pk,
-        "memberships-0-user": bob.pk,
-        "memberships-0-role": "admin",
-        "memberships-0-is_active": "on",
-        "memberships-0-created_at_0": "2026-01-01",
-        "memberships-0-created_at_1": "00:00:00",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(len(rows)),
     }
-    response = client.post(f"/admin/accounts/tenant/{tenant_a.pk}/change/", form)
-    assert response.status_code == 302, response.content.decode()[:2000]
+    for i, (membership, role, active) in enumerate(rows):
+        form |= {
+            f"memberships-{i}-id": membership.pk,
+            f"memberships-{i}-tenant": tenant.pk,
+            f"memberships-{i}-user": membership.user_id,
+            f"memberships-{i}-role": role,
+        }
+        if active:
+            form[f"memberships-{i}-is_active"] = "on"
+    return form
+
+
+@pytest.fixture
+def as_superuser(db):
+    return client_for("localhost", UserFactory(email="root@portal.test", is_staff=True, is_superuser=True))
+
+
+def test_a_superuser_makes_tenant_admins_in_django_admin(as_superuser, tenant_a, alice, bob):
+    url = f"/admin/accounts/tenant/{tenant_a.pk}/change/"
+    assert as_superuser.get(url).status_code == 200
+    rows = [
+        (Membership.objects.get(user=alice), "admin", True),
+        (Membership.objects.get(user=bob), "admin", True),
+    ]
+    response = as_superuser.post(url, _tenant_admin_form(tenant_a, rows))
+    assert response.status_code == 302
     assert Membership.objects.get(user=bob).role == Role.ADMIN
+    event = Event.objects.get(tenant=tenant_a, action="member.update")
+    assert event.actor_email == "root@portal.test" and event.data == {"role": "admin", "via": "django-admin"}
+
+
+def test_django_admin_keeps_the_last_active_tenant_admin(as_superuser, tenant_a, alice):
+    url = f"/admin/accounts/tenant/{tenant_a.pk}/change/"
+    response = as_superuser.post(
+        url, _tenant_admin_form(tenant_a, [(alice.memberships.get(), "admin", False)])
+    )
+    assert "must keep at least one active tenant admin" in response.content.decode()
+    assert Membership.objects.get(user=alice).is_active
 
 
 def test_the_openapi_schema_is_valid_and_complete(db):
