@@ -48,30 +48,20 @@ class TenantAdmin(admin.ModelAdmin):
         by = Actor(user=request.user, ip=client_ip(request), system=True)
         with transaction.atomic():
             formset.save()
-            for membership in formset.new_objects:
+            changes = [(m, "member.add", {}) for m in formset.new_objects]
+            changes += [
+                (m, "member.update", {field: getattr(m, field) for field in fields})
+                for m, fields in formset.changed_objects
+            ]
+            changes += [(m, "member.remove", {}) for m in formset.deleted_objects]
+            for membership, action, data in changes:
                 event_record(
                     tenant=membership.tenant,
                     by=by,
-                    action="member.add",
+                    action=action,
                     target=membership,
                     via="django-admin",
-                )
-            for membership, fields in formset.changed_objects:
-                event_record(
-                    tenant=membership.tenant,
-                    by=by,
-                    action="member.update",
-                    target=membership,
-                    via="django-admin",
-                    **{field: getattr(membership, field) for field in fields},
-                )
-            for membership in formset.deleted_objects:
-                event_record(
-                    tenant=membership.tenant,
-                    by=by,
-                    action="member.remove",
-                    target=membership,
-                    via="django-admin",
+                    **data,
                 )
 
 
