@@ -1,0 +1,58 @@
+import re
+
+import pytest
+
+from apikeys import keys
+
+
+def test_a_key_is_the_prefix_32_base62_characters_and_a_6_character_checksum():
+    key = keys.generate()
+    assert re.fullmatch(r"pak_[0-9A-Za-z]{38}", key)
+    assert keys.is_well_formed(key)
+
+
+def test_keys_do_not_repeat():
+    assert len({keys.generate() for _ in range(2000)}) == 2000
+
+
+def test_every_single_character_change_breaks_the_checksum():
+    key = keys.generate()
+    for position in range(len(keys.PREFIX), len(key)):
+        for replacement in "0aZ":
+            if key[position] != replacement:
+                mutated = key[:position] + replacement + key[position + 1 :]
+                assert not keys.is_well_formed(mutated), (position, replacement)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "pak_",
+        "PAK_" + "a" * 38,
+        "pat_" + "a" * 38,
+        "pak_" + "a" * 37,
+        "pak_" + "a" * 39,
+        "pak_" + "!" * 38,
+        None,
+    ],
+)
+def test_malformed_keys_are_refused(bad):
+    assert not keys.is_well_formed(bad)
+
+
+def test_a_body_under_another_prefix_is_refused():
+    key = keys.generate()
+    assert not keys.is_well_formed("pak_" + key[4:-6] + keys._base62(0, 6))
+
+
+def test_the_digest_is_sha256_hex_of_the_whole_key_and_the_prefix_shows_four_characters():
+    key = keys.generate()
+    assert re.fullmatch(r"[0-9a-f]{64}", keys.digest(key))
+    assert keys.digest(key) != keys.digest(keys.generate())
+    assert keys.display_prefix(key) == key[:8]
+
+
+def test_the_checksum_is_fixed_width_even_for_small_crcs():
+    assert keys._base62(0, 6) == "000000"
+    assert keys._base62(2**32 - 1, 6) == "4gfFC3"
