@@ -9,13 +9,8 @@ from accounts import selectors, services
 from accounts.models import Event, Role
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, origin_of
-from portal.api import Pagination
-
-
-def _paginated(request, view, queryset, serializer_class):
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+from portal.api import paginated as _paginated
+from portal.api import valid as _valid
 
 
 class TenantOut(serializers.Serializer):
@@ -48,7 +43,9 @@ class MeApi(APIView):
             "full_name": user.full_name,
             "tenant": request.tenant,
             "is_tenant_admin": selectors.current_membership(request).is_admin,
-            "workgroups": selectors.user_workgroups(tenant=request.tenant, user=user),
+            "workgroups": selectors.user_workgroups(
+                tenant=request.tenant, user=user, scope=selectors.workgroup_scope(request)
+            ),
         }
         return Response(self.MeOut(data).data)
 
@@ -68,7 +65,10 @@ class WorkgroupListApi(APIView):
     @extend_schema(responses=WorkgroupOut(many=True), summary="Workgroups you can see")
     def get(self, request):
         membership = selectors.current_membership(request)
-        return _paginated(request, self, selectors.workgroups_visible(membership=membership), WorkgroupOut)
+        visible = selectors.workgroups_visible(
+            membership=membership, scope=selectors.workgroup_scope(request)
+        )
+        return _paginated(request, self, visible, WorkgroupOut)
 
     @extend_schema(
         request=WorkgroupIn, responses={201: WorkgroupOut}, summary="Create a workgroup (tenant admin)"
@@ -274,9 +274,3 @@ class EventListApi(APIView):
             actor=request.query_params.get("actor", "").strip(),
         )
         return _paginated(request, self, qs, EventOut)
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -73,6 +73,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    password_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Bearer tokens issued before this are refused."
+    )
 
     objects = UserManager()
 
@@ -87,6 +90,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def set_password(self, raw_password) -> None:
+        # Every path that changes a password (allauth, reset, Django admin, changepassword) comes
+        # through here; the stamp is what makes tokens minted before the change stop working.
+        if self.password:
+            self.password_changed_at = timezone.now()
+        super().set_password(raw_password)
 
 
 class Role(models.TextChoices):

@@ -35,6 +35,17 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return cache[user.pk]
 
 
+def remember_membership(request: HttpRequest, membership: Membership) -> None:
+    """Bearer authentication knows the membership from its cache; spare the query above."""
+    request.__dict__.setdefault("_memberships", {})[membership.user_id] = membership
+
+
+def workgroup_scope(request: HttpRequest) -> frozenset[str] | None:
+    """The workgroups a Bearer token may reach (its `wgs` ∩ current memberships ∩ key scope), or
+    None for a browser session, which reaches whatever the user's role allows."""
+    return getattr(getattr(request, "auth", None), "workgroup_scope", None)
+
+
 def members_list(*, tenant: Tenant, search: str = "") -> QuerySet[Membership]:
     qs = Membership.objects.filter(tenant=tenant).select_related("user")
     if search:
@@ -53,10 +64,12 @@ def get_member_for_request(request: HttpRequest, user_id) -> Membership:
     return membership
 
 
-def workgroups_visible(*, membership: Membership) -> QuerySet[Workgroup]:
-    """Tenant admins see every workgroup; members see the ones they belong to."""
+def workgroups_visible(*, membership: Membership, scope: frozenset[str] | None = None) -> QuerySet[Workgroup]:
+    """Tenant admins see every workgroup; members see the ones they belong to; a token, its scope."""
     qs = Workgroup.objects.filter(tenant_id=membership.tenant_id)
-    if not membership.is_admin:
+    if scope is not None:
+        qs = qs.filter(pk__in=scope)
+    elif not membership.is_admin:
         mine = WorkgroupMembership.objects.filter(user_id=membership.user_id).values("workgroup_id")
         qs = qs.filter(pk__in=mine)
     return qs.annotate(member_count=Count("memberships", distinct=True)).order_by("name")
@@ -66,9 +79,8 @@ def get_workgroup_for_request(request: HttpRequest, workgroup_id) -> Workgroup:
     membership = current_membership(request)
     if membership is None or not membership.is_active:
         raise Http404("No such workgroup.")
-    workgroup = (
-        workgroups_visible(membership=membership).select_related("tenant").filter(pk=workgroup_id).first()
-    )
+    visible = workgroups_visible(membership=membership, scope=workgroup_scope(request))
+    workgroup = visible.select_related("tenant").filter(pk=workgroup_id).first()
     if workgroup is None:
         raise Http404("No such workgroup.")
     return workgroup
@@ -102,12 +114,13 @@ def is_workgroup_admin(*, workgroup: Workgroup, user) -> bool:
     return workgroup.memberships.filter(user=user, role=Role.ADMIN).exists()
 
 
-def user_workgroups(*, tenant: Tenant, user) -> QuerySet[WorkgroupMembership]:
-    return (
-        WorkgroupMembership.objects.filter(workgroup__tenant=tenant, user=user)
-        .select_related("workgroup")
-        .order_by("workgroup__name")
-    )
+def user_workgroups(
+    *, tenant: Tenant, user, scope: frozenset[str] | None = None
+) -> QuerySet[WorkgroupMembership]:
+    qs = WorkgroupMembership.objects.filter(workgroup__tenant=tenant, user=user)
+    if scope is not None:
+        qs = qs.filter(workgroup_id__in=scope)
+    return qs.select_related("workgroup").order_by("workgroup__name")
 
 
 def invitations_pending(*, tenant: Tenant) -> QuerySet[Invitation]:

@@ -19,6 +19,18 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
+def paginated(request, view, queryset, serializer_class) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def problem(status: int, title: str, detail: str = "", **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status}
     if detail:

@@ -72,8 +72,9 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY") or _local_secret_key()
 # Tenant hosts are checked by accounts.middleware.TenantMiddleware against the Tenant table.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
-# Paths served on any host, also on hosts that are no tenant's (operators, probes, the token API).
-PORTAL_HOST_AGNOSTIC_PATHS = ("/healthz", "/static/", "/admin/")
+# Paths served on any host, also on hosts that are no tenant's (operators, probes, the API: there
+# a Bearer token's `tid` or the token endpoint's `?tenant=` names the tenant).
+PORTAL_HOST_AGNOSTIC_PATHS = ("/healthz", "/static/", "/admin/", "/api/", "/.well-known/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +202,11 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Portal <portal@localhost>")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Bearer first: its WWW-Authenticate challenge makes unauthenticated calls a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apikeys.authentication.BearerAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -218,6 +224,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "BasicAuth": {"type": "http", "scheme": "basic"},
+        }
+    },
 }
 
 # Celery: Redis in production and tests; kombu's filesystem transport for the embedded default.
@@ -240,6 +252,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+
+# API keys and tokens (DESIGN.md sections 4 and 5).
+APIKEYS_MAX_PER_USER = env_int("APIKEYS_MAX_PER_USER", 10)
+PORTAL_JWT_ISSUER = env_str("PORTAL_JWT_ISSUER", "http://portal.localhost")
+# The ES256 keyring: inline JSON (PORTAL_JWT_KEYS), or a file that `rotate_signing_key` rewrites.
+PORTAL_JWT_KEYS = env_str("PORTAL_JWT_KEYS")
+PORTAL_JWT_KEYS_FILE = env_str("PORTAL_JWT_KEYS_FILE", str(VAR_DIR / "jwt-keys.json"))
+# Token endpoint limits, per client address and per account (key or email); "" turns one off.
+PORTAL_RATES = {
+    "tokens-ip": env_str("PORTAL_RATE_TOKENS_IP", "300/m"),
+    "tokens-account": env_str("PORTAL_RATE_TOKENS_ACCOUNT", "60/m"),
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from apikeys import views as apikey_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,8 +11,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(".well-known/jwks.json", apikey_views.jwks, name="jwks"),
     path("api/", include("accounts.api_urls")),
+    path("api/", include("apikeys.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("apikeys.urls")),
 ]
 
 handler404 = "accounts.views.not_found"

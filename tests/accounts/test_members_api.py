@@ -16,9 +16,10 @@ def test_me_describes_the_caller_in_this_tenant(as_alice, alice, tenant_a):
     assert body["workgroups"] == []
 
 
-def test_me_refuses_anonymous_callers_with_a_problem(tenant_a):
+def test_me_refuses_anonymous_callers_with_a_401_problem_and_a_bearer_challenge(tenant_a):
     response = client_for("acme.localhost").get("/api/me")
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="portal"'
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_authenticated"
 

@@ -1,0 +1,306 @@
+"""REST API for API keys and tokens. Thin: parse, look up in the tenant, call a service or grant."""
+
+import logging
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Tenant, Workgroup
+from accounts.permissions import IsTenantAdmin
+from accounts.requests import actor_for, client_ip
+from apikeys import grants, selectors, services
+from apikeys.authentication import BearerAuthentication, TokenAuth
+from apikeys.throttles import TokenAccountThrottle, TokenClientThrottle, basic_credentials
+from portal.api import paginated, valid
+
+log = logging.getLogger(__name__)
+INVALID_CREDENTIALS = "Invalid credentials."
+
+_SCOPE_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "enum": ["all"], "description": "All current and future workgroups"},
+        {"type": "array", "items": {"type": "string", "format": "uuid"}, "description": "Workgroup ids"},
+    ]
+}
+
+
+@extend_schema_field(_SCOPE_SCHEMA)
+class ScopeField(serializers.Field):
+    """`"all"` or a list of workgroup ids, in both directions."""
+
+    def to_internal_value(self, data):
+        if data == services.ALL:
+            return data
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError('Use "all" or a non-empty list of workgroup ids.')
+        return [serializers.UUIDField().to_internal_value(item) for item in data]
+
+    def to_representation(self, apikey):
+        if apikey.all_workgroups:
+            return services.ALL
+        return sorted(str(wg.pk) for wg in apikey.workgroups.all())
+
+
+class ApiKeyOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to tell keys apart.")
+    workgroups = ScopeField(source="*")
+    status = serializers.ChoiceField(choices=["active", "expired", "revoked"])
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    last_used_ip = serializers.IPAddressField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    rotation_due = serializers.BooleanField(help_text="Older than 11 months: plan the yearly rotation.")
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = serializers.SerializerMethodField(help_text="The key itself. Shown this once only: store it now.")
+
+    @extend_schema_field(str)
+    def get_key(self, apikey) -> str:
+        return self.context["key"]
+
+
+class TenantApiKeyOut(ApiKeyOut):
+    owner = inline_serializer(
+        "ApiKeyOwner", {"id": serializers.UUIDField(), "email": serializers.EmailField()}, source="user"
+    )
+
+
+def _created(apikey, text: str) -> dict:
+    return ApiKeyCreatedOut(apikey, context={"key": text}).data
+
+
+def _workgroups(request, ids):
+    """The named workgroups of this tenant, or "all"; an unknown id is a 400, not a 404."""
+    if ids == services.ALL:
+        return ids
+    found = list(Workgroup.objects.filter(tenant=request.tenant, pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise exceptions.ValidationError({"workgroups": ["Unknown workgroup id."]})
+    return found
+
+
+def _within(request) -> frozenset[str] | None:
+    """What a key-limited Bearer caller may hand on to new keys; None for everyone else."""
+    auth = request.auth
+    if isinstance(auth, TokenAuth) and not auth.key_scope_all:
+        return auth.workgroup_scope
+    return None
+
+
+class ApiKeyListApi(APIView):
+    class ApiKeyIn(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        workgroups = ScopeField(default=services.ALL)
+        expires_at = serializers.DateTimeField(
+            required=False, allow_null=True, help_text="Optional; at most the tenant's maximum key lifetime."
+        )
+
+    @extend_schema(
+        responses=ApiKeyOut(many=True),
+        summary="Your API keys here (revoked and expired ones for 30 days)",
+        parameters=[OpenApiParameter("status", str, enum=["active", "expired", "revoked"])],
+    )
+    def get(self, request):
+        qs = selectors.apikeys_of(tenant=request.tenant, user=request.user)
+        wanted = request.query_params.get("status")
+        if wanted:
+            qs = [key for key in qs if key.status == wanted]
+        return paginated(request, self, qs, ApiKeyOut)
+
+    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut}, summary="Generate an API key")
+    def post(self, request):
+        data = valid(self.ApiKeyIn, request)
+        apikey, text = services.apikey_create(
+            tenant=request.tenant,
+            user=request.user,
+            name=data["name"],
+            workgroups=_workgroups(request, data["workgroups"]),
+            expires_at=data.get("expires_at"),
+            by=actor_for(request),
+            within=_within(request),
+        )
+        return Response(_created(apikey, text), status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailApi(APIView):
+    class ApiKeyUpdateIn(serializers.Serializer):
+        name = serializers.CharField(max_length=100, required=False)
+        workgroups = ScopeField(required=False)
+
+    @extend_schema(responses=ApiKeyOut)
+    def get(self, request, apikey_id):
+        return Response(ApiKeyOut(selectors.get_apikey_for_request(request, apikey_id)).data)
+
+    @extend_schema(request=ApiKeyUpdateIn, responses=ApiKeyOut, summary="Rename a key or change its scope")
+    def patch(self, request, apikey_id):
+        apikey = selectors.get_apikey_for_request(request, apikey_id)
+        data = valid(self.ApiKeyUpdateIn, request)
+        if "workgroups" in data:
+            data["workgroups"] = _workgroups(request, data["workgroups"])
+        services.apikey_update(apikey=apikey, by=actor_for(request), within=_within(request), **data)
+        return Response(ApiKeyOut(selectors.get_apikey_for_request(request, apikey_id)).data)
+
+    @extend_schema(responses={204: None}, summary="Revoke a key: it and its tokens stop working at once")
+    def delete(self, request, apikey_id):
+        apikey = selectors.get_apikey_for_request(request, apikey_id)
+        services.apikey_revoke(apikey=apikey, by=actor_for(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyRegenerateApi(APIView):
+    class RegenerateIn(serializers.Serializer):
+        overlap = serializers.ChoiceField(
+            choices=list(services.OVERLAPS),
+            default="none",
+            help_text="How long the old key keeps working, so pipelines can switch without downtime.",
+        )
+
+    @extend_schema(
+        request=RegenerateIn,
+        responses={201: ApiKeyCreatedOut},
+        summary="A new key with the same name and scope; the old one ends after the overlap",
+    )
+    def post(self, request, apikey_id):
+        apikey = selectors.get_apikey_for_request(request, apikey_id)
+        data = valid(self.RegenerateIn, request)
+        new, text = services.apikey_regenerate(
+            apikey=apikey, by=actor_for(request), overlap=data["overlap"], within=_within(request)
+        )
+        return Response(_created(new, text), status=status.HTTP_201_CREATED)
+
+
+class TenantApiKeyListApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(
+        responses=TenantApiKeyOut(many=True),
+        summary="Every key in this tenant (tenant admin)",
+        parameters=[OpenApiParameter("include_ended", bool, description="Also revoked and expired keys")],
+    )
+    def get(self, request):
+        include_ended = request.query_params.get("include_ended", "").lower() in ("1", "true", "yes")
+        qs = selectors.tenant_apikeys(tenant=request.tenant, include_ended=include_ended)
+        return paginated(request, self, qs, TenantApiKeyOut)
+
+
+class TenantApiKeyDetailApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses={204: None}, summary="Revoke any key in this tenant (tenant admin)")
+    def delete(self, request, apikey_id):
+        apikey = selectors.get_tenant_apikey_for_request(request, apikey_id)
+        services.apikey_revoke(apikey=apikey, by=actor_for(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TenantApiKeyRevokeDepartedApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("RevokedCount", {"revoked": serializers.IntegerField()}),
+        summary="Revoke every key of deactivated or removed members (tenant admin)",
+    )
+    def post(self, request):
+        count = services.apikeys_revoke_departed(tenant=request.tenant, by=actor_for(request))
+        return Response({"revoked": count})
+
+
+TokenOut = inline_serializer(
+    "Token",
+    {
+        "token": serializers.CharField(help_text="An ES256 JWT: send it as `Authorization: Bearer <token>`."),
+        "token_type": serializers.ChoiceField(choices=["Bearer"]),
+        "expires_in": serializers.IntegerField(help_text="Seconds until the token expires."),
+    },
+)
+
+
+def _token_response(issued: grants.Issued) -> Response:
+    body = {"token": issued.token, "token_type": "Bearer", "expires_in": issued.expires_in}
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+class TokenApi(APIView):
+    """Trade an API key (`X-API-Key`) or an email and password (HTTP Basic) for a short-lived JWT."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenClientThrottle, TokenAccountThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={200: TokenOut},
+        summary="Exchange an API key, or email and password, for a Bearer JWT",
+        parameters=[
+            OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, description="pak_… (or use Basic)"),
+            OpenApiParameter(
+                "tenant", str, description="Tenant domain, for Basic auth on a host that is no tenant's"
+            ),
+        ],
+        auth=[{"ApiKeyAuth": []}, {"BasicAuth": []}],
+    )
+    def post(self, request):
+        try:
+            issued = self._issue(request)
+        except grants.Locked:
+            raise exceptions.Throttled(
+                detail="Too many failed sign-ins; try again in a few minutes."
+            ) from None
+        except (grants.Refused, Http404) as exc:
+            log.info("token refused from %s: %s", client_ip(request), exc)
+            raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials") from None
+        return _token_response(issued)
+
+    def _issue(self, request) -> grants.Issued:
+        key_text = request.headers.get("X-API-Key")
+        if key_text is not None:
+            return grants.token_for_apikey(
+                key_text=key_text.strip(), tenant=request.tenant, ip=client_ip(request)
+            )
+        basic = basic_credentials(request)
+        if basic is None:
+            raise grants.Refused("no X-API-Key and no HTTP Basic credentials")
+        return grants.token_for_password(
+            request=request._request, email=basic[0], password=basic[1], tenant=_password_tenant(request)
+        )
+
+    def get_authenticate_header(self, request) -> str:
+        return 'Basic realm="portal", charset="UTF-8"'
+
+
+def _password_tenant(request) -> Tenant:
+    named = request.query_params.get("tenant", "").strip().lower().rstrip(".")
+    if request.tenant is not None:
+        if named and named != request.tenant.domain:
+            raise grants.Refused("?tenant names another tenant than the host")
+        return request.tenant
+    tenant = Tenant.objects.filter(domain=named, is_active=True).first() if named else None
+    if tenant is None:
+        raise grants.Refused("no tenant: use the tenant's host or ?tenant=<domain>")
+    return tenant
+
+
+class TokenRefreshApi(APIView):
+    authentication_classes = [BearerAuthentication]
+    throttle_classes = [TokenClientThrottle, TokenAccountThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={200: TokenOut},
+        summary="A fresh token for a valid password-derived one (key-derived: exchange the key again)",
+    )
+    def post(self, request):
+        try:
+            issued = grants.token_refresh(claims=request.auth.claims, tenant=request.tenant)
+        except grants.Refused as exc:
+            raise exceptions.PermissionDenied(str(exc), code="not_refreshable") from None
+        return _token_response(issued)

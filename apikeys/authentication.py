@@ -1,0 +1,122 @@
+"""DRF Bearer authentication: ES256 signature, then the cached auth snapshot. No database query.
+
+A token is refused (401, one answer for every reason) when its signature, algorithm, audience,
+issuer or time window is wrong; when its key is revoked or expired; when its user is deactivated,
+removed from the tenant, or changed password after it was issued; or when it names another
+tenant than the host's. On a host that is no tenant's, the token's `tid` picks the tenant.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from rest_framework import authentication, exceptions
+
+from accounts.models import Membership, Tenant
+from accounts.requests import client_ip
+from accounts.selectors import remember_membership
+from apikeys import authstate, keyring, tokens
+from apikeys.models import TokenUser
+from apikeys.services import apikey_use_record
+
+log = logging.getLogger(__name__)
+INVALID = "The bearer token is invalid, expired or revoked."
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """`request.auth` of a Bearer request."""
+
+    claims: dict
+    workgroup_scope: frozenset[str]  # the only workgroups this request may see
+    key_scope_all: bool  # minted from a password, or from a key scoped to all workgroups
+
+    @property
+    def apikey_id(self) -> str | None:
+        return self.claims.get("akid")
+
+
+class BearerAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        token = _bearer_token(request)
+        if token is None:
+            return None
+        try:
+            claims = tokens.decode(
+                token, public_keys=keyring.current().verifying, issuer=settings.PORTAL_JWT_ISSUER
+            )
+            tenant = _tenant_for(request, claims["tid"])
+            snap = authstate.snapshot(claims["sub"], claims["tid"])
+            refusal(snap, claims, now=time.time())
+        except tokens.InvalidToken as exc:
+            log.info("bearer token refused: %s", exc)
+            raise exceptions.AuthenticationFailed(INVALID, code="invalid_token") from None
+        user = _user_from(snap, claims["sub"])
+        remember_membership(request, Membership(tenant=tenant, user=user, **snap.membership))
+        if claims.get("akid"):
+            apikey_use_record(apikey_id=claims["akid"], ip=client_ip(request))
+        return user, _auth_for(snap, claims)
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="portal"'
+
+
+def refusal(snap: authstate.Snapshot | None, claims: dict, *, now: float) -> None:
+    """Raise InvalidToken when the user, membership, password or key no longer backs the token."""
+    if snap is None or not snap.user["is_active"]:
+        raise tokens.InvalidToken("user gone or deactivated")
+    if snap.membership is None or not snap.membership["is_active"]:
+        raise tokens.InvalidToken("not an active member of the tenant")
+    changed = snap.user["password_changed_at"]
+    if changed is not None and claims["iat"] < changed:
+        raise tokens.InvalidToken("password changed since the token was issued")
+    akid = claims.get("akid")
+    if akid is not None:
+        key = snap.keys.get(akid)
+        if key is None or key["expires_at"] <= now:
+            raise tokens.InvalidToken("key revoked or expired")
+
+
+def _bearer_token(request) -> str | None:
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].lower() != b"bearer":
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed(INVALID, code="invalid_token")
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise exceptions.AuthenticationFailed(INVALID, code="invalid_token") from None
+
+
+def _tenant_for(request, tenant_id: str) -> Tenant:
+    tenant = request.tenant
+    if tenant is None:  # a host that is no tenant's: the token names it
+        tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+        if tenant is None:
+            raise tokens.InvalidToken("token's tenant is gone or inactive")
+        request._request.tenant = tenant
+    elif str(tenant.pk) != tenant_id:
+        raise tokens.InvalidToken("token of another tenant")
+    return tenant
+
+
+def _user_from(snap: authstate.Snapshot, user_id: str) -> TokenUser:
+    fields = {k: snap.user[k] for k in ("email", "full_name", "is_active")}
+    user = TokenUser(id=user_id, **fields)
+    user._state.adding, user._state.db = False, "default"
+    return user
+
+
+def _auth_for(snap: authstate.Snapshot, claims: dict) -> TokenAuth:
+    """Effective workgroups: the token's `wgs` ∩ the user's current workgroups ∩ the key's current
+    scope, so leaving a workgroup or narrowing a key narrows every live token at once."""
+    scope = set(claims["wgs"]) & set(snap.workgroups)
+    key_scope_all = True
+    if claims.get("akid"):
+        key_scope = snap.keys[claims["akid"]]["scope"]
+        if key_scope is not None:
+            scope &= set(key_scope)
+            key_scope_all = False
+    return TokenAuth(claims=claims, workgroup_scope=frozenset(scope), key_scope_all=key_scope_all)

@@ -1,0 +1,121 @@
+"""Trading credentials for a JWT: an API key, an email and password, or a password-derived token.
+
+Every refusal raises `Refused` with a reason for the log; the caller answers the same 401 whatever
+the reason, so the answer never tells whether an email, a key or a tenant exists.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from accounts.models import Tenant
+from apikeys import authstate, keyring, keys, tokens
+from apikeys.models import ApiKey
+from apikeys.services import apikey_use_record
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """The credentials do not yield a token; the message is for the log only."""
+
+
+class Locked(Exception):
+    """Too many failed attempts for this account or address; try again later."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str
+    expires_in: int
+    claims: dict
+
+
+def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Issued:
+    """`tenant` is the host's tenant; None on a host that is no tenant's (the key's tenant then)."""
+    if not keys.is_well_formed(key_text):
+        raise Refused("malformed key or bad checksum")  # refused before any database work
+    apikey = (
+        ApiKey.objects.select_related("tenant")
+        .only("id", "user_id", "tenant__id", "tenant__is_active", "tenant__jwt_lifetime_seconds")
+        .filter(digest=keys.digest(key_text))
+        .first()
+    )
+    if apikey is None:
+        raise Refused("unknown key")
+    if tenant is not None and apikey.tenant_id != tenant.pk:
+        raise Refused("key of another tenant")
+    if not apikey.tenant.is_active:
+        raise Refused("tenant inactive")
+    snap = authstate.snapshot(apikey.user_id, apikey.tenant_id)
+    scope = _key_scope(snap, str(apikey.pk))
+    apikey_use_record(apikey_id=str(apikey.pk), ip=ip)
+    key_expiry = snap.keys[str(apikey.pk)]["expires_at"]
+    return _mint(snap, apikey.user_id, apikey.tenant, tokens.AMR_APIKEY, scope, key_expiry, str(apikey.pk))
+
+
+def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant) -> Issued:
+    """Email and password through allauth, so its failed-login lockout applies here too."""
+    try:
+        user = get_adapter(request).authenticate(request, email=email.strip().lower(), password=password)
+    except ValidationError:
+        raise Locked() from None
+    if user is None:
+        raise Refused("wrong email or password")
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+        raise Refused("email not verified")
+    if is_mfa_enabled(user):
+        raise Refused("account uses two-factor authentication: exchange an API key instead")
+    snap = authstate.snapshot(user.pk, tenant.pk)
+    _require_member(snap)
+    return _mint(snap, user.pk, tenant, tokens.AMR_PASSWORD, set(snap.workgroups), None, None)
+
+
+def token_refresh(*, claims: dict, tenant: Tenant) -> Issued:
+    """A fresh password-derived token for a valid one; key-derived tokens exchange the key again."""
+    if claims["amr"] != [tokens.AMR_PASSWORD]:
+        raise Refused("only password-derived tokens are refreshed; exchange the API key again")
+    snap = authstate.snapshot(claims["sub"], tenant.pk)
+    _require_member(snap)
+    return _mint(snap, claims["sub"], tenant, tokens.AMR_PASSWORD, set(snap.workgroups), None, None)
+
+
+def _require_member(snap: authstate.Snapshot | None) -> None:
+    if snap is None or not snap.user["is_active"]:
+        raise Refused("no such user, or deactivated")
+    if snap.membership is None or not snap.membership["is_active"]:
+        raise Refused("not an active member of the tenant")
+
+
+def _key_scope(snap: authstate.Snapshot | None, key_id: str) -> set[str]:
+    _require_member(snap)
+    key = snap.keys.get(key_id)
+    if key is None or key["expires_at"] <= time.time():
+        raise Refused("key revoked or expired")
+    mine = set(snap.workgroups)
+    return mine if key["scope"] is None else mine & set(key["scope"])
+
+
+def _mint(snap, user_id, tenant: Tenant, amr: str, scope: set[str], key_expiry, key_id) -> Issued:
+    now = int(time.time())
+    expires_at = now + tenant.jwt_lifetime_seconds
+    if key_expiry is not None:
+        expires_at = min(expires_at, int(key_expiry))
+    body = tokens.claims(
+        issuer=settings.PORTAL_JWT_ISSUER,
+        user_id=str(user_id),
+        tenant_id=str(tenant.pk),
+        workgroup_ids=scope,
+        amr=amr,
+        now=now,
+        expires_at=expires_at,
+        apikey_id=key_id,
+    )
+    return Issued(tokens.encode(body, keyring.current().signing), expires_at - now, body)

@@ -1,0 +1,83 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Tenant, User, Workgroup
+
+ROTATION_DUE_AFTER = timedelta(days=335)  # about 11 months: time to plan the yearly rotation
+
+
+class ApiKey(models.Model):
+    """A user's API key in one tenant. Only the SHA-256 digest of the key text is kept."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        EXPIRED = "expired"
+        REVOKED = "revoked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="apikeys")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="apikeys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="The first characters, to tell keys apart.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    all_workgroups = models.BooleanField(default=True, help_text="All current and future workgroups.")
+    workgroups = models.ManyToManyField(Workgroup, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when the key was regenerated: it then lives on only for the chosen overlap window and no
+    # longer counts against the owner's limit.
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "user", "-created_at"], name="apikey_owner_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="apikey_expires_after_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def status_at(self, now) -> str:
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+    @property
+    def rotation_due(self) -> bool:
+        return self.status == self.Status.ACTIVE and timezone.now() - self.created_at >= ROTATION_DUE_AFTER
+
+
+class TokenUser(User):
+    """`request.user` of a Bearer request, built from the cached auth snapshot without a query.
+
+    It carries id, email, name and active flag only, so it must never be saved over the real row.
+    """
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        raise TypeError("A TokenUser is a read-only view of the user; load the User to change it.")

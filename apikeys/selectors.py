@@ -1,0 +1,68 @@
+"""Reads of API keys. Every lookup by id also filters by the request's tenant, in one query."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from accounts.models import Membership, Tenant
+from apikeys.models import ApiKey
+
+SHOW_ENDED_FOR = timedelta(days=30)  # revoked and expired keys stay listed this long
+
+
+def apikeys_of(*, tenant: Tenant, user, include_ended: bool = True) -> QuerySet[ApiKey]:
+    qs = ApiKey.objects.filter(tenant=tenant, user=user)
+    return _with_scope(_recent(qs, include_ended)).order_by("-created_at")
+
+
+def tenant_apikeys(*, tenant: Tenant, include_ended: bool = False) -> QuerySet[ApiKey]:
+    qs = ApiKey.objects.filter(tenant=tenant).select_related("user")
+    return _with_scope(_recent(qs, include_ended)).order_by("user__email", "-created_at")
+
+
+def get_apikey_for_request(request: HttpRequest, apikey_id) -> ApiKey:
+    """One of the caller's own keys at this tenant."""
+    apikey = (
+        _with_scope(ApiKey.objects.select_related("tenant", "user"))
+        .filter(pk=apikey_id, tenant=request.tenant, user_id=request.user.pk)
+        .first()
+    )
+    if apikey is None:
+        raise Http404("No such API key.")
+    return apikey
+
+
+def get_tenant_apikey_for_request(request: HttpRequest, apikey_id) -> ApiKey:
+    """Any key at this tenant (tenant admins)."""
+    apikey = (
+        _with_scope(ApiKey.objects.select_related("tenant", "user"))
+        .filter(pk=apikey_id, tenant=request.tenant)
+        .first()
+    )
+    if apikey is None:
+        raise Http404("No such API key.")
+    return apikey
+
+
+def departed_key_count(*, tenant: Tenant) -> int:
+    active = Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
+    return (
+        ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .exclude(user_id__in=active.values("user_id"))
+        .count()
+    )
+
+
+def _recent(qs: QuerySet[ApiKey], include_ended: bool) -> QuerySet[ApiKey]:
+    now = timezone.now()
+    live = Q(revoked_at__isnull=True, expires_at__gt=now)
+    if not include_ended:
+        return qs.filter(live)
+    since = now - SHOW_ENDED_FOR
+    return qs.filter(live | Q(revoked_at__gte=since) | Q(revoked_at__isnull=True, expires_at__gte=since))
+
+
+def _with_scope(qs: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+    return qs.prefetch_related("workgroups")

@@ -1,0 +1,268 @@
+"""Every write to API keys: create, rename and rescope, regenerate, revoke, record use."""
+
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict, Forbidden, ServiceError
+from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMembership
+from accounts.services import Actor, event_record
+from apikeys import authstate, keys
+from apikeys.models import ApiKey
+
+ALL = "all"
+OVERLAPS = {
+    "none": timedelta(0),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+
+
+def apikey_create(
+    *,
+    tenant: Tenant,
+    user: User,
+    name: str,
+    workgroups: str | Iterable[Workgroup],
+    by: Actor,
+    expires_at: datetime | None = None,
+    within: frozenset[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key for `user` in `tenant`; returns the row and the key text, which is never kept.
+    `within`: the workgroups the caller's own key reaches; a new key may not reach further."""
+    _require_self(by, user)
+    name = _clean_name(name)
+    now = timezone.now()
+    expires_at = _checked_expiry(tenant, expires_at, now)
+    chosen = _checked_scope(tenant, user, workgroups, within)
+    with transaction.atomic():
+        _lock_owner_slots(tenant, user, now)
+        apikey, text = _insert(tenant, user, name, chosen, expires_at, now)
+        event_record(
+            tenant=tenant, by=by, action="apikey.create", target=apikey, **_scope_data(apikey, chosen)
+        )
+    return apikey, text
+
+
+def apikey_update(
+    *,
+    apikey: ApiKey,
+    by: Actor,
+    name: str | None = None,
+    workgroups: str | Iterable[Workgroup] | None = None,
+    within: frozenset[str] | None = None,
+) -> ApiKey:
+    """Rename a key or change its scope; tokens minted from it follow the new scope at once."""
+    _require_self(by, apikey.user)
+    _require_usable(apikey)
+    changes = {}
+    with transaction.atomic():
+        if name is not None and _clean_name(name) != apikey.name:
+            changes["name"] = apikey.name = _clean_name(name)
+        if workgroups is not None:
+            chosen = _checked_scope(apikey.tenant, apikey.user, workgroups, within)
+            apikey.all_workgroups = chosen is None
+            apikey.workgroups.set(chosen or [])
+            changes.update(_scope_data(apikey, chosen))
+        if changes:
+            apikey.save(update_fields=["name", "all_workgroups"])
+            event_record(tenant=apikey.tenant, by=by, action="apikey.update", target=apikey, **changes)
+    return apikey
+
+
+def apikey_revoke(*, apikey: ApiKey, by: Actor) -> bool:
+    """The trash icon: the key and every token minted from it stop working on the next request.
+    Returns whether this call revoked it (False: it already was)."""
+    if not (by.user is not None and by.user.pk == apikey.user_id) and not by.is_tenant_admin(apikey.tenant):
+        raise Forbidden("Only the key's owner or a tenant admin can revoke it.")
+    with transaction.atomic():
+        changed = ApiKey.objects.filter(pk=apikey.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=by.user
+        )
+        apikey.refresh_from_db(fields=["revoked_at", "revoked_by"])
+        if changed:
+            # A conditional UPDATE sends no signal: invalidate the owner's auth snapshot here.
+            authstate.invalidate(apikey.user_id)
+            event_record(
+                tenant=apikey.tenant, by=by, action="apikey.revoke", target=apikey, owner=apikey.user.email
+            )
+    return bool(changed)
+
+
+def apikey_regenerate(
+    *, apikey: ApiKey, by: Actor, overlap: str = "none", within: frozenset[str] | None = None
+) -> tuple[ApiKey, str]:
+    """A new key with the same name and scope; the old one lives on for the overlap window only."""
+    _require_self(by, apikey.user)
+    if overlap not in OVERLAPS:
+        raise ServiceError(f"Unknown overlap {overlap!r}: use one of {', '.join(OVERLAPS)}.")
+    tenant, now = apikey.tenant, timezone.now()
+    with transaction.atomic():
+        _lock_owner_slots(tenant, apikey.user, now, replacing=apikey)
+        old = ApiKey.objects.select_for_update().get(pk=apikey.pk)
+        _require_usable(old)
+        if old.replaced_by_id is not None:
+            raise Conflict("This key was already regenerated; regenerate its replacement instead.")
+        chosen = None if old.all_workgroups else list(old.workgroups.all())
+        _check_within(chosen, within)
+        lifetime = max(old.expires_at - old.created_at, timedelta(days=1))
+        new_expiry = min(now + lifetime, now + timedelta(days=tenant.apikey_max_lifetime_days))
+        new, text = _insert(tenant, old.user, old.name, chosen, new_expiry, now)
+        old.replaced_by = new
+        if OVERLAPS[overlap]:
+            old.expires_at = min(old.expires_at, now + OVERLAPS[overlap])
+        else:
+            old.revoked_at, old.revoked_by = now, by.user
+        old.save(update_fields=["replaced_by", "expires_at", "revoked_at", "revoked_by"])
+        event_record(
+            tenant=tenant,
+            by=by,
+            action="apikey.regenerate",
+            target=new,
+            replaces=str(old.pk),
+            overlap=overlap,
+        )
+    apikey.refresh_from_db()
+    return new, text
+
+
+def apikeys_revoke_departed(*, tenant: Tenant, by: Actor) -> int:
+    """Revoke every live key whose owner is no longer an active member of `tenant`."""
+    if not by.is_tenant_admin(tenant):
+        raise Forbidden("Only tenant admins can do this.")
+    active_members = Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
+    departed = ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True).exclude(
+        user_id__in=active_members.values("user_id")
+    )
+    return sum(apikey_revoke(apikey=apikey, by=by) for apikey in departed.select_related("user", "tenant"))
+
+
+# A process-local note of keys whose use was recorded lately, so most requests skip even Redis.
+_recently_recorded: dict[str, float] = {}
+USE_RECORD_INTERVAL = 60.0
+
+
+def apikey_use_record(*, apikey_id: str, ip: str | None) -> bool:
+    """Coalesced last-use bookkeeping: at most one database write per key per minute, across
+    every web process (the Redis `add` decides who writes). Returns whether this call wrote."""
+    now = time.monotonic()
+    if now - _recently_recorded.get(apikey_id, -USE_RECORD_INTERVAL) < USE_RECORD_INTERVAL:
+        return False
+    if len(_recently_recorded) > 10_000:
+        _recently_recorded.clear()
+    _recently_recorded[apikey_id] = now
+    if not cache.add(f"apikey:used:{apikey_id}", 1, timeout=int(USE_RECORD_INTERVAL)):
+        return False
+    # A plain UPDATE, no save(): last use is bookkeeping and must not invalidate the auth cache.
+    ApiKey.objects.filter(pk=apikey_id).update(last_used_at=timezone.now(), last_used_ip=ip)
+    return True
+
+
+def _require_self(by: Actor, user: User) -> None:
+    if by.user is None or by.user.pk != user.pk:
+        raise Forbidden("You can only manage your own API keys.")
+    if by.membership is None or not by.membership.is_active:
+        raise Forbidden("Only active members can hold API keys.")
+
+
+def _require_usable(apikey: ApiKey) -> None:
+    if apikey.status != ApiKey.Status.ACTIVE:
+        raise Conflict(f"This key is {apikey.status}.", code=f"apikey_{apikey.status}")
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Give the key a name, e.g. the pipeline or machine that will use it.")
+    if len(name) > 100:
+        raise ServiceError("A key name has at most 100 characters.")
+    return name
+
+
+def _checked_expiry(tenant: Tenant, expires_at: datetime | None, now: datetime) -> datetime:
+    latest = now + timedelta(days=tenant.apikey_max_lifetime_days)
+    if expires_at is None:
+        return latest
+    if expires_at <= now:
+        raise ServiceError("The expiry date must be in the future.", code="invalid_expiry")
+    if expires_at > latest + timedelta(minutes=5):
+        raise ServiceError(
+            f"Keys in {tenant.name} live at most {tenant.apikey_max_lifetime_days} days "
+            f"(until {latest:%Y-%m-%d}).",
+            code="invalid_expiry",
+        )
+    return min(expires_at, latest)
+
+
+def _checked_scope(tenant: Tenant, user: User, workgroups, within=None) -> list[Workgroup] | None:
+    """None for "all current and future workgroups", else the chosen ones, each one of the user's."""
+    chosen = None if workgroups == ALL else list(workgroups)
+    _check_within(chosen, within)
+    if chosen is None:
+        return None
+    if not chosen:
+        raise ServiceError("Choose at least one workgroup, or all of them.", code="invalid_scope")
+    mine = set(
+        WorkgroupMembership.objects.filter(user=user, workgroup__tenant=tenant).values_list(
+            "workgroup_id", flat=True
+        )
+    )
+    if any(wg.tenant_id != tenant.pk or wg.pk not in mine for wg in chosen):
+        raise ServiceError("A key can only be scoped to workgroups you belong to.", code="invalid_scope")
+    return chosen
+
+
+def _check_within(chosen: list[Workgroup] | None, within: frozenset[str] | None) -> None:
+    """A request made with a key limited to some workgroups cannot make a key reaching further."""
+    if within is None:
+        return
+    if chosen is None:
+        raise Forbidden("A key limited to some workgroups cannot make a key for all of them.")
+    if any(str(wg.pk) not in within for wg in chosen):
+        raise Forbidden("A key cannot make a key for workgroups beyond its own scope.")
+
+
+def _lock_owner_slots(tenant: Tenant, user: User, now: datetime, replacing: ApiKey | None = None) -> None:
+    """The per-user key limit, held by the database: lock the owner's membership row, then count.
+    Concurrent creations for one user queue on that lock, so the count cannot go stale."""
+    membership = Membership.objects.select_for_update().filter(tenant=tenant, user=user, is_active=True)
+    if membership.first() is None:
+        raise Forbidden("Only active members can hold API keys.")
+    live = ApiKey.objects.filter(
+        tenant=tenant, user=user, revoked_at__isnull=True, expires_at__gt=now, replaced_by__isnull=True
+    )
+    if replacing is not None:
+        live = live.exclude(pk=replacing.pk)
+    limit = settings.APIKEYS_MAX_PER_USER
+    if live.count() >= limit:
+        raise Conflict(
+            f"You already have {limit} active API keys, the most allowed. Revoke one you no longer use.",
+            code="apikey_limit",
+        )
+
+
+def _insert(tenant, user, name, chosen, expires_at, now) -> tuple[ApiKey, str]:
+    text = keys.generate()
+    apikey = ApiKey.objects.create(
+        tenant=tenant,
+        user=user,
+        name=name,
+        prefix=keys.display_prefix(text),
+        digest=keys.digest(text),
+        all_workgroups=chosen is None,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    if chosen:
+        apikey.workgroups.set(chosen)
+    return apikey, text
+
+
+def _scope_data(apikey: ApiKey, chosen) -> dict:
+    return {"workgroups": ALL if chosen is None else sorted(wg.name for wg in chosen)}

@@ -1,0 +1,148 @@
+"""JWT minting and verification, JWKS. Pure functions: no ORM, no settings, no files.
+
+One algorithm, ES256, is pinned on both sides: a token naming any other (``none``, HS256 signed
+with the public key, RS256) is refused before its signature is looked at. Keys are found only by
+``kid`` among our own; a ``jku``/``x5u``/``jwk``/``x5c`` header pointing elsewhere is an attack
+and refused outright, not merely ignored.
+"""
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+ALGORITHM = "ES256"
+AUDIENCE = "portal-api"
+AMR_APIKEY = "apikey"
+AMR_PASSWORD = "pwd"  # noqa: S105 (a method name from RFC 8176, not a password)
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "tid", "wgs", "amr", "iat", "nbf", "exp", "jti")
+_FOREIGN_KEY_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+
+
+class InvalidToken(Exception):
+    """Any reason a token is refused; the reason is for logs, never for the caller."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: ec.EllipticCurvePrivateKey
+
+    @property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self.private_key.public_key()
+
+
+def new_signing_key() -> SigningKey:
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    return SigningKey(kid=thumbprint(private_key.public_key()), private_key=private_key)
+
+
+def key_from_pem(pem: str) -> SigningKey:
+    private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey) or private_key.curve.name != "secp256r1":
+        raise ValueError("A JWT signing key must be an EC P-256 private key (ES256).")
+    return SigningKey(kid=thumbprint(private_key.public_key()), private_key=private_key)
+
+
+def key_to_pem(key: SigningKey) -> str:
+    return key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict:
+    jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
+    return {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
+
+
+def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
+    """RFC 7638 JWK thumbprint: a kid any verifier can recompute from the key itself."""
+    canonical = json.dumps(public_jwk(public_key), separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+def jwks(public_keys: Sequence[ec.EllipticCurvePublicKey]) -> dict:
+    return {
+        "keys": [
+            {**public_jwk(key), "kid": thumbprint(key), "use": "sig", "alg": ALGORITHM} for key in public_keys
+        ]
+    }
+
+
+def claims(
+    *,
+    issuer: str,
+    user_id: str,
+    tenant_id: str,
+    workgroup_ids: Sequence[str],
+    amr: str,
+    now: int,
+    expires_at: int,
+    apikey_id: str | None = None,
+) -> dict:
+    body = {
+        "iss": issuer,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "tid": tenant_id,
+        "wgs": sorted(workgroup_ids),
+        "amr": [amr],
+        "iat": now,
+        "nbf": now,
+        "exp": expires_at,
+        "jti": secrets.token_urlsafe(16),
+    }
+    if apikey_id is not None:
+        body["akid"] = apikey_id
+    return body
+
+
+def encode(body: Mapping, key: SigningKey) -> str:
+    return jwt.encode(dict(body), key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def decode(token: str, *, public_keys: Mapping[str, ec.EllipticCurvePublicKey], issuer: str) -> dict:
+    """The verified claims of `token`, or InvalidToken. No leeway: our own clock issued it."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken(f"malformed: {exc}") from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken(f"algorithm {header.get('alg')!r} is not {ALGORITHM}")
+    if _FOREIGN_KEY_HEADERS & header.keys():
+        raise InvalidToken(f"foreign key header {sorted(_FOREIGN_KEY_HEADERS & header.keys())}")
+    public_key = public_keys.get(header.get("kid"))
+    if public_key is None:
+        raise InvalidToken(f"unknown kid {header.get('kid')!r}")
+    try:
+        body = jwt.decode(
+            token,
+            public_key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=issuer,
+            options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken(f"{type(exc).__name__}: {exc}") from None
+    _check_shapes(body)
+    return body
+
+
+def _check_shapes(body: dict) -> None:
+    if not isinstance(body["sub"], str) or not isinstance(body["tid"], str):
+        raise InvalidToken("sub and tid must be strings")
+    if not isinstance(body["wgs"], list) or not all(isinstance(w, str) for w in body["wgs"]):
+        raise InvalidToken("wgs must be a list of ids")
+    if body["amr"] not in ([AMR_APIKEY], [AMR_PASSWORD]):
+        raise InvalidToken(f"unknown amr {body['amr']!r}")
+    if (body["amr"] == [AMR_APIKEY]) != isinstance(body.get("akid"), str):
+        raise InvalidToken("akid goes with amr apikey, and only with it")

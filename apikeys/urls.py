@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apikeys import views
+
+urlpatterns = [
+    path("apikeys/", views.manage, name="apikeys"),
+    path("apikeys/<uuid:apikey_id>/revoke", views.revoke, name="apikey_revoke"),
+    path("apikeys/<uuid:apikey_id>/regenerate", views.regenerate, name="apikey_regenerate"),
+    path("tenant/apikeys/", views.inventory, name="apikey_inventory"),
+    path("tenant/apikeys/<uuid:apikey_id>/revoke", views.inventory_revoke, name="apikey_inventory_revoke"),
+    path("tenant/apikeys/revoke-departed", views.inventory_revoke_departed, name="apikey_revoke_departed"),
+]

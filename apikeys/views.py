@@ -1,0 +1,122 @@
+"""Manage API Keys (every member) and the tenant key inventory (tenant admins)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from accounts.decorators import member_required, tenant_admin_required
+from accounts.errors import ServiceError
+from accounts.models import Workgroup
+from accounts.requests import actor_for
+from apikeys import keyring, selectors, services
+from apikeys.forms import ApiKeyForm, RegenerateForm
+
+
+@cache_control(public=True, max_age=300)
+def jwks(request):
+    """The public keys that verify our JWTs, for any JOSE library, offline."""
+    return JsonResponse(keyring.current().jwks())
+
+
+def _key_form(request, data=None) -> ApiKeyForm:
+    mine = account_selectors.user_workgroups(tenant=request.tenant, user=request.user)
+    return ApiKeyForm(
+        data, workgroups=[wgm.workgroup for wgm in mine], max_days=request.tenant.apikey_max_lifetime_days
+    )
+
+
+def _page(request, *, form=None, created=None, status=200):
+    context = {
+        "apikeys": selectors.apikeys_of(tenant=request.tenant, user=request.user),
+        "form": form or _key_form(request),
+        "regenerate_form": RegenerateForm(),
+        "created": created,  # (ApiKey, key text): shown this once, in this response only
+        "limit": settings.APIKEYS_MAX_PER_USER,
+    }
+    response = render(request, "apikeys/manage.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@member_required
+def manage(request):
+    if request.method != "POST":
+        return _page(request)
+    form = _key_form(request, request.POST)
+    if not form.is_valid():
+        return _page(request, form=form, status=400)
+    scope = services.ALL
+    if form.cleaned_data["scope"] != services.ALL:
+        scope = list(Workgroup.objects.filter(tenant=request.tenant, pk__in=form.cleaned_data["workgroups"]))
+    try:
+        created = services.apikey_create(
+            tenant=request.tenant,
+            user=request.user,
+            name=form.cleaned_data["name"],
+            workgroups=scope,
+            expires_at=form.expires_at(),
+            by=actor_for(request),
+        )
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return _page(request, form=form, status=exc.status)
+    return _page(request, created=created, status=201)
+
+
+@member_required
+def revoke(request, apikey_id):
+    apikey = selectors.get_apikey_for_request(request, apikey_id)
+    if request.method != "POST":
+        return render(request, "apikeys/revoke.html", {"apikey": apikey, "action": request.path})
+    services.apikey_revoke(apikey=apikey, by=actor_for(request))
+    messages.success(request, f"The key {apikey.name} ({apikey.prefix}…) is revoked; it no longer works.")
+    return redirect("apikeys")
+
+
+@member_required
+def regenerate(request, apikey_id):
+    apikey = selectors.get_apikey_for_request(request, apikey_id)
+    form = RegenerateForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "apikeys/regenerate.html", {"apikey": apikey, "form": form})
+    try:
+        created = services.apikey_regenerate(
+            apikey=apikey, by=actor_for(request), overlap=form.cleaned_data["overlap"]
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("apikeys")
+    return _page(request, created=created, status=201)
+
+
+@tenant_admin_required
+def inventory(request):
+    include_ended = request.GET.get("ended") == "1"
+    context = {
+        "apikeys": selectors.tenant_apikeys(tenant=request.tenant, include_ended=include_ended),
+        "include_ended": include_ended,
+        "departed": selectors.departed_key_count(tenant=request.tenant),
+    }
+    return render(request, "apikeys/inventory.html", context)
+
+
+@tenant_admin_required
+def inventory_revoke(request, apikey_id):
+    apikey = selectors.get_tenant_apikey_for_request(request, apikey_id)
+    if request.method != "POST":
+        return render(request, "apikeys/revoke.html", {"apikey": apikey, "action": request.path})
+    services.apikey_revoke(apikey=apikey, by=actor_for(request))
+    messages.success(request, f"{apikey.user.email}'s key {apikey.name} ({apikey.prefix}…) is revoked.")
+    return redirect("apikey_inventory")
+
+
+@require_POST
+@tenant_admin_required
+def inventory_revoke_departed(request):
+    count = services.apikeys_revoke_departed(tenant=request.tenant, by=actor_for(request))
+    messages.success(request, f"Revoked {count} key{'s' if count != 1 else ''} of departed members.")
+    return redirect("apikey_inventory")

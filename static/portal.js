@@ -1,0 +1,74 @@
+// Portal's small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Links marked data-dialog open their confirmation page's form in a modal instead of navigating.
+  const dialog = document.getElementById("action-dialog");
+  document.querySelectorAll("a[data-dialog]").forEach(function (link) {
+    link.addEventListener("click", async function (event) {
+      if (!dialog) return;
+      event.preventDefault();
+      const response = await fetch(link.href, { credentials: "same-origin" });
+      if (!response.ok) { window.location = link.href; return; }
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const article = page.querySelector("main article");
+      dialog.replaceChildren(document.importNode(article, true));
+      dialog.showModal();
+    });
+  });
+  document.addEventListener("click", function (event) {
+    const close = event.target.closest("[data-close]");
+    if (close && close.closest("dialog")) {
+      event.preventDefault();
+      close.closest("dialog").close();
+    }
+  });
+
+  // Show / hide a secret input.
+  document.querySelectorAll("[data-toggle-secret]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      const input = document.getElementById(button.dataset.toggleSecret);
+      const hidden = input.type === "password";
+      input.type = hidden ? "text" : "password";
+      button.textContent = hidden ? "Hide" : "Show";
+    });
+  });
+
+  // Copy a secret input's value.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", async function () {
+      const input = document.getElementById(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(input.value);
+      } catch (error) {
+        const type = input.type;
+        input.type = "text";
+        input.select();
+        document.execCommand("copy");
+        input.type = type;
+      }
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    });
+  });
+
+  // The shown-once dialog is rendered open (for pages without JavaScript); make it modal.
+  const fresh = document.getElementById("new-key");
+  if (fresh && fresh.open) {
+    fresh.close();
+    fresh.showModal();
+  }
+
+  // Workgroup checkboxes only matter when "chosen" is picked.
+  const form = document.getElementById("generate-form");
+  if (form) {
+    const sync = function () {
+      const chosen = form.querySelector("input[name=scope][value=chosen]");
+      form.querySelectorAll("input[name=workgroups]").forEach(function (box) {
+        box.disabled = !(chosen && chosen.checked);
+      });
+    };
+    form.querySelectorAll("input[name=scope]").forEach(function (radio) { radio.addEventListener("change", sync); });
+    sync();
+  }
+})();
