@@ -5,7 +5,7 @@ password stamp, the membership, the current workgroups and the owner's usable AP
 scope and expiry. Checking a token is then one cache round trip (MGET of the user's generation and
 the snapshot), not a database query.
 
-Invalidation is a generation counter per user, bumped after every commit that touches the user,
+Invalidation is a generation counter per user, bumped by every change that touches the user,
 their memberships or their keys (see `signals.py`). A snapshot is stored with the generation read
 *before* the database was read, so a snapshot built from rows that were changed meanwhile carries
 an old generation and is never used: no window in which a revoked key still works.
@@ -47,7 +47,12 @@ def snapshot(user_id, tenant_id) -> Snapshot | None:
 
 
 def invalidate(user_id) -> None:
-    """Make every cached snapshot of this user stale, once the current transaction has committed."""
+    """Make every cached snapshot of this user stale: now, and again once the transaction commits.
+
+    The first bump stops the old snapshot at once; the second discards any snapshot another
+    request built in between from rows this transaction had not committed yet.
+    """
+    _bump(user_id)
     transaction.on_commit(lambda: _bump(user_id))
 
 

@@ -156,6 +156,18 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters and auth snapshots start empty in every test (the Celery broker's
+    keys, in the same Redis database, are left alone)."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match="portal:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness only slows the suite; the hasher is not what is tested.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

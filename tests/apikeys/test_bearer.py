@@ -1,0 +1,227 @@
+"""Bearer access: a negative JWT corpus, each answered 401, and every way a live token must die."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Membership, Role, User
+from accounts.services import Actor, member_remove, member_update, workgroup_member_remove
+from apikeys import keyring, services, tokens
+from tests.apikeys.conftest import bearer, make_key, token
+from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segments(header: dict, payload: dict) -> str:
+    return b64(json.dumps(header).encode()) + "." + b64(json.dumps(payload).encode())
+
+
+def good_claims(user, tenant, **changes) -> dict:
+    now = int(time.time())
+    body = tokens.claims(
+        issuer="http://portal.localhost",
+        user_id=str(user.pk),
+        tenant_id=str(tenant.pk),
+        workgroup_ids=[],
+        amr=tokens.AMR_PASSWORD,
+        now=now,
+        expires_at=now + 600,
+    )
+    body.update(changes)
+    return body
+
+
+def signed(body: dict, key=None, **header) -> str:
+    import jwt
+
+    key = key or keyring.current().signing
+    return jwt.encode(body, key.private_key, algorithm="ES256", headers={"kid": key.kid, **header})
+
+
+def assert_refused(token_text: str, host: str = "acme.localhost") -> None:
+    response = bearer(token_text, host).get("/api/me")
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "invalid_token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="portal"'
+
+
+def test_a_well_formed_token_is_accepted(alice, tenant_a):
+    """The control for the corpus below: the same construction, unmodified, works."""
+    assert bearer(signed(good_claims(alice, tenant_a))).get("/api/me").status_code == 200
+
+
+def test_alg_none_is_refused(alice, tenant_a):
+    kid = keyring.current().signing.kid
+    assert_refused(segments({"alg": "none", "typ": "JWT", "kid": kid}, good_claims(alice, tenant_a)) + ".")
+
+
+def test_hs256_signed_with_the_public_key_is_refused(alice, tenant_a):
+    public_pem = keyring.current().signing.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    kid = keyring.current().signing.kid
+    head_body = segments({"alg": "HS256", "typ": "JWT", "kid": kid}, good_claims(alice, tenant_a))
+    signature = hmac.new(public_pem, head_body.encode(), hashlib.sha256).digest()
+    assert_refused(f"{head_body}.{b64(signature)}")
+
+
+def test_a_tampered_payload_is_refused(alice, bob, tenant_a):
+    header, _, signature = signed(good_claims(bob, tenant_a)).split(".")
+    forged = b64(json.dumps(good_claims(alice, tenant_a)).encode())
+    assert_refused(f"{header}.{forged}.{signature}")
+
+
+def test_a_tampered_signature_is_refused(alice, tenant_a):
+    header, payload, signature = signed(good_claims(alice, tenant_a)).split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    assert_refused(f"{header}.{payload}.{flipped}")
+
+
+def test_a_token_expired_by_one_second_is_refused(alice, tenant_a):
+    now = int(time.time())
+    assert_refused(signed(good_claims(alice, tenant_a, iat=now - 60, nbf=now - 60, exp=now - 1)))
+
+
+def test_a_token_not_yet_valid_is_refused(alice, tenant_a):
+    assert_refused(signed(good_claims(alice, tenant_a, nbf=int(time.time()) + 60)))
+
+
+def test_a_wrong_audience_is_refused(alice, tenant_a):
+    assert_refused(signed(good_claims(alice, tenant_a, aud="another-api")))
+
+
+def test_a_wrong_issuer_is_refused(alice, tenant_a):
+    assert_refused(signed(good_claims(alice, tenant_a, iss="https://evil.example")))
+
+
+def test_an_unknown_kid_is_refused(alice, tenant_a):
+    assert_refused(signed(good_claims(alice, tenant_a), key=tokens.new_signing_key()))
+
+
+@pytest.mark.parametrize("header", ["jku", "x5u", "jwk"])
+def test_a_header_pointing_at_another_key_is_refused(alice, tenant_a, header):
+    attacker = tokens.new_signing_key()
+    value = (
+        {**tokens.public_jwk(attacker.public_key), "kid": attacker.kid}
+        if header == "jwk"
+        else "https://evil.example/jwks.json"
+    )
+    assert_refused(signed(good_claims(alice, tenant_a), key=attacker, **{header: value}))
+    # Even signed by our own key, a token carrying such a header is refused: it is an attack.
+    assert_refused(signed(good_claims(alice, tenant_a), **{header: value}))
+
+
+def test_a_missing_claim_is_refused(alice, tenant_a):
+    body = good_claims(alice, tenant_a)
+    del body["jti"]
+    assert_refused(signed(body))
+
+
+def test_another_tenants_token_is_refused_on_this_tenants_host(charlie, tenant_b, tenant_a):
+    charlies = token(make_key(charlie, tenant_b)[1], host="globex.localhost")
+    assert bearer(charlies, "globex.localhost").get("/api/me").status_code == 200
+    assert_refused(charlies, host="acme.localhost")
+
+
+def test_revoking_a_key_kills_its_tokens_on_the_very_next_request(alice, tenant_a, alice_key):
+    apikey, text = alice_key
+    client = bearer(token(text))
+    assert client.get("/api/me").status_code == 200
+    services.apikey_revoke(apikey=apikey, by=Actor(user=alice))
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_regenerated_keys_old_tokens_die_when_the_overlap_is_none(alice, tenant_a, alice_key):
+    apikey, text = alice_key
+    old_client = bearer(token(text))
+    membership = Membership.objects.get(user=alice, tenant=tenant_a)
+    _new, new_text = services.apikey_regenerate(
+        apikey=apikey, by=Actor(user=alice, membership=membership), overlap="none"
+    )
+    assert old_client.get("/api/me").status_code == 401
+    assert bearer(token(new_text)).get("/api/me").status_code == 200
+
+
+def test_a_deactivated_users_token_is_refused(alice, bob, tenant_a, bob_key):
+    client = bearer(token(bob_key[1]))
+    user = User.objects.get(pk=bob.pk)
+    user.is_active = False
+    user.save()
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_member_deactivated_in_the_tenant_loses_access(alice, bob, tenant_a, bob_key):
+    client = bearer(token(bob_key[1]))
+    membership = Membership.objects.get(user=bob, tenant=tenant_a)
+    admin = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    member_update(membership=membership, by=admin, is_active=False)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_member_removed_from_the_tenant_loses_access(alice, bob, tenant_a, bob_key):
+    client = bearer(token(bob_key[1]))
+    admin = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    member_remove(membership=Membership.objects.get(user=bob, tenant=tenant_a), by=admin)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_changing_the_password_kills_tokens_issued_before(alice, tenant_a, alice_key):
+    client = bearer(token(alice_key[1]))
+    user = User.objects.get(pk=alice.pk)
+    user.set_password("a-brand-new-passphrase")
+    user.save()
+    assert client.get("/api/me").status_code == 401
+
+
+def test_the_authenticated_path_makes_no_query_beyond_the_host_lookup(alice, tenant_a, alice_key):
+    client = bearer(token(alice_key[1]))
+    client.get("/api/me")  # warms the snapshot and the keyring
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/me").status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if "accounts_tenant" not in q["sql"]] == []
+
+
+def test_a_token_reaches_only_the_workgroups_of_its_keys_scope(alice, bob, tenant_a):
+    x, y = WorkgroupFactory(tenant=tenant_a, name="X"), WorkgroupFactory(tenant=tenant_a, name="Y")
+    for wg in (x, y):
+        WorkgroupMembershipFactory(workgroup=wg, user=bob, role=Role.ADMIN)
+    _, text = make_key(bob, tenant_a, workgroups=[y])
+    client = bearer(token(text))
+    assert [wg["name"] for wg in client.get("/api/workgroups").json()["results"]] == ["Y"]
+    assert client.get(f"/api/workgroups/{x.pk}/members").status_code == 404
+    assert client.post(f"/api/workgroups/{x.pk}/members", {"user_id": str(alice.pk)}).status_code == 404
+    assert client.get(f"/api/workgroups/{y.pk}/members").status_code == 200
+    assert [wg["name"] for wg in client.get("/api/me").json()["workgroups"]] == ["Y"]
+
+
+def test_leaving_a_workgroup_narrows_live_tokens_at_once(alice, bob, tenant_a):
+    y = WorkgroupFactory(tenant=tenant_a, name="Y")
+    wgm = WorkgroupMembershipFactory(workgroup=y, user=bob)
+    client = bearer(token(make_key(bob, tenant_a)[1]))
+    assert client.get(f"/api/workgroups/{y.pk}/members").status_code == 200
+    admin = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    workgroup_member_remove(wgm=wgm, by=admin)
+    assert client.get(f"/api/workgroups/{y.pk}/members").status_code == 404
+
+
+def test_a_scoped_key_cannot_mint_a_key_that_reaches_further(bob, tenant_a):
+    x, y = WorkgroupFactory(tenant=tenant_a, name="X"), WorkgroupFactory(tenant=tenant_a, name="Y")
+    for wg in (x, y):
+        WorkgroupMembershipFactory(workgroup=wg, user=bob)
+    client = bearer(token(make_key(bob, tenant_a, workgroups=[y])[1]))
+    post = lambda scope: client.post(  # noqa: E731
+        "/api/apikeys", {"name": "child", "workgroups": scope}, content_type="application/json"
+    )
+    assert post("all").status_code == 403
+    assert post([str(x.pk)]).status_code == 403
+    assert post([str(y.pk)]).status_code == 201
