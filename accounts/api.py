@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +24,19 @@ class MyWorkgroupOut(serializers.Serializer):
     id = serializers.UUIDField(source="workgroup.id")
     name = serializers.CharField(source="workgroup.name")
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class PingApi(APIView):
+    """Is the API reachable? No credentials, no database: what clients call before anything else."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer("Pong", {"status": serializers.CharField()}), summary="Reachability check"
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
 
 
 class MeApi(APIView):

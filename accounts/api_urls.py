@@ -3,6 +3,7 @@ from django.urls import path
 from accounts import api
 
 urlpatterns = [
+    path("ping", api.PingApi.as_view(), name="api-ping"),
     path("me", api.MeApi.as_view(), name="api-me"),
     path("workgroups", api.WorkgroupListApi.as_view(), name="api-workgroups"),
     path("workgroups/<uuid:workgroup_id>", api.WorkgroupDetailApi.as_view(), name="api-workgroup"),

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 
-from accounts.selectors import tenant_for_domain
+from accounts.hosts import tenant_for_domain
 
 
 class TenantMiddleware:

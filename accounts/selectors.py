@@ -15,10 +15,6 @@ from accounts.models import (
 )
 
 
-def tenant_for_domain(domain: str) -> Tenant | None:
-    return Tenant.objects.filter(domain=domain, is_active=True).first()
-
-
 def current_membership(request: HttpRequest) -> Membership | None:
     """The caller's membership of the request's tenant (active or not), cached per request and user.
 

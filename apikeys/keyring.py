@@ -8,6 +8,7 @@ for the embedded default. Web processes notice a rotated file by its modificatio
 """
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -32,6 +33,7 @@ class Keyring:
     signing: tokens.SigningKey
     verifying: dict  # kid → public key
 
+    @functools.cached_property
     def jwks(self) -> dict:
         return tokens.jwks(list(self.verifying.values()))
 

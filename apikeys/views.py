@@ -19,7 +19,7 @@ from apikeys.forms import ApiKeyForm, RegenerateForm
 @cache_control(public=True, max_age=300)
 def jwks(request):
     """The public keys that verify our JWTs, for any JOSE library, offline."""
-    return JsonResponse(keyring.current().jwks())
+    return JsonResponse(keyring.current().jwks)
 
 
 def _key_form(request, data=None) -> ApiKeyForm:

@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 
 from accounts.models import Event, Membership, Role, Tenant, User
-from tests.conftest import client_for
+from tests.conftest import change_tenant, client_for
 
 PASSWORD = "a-fine-long-password-42"
 
@@ -44,9 +44,7 @@ def test_an_open_tenant_lets_a_visitor_sign_up_verify_and_become_a_member(tenant
 
 
 def test_an_email_domain_tenant_refuses_other_domains(tenant_a):
-    Tenant.objects.filter(pk=tenant_a.pk).update(
-        signup_mode=Tenant.SignupMode.EMAIL_DOMAIN, allowed_email_domains=["acme.test"]
-    )
+    change_tenant(tenant_a, signup_mode=Tenant.SignupMode.EMAIL_DOMAIN, allowed_email_domains=["acme.test"])
     client = client_for("acme.localhost")
     response = _signup(client, "eve@evil.test")
     assert response.status_code == 200
@@ -58,7 +56,7 @@ def test_an_email_domain_tenant_refuses_other_domains(tenant_a):
 
 
 def test_an_invite_only_tenant_says_so_and_creates_nobody(tenant_a):
-    Tenant.objects.filter(pk=tenant_a.pk).update(signup_mode=Tenant.SignupMode.INVITE_ONLY)
+    change_tenant(tenant_a, signup_mode=Tenant.SignupMode.INVITE_ONLY)
     client = client_for("acme.localhost")
     page = client.get("/accounts/signup/")
     assert "invitation only" in page.content.decode()
@@ -77,7 +75,7 @@ def test_an_invitation_opens_signup_whatever_the_policy(tenant_a, alice, mode):
     from accounts import services
     from accounts.services import Actor
 
-    Tenant.objects.filter(pk=tenant_a.pk).update(signup_mode=mode, allowed_email_domains=["acme.test"])
+    change_tenant(tenant_a, signup_mode=mode, allowed_email_domains=["acme.test"])
     tenant_a.refresh_from_db()
     by = Actor(user=alice, membership=alice.memberships.get())
     invitation = services.invitation_create(

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Event, Membership, Role, Tenant
-from tests.conftest import client_for
+from tests.conftest import change_tenant, client_for
 
 
 def test_it_answers_an_unknown_host_with_a_plain_404_naming_no_tenant(tenant_a):
@@ -14,7 +14,7 @@ def test_it_answers_an_unknown_host_with_a_plain_404_naming_no_tenant(tenant_a):
 
 
 def test_it_treats_a_deactivated_tenant_as_unknown(tenant_a):
-    Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
+    change_tenant(tenant_a, is_active=False)
     assert client_for("acme.localhost").get("/accounts/login/").status_code == 404
 
 
@@ -43,7 +43,7 @@ def test_it_lets_a_non_member_join_an_open_tenant(alice, charlie):
 
 
 def test_it_refuses_self_join_at_an_invite_only_tenant(tenant_a, alice, charlie):
-    Tenant.objects.filter(pk=tenant_a.pk).update(signup_mode=Tenant.SignupMode.INVITE_ONLY)
+    change_tenant(tenant_a, signup_mode=Tenant.SignupMode.INVITE_ONLY)
     response = client_for("acme.localhost", charlie).post("/join")
     assert response.status_code == 403
     assert "by invitation only" in response.content.decode()
@@ -134,3 +134,25 @@ class TestCreateTenantCommand:
                 "create_tenant", name="X", domain="x.localhost", admin_email="x@x.test", admin_password="abc"
             )
         assert not Tenant.objects.exists()
+
+
+def test_the_host_lookup_is_cached_and_costs_no_query(tenant_a, django_assert_num_queries):
+    from accounts import hosts
+
+    hosts.tenant_for_domain("acme.localhost")
+    with django_assert_num_queries(0):
+        assert hosts.tenant_for_domain("acme.localhost").pk == tenant_a.pk
+
+
+def test_a_tenant_change_made_by_another_process_is_seen_within_the_recheck(tenant_a, monkeypatch):
+    from django.core.cache import cache
+
+    from accounts import hosts
+
+    assert client_for("acme.localhost").get("/accounts/login/").status_code == 200
+    # Another process deactivates the tenant: the row changes and the shared generation moves,
+    # but nothing in this process is told.
+    Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
+    cache.incr("tenants:generation")
+    monkeypatch.setattr(hosts, "RECHECK_SECONDS", 0)
+    assert client_for("acme.localhost").get("/accounts/login/").status_code == 404

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Tenant
 from tests.apikeys.conftest import bearer, exchange, make_key, token
+from tests.conftest import change_tenant
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 
@@ -186,5 +186,5 @@ def test_the_token_endpoint_is_rate_limited_per_key(settings, alice, alice_key, 
 
 
 def test_a_key_of_a_deactivated_tenant_buys_nothing(alice, tenant_a, alice_key):
-    Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
+    change_tenant(tenant_a, is_active=False)
     assert exchange(alice_key[1], host="localhost").status_code == 401

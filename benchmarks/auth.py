@@ -1,0 +1,253 @@
+#!/usr/bin/env python
+"""Authentication cost, against a ceiling and against a reference app, measured in one run.
+
+Starts Portal and the reference app in `benchmarks/peer/` (djangorestframework-api-key +
+djangorestframework-simplejwt) under gunicorn (2 sync workers, persistent database connections)
+on PostgreSQL and Redis, then runs wrk on loopback against, for each app:
+
+  ping    GET  /api/ping     no authentication at all: the ceiling
+  me      GET  /api/me       Authorization: Bearer <JWT>
+  tokens  POST /api/tokens   X-API-Key: <key>
+
+Rounds alternate the targets so both apps see the same machine noise; it prints the median
+requests/s, p50 and p99 of the rounds, and the ratios to each app's own ceiling.
+
+    .venv/bin/python benchmarks/auth.py [--rounds 3] [--seconds 5] [--connections 16]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER = ROOT / "benchmarks" / "peer"
+PYTHON = sys.executable
+PG = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/13"
+HOST = "bench.localhost"
+
+OURS_SETUP = """
+import json
+from django.test import Client
+from accounts.models import Membership, Tenant, User
+from accounts.services import Actor
+from apikeys import services
+tenant = Tenant.objects.create(domain="bench.localhost", name="Bench", slug="bench")
+user = User.objects.create_user("bench@bench.test", "bench-password-123")
+membership = Membership.objects.create(tenant=tenant, user=user)
+_, key = services.apikey_create(tenant=tenant, user=user, name="bench", workgroups="all",
+                                by=Actor(user=user, membership=membership))
+token = Client(HTTP_HOST="bench.localhost").post("/api/tokens", HTTP_X_API_KEY=key).json()["token"]
+print(json.dumps({"key": key, "token": token}))
+"""
+
+PEER_SETUP = """
+import json
+from django.contrib.auth.models import User
+from rest_framework_simplejwt.tokens import RefreshToken
+from peer.models import UserAPIKey
+user = User.objects.create_user("bench", "bench@bench.test", "bench-password-123")
+_, key = UserAPIKey.objects.create_key(name="bench", user=user)
+print(json.dumps({"key": key, "token": str(RefreshToken.for_user(user).access_token)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    _require_tools()
+    work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    apps = {}
+    try:
+        apps["portal"] = _start_portal(work, 8101)
+        apps["peer"] = _start_peer(work, 8102)
+        results = _measure(apps, args)
+    finally:
+        for app in apps.values():
+            app["process"].send_signal(signal.SIGTERM)
+            app["process"].wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    _report(results, args)
+
+
+def _require_tools() -> None:
+    if shutil.which("wrk") is None:
+        print("Installing wrk from Debian's packages", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+            PEER / "requirements.txt",
+        ],
+        check=True,
+    )
+
+
+def _recreate_database(name: str) -> str:
+    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", statement], check=True, stdout=subprocess.DEVNULL)
+    return f"{PG}/{name}"
+
+
+def _start_portal(work: Path, port: int) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _recreate_database("portal_bench"),
+        "REDIS_URL": REDIS,
+        "DATABASE_CONN_MAX_AGE": "600",
+        "PORTAL_VAR_DIR": str(work / "portal-var"),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        # The throttles run (their Redis INCRs are part of the cost) but never trip here.
+        "PORTAL_RATE_TOKENS_IP": "100000000/s",
+        "PORTAL_RATE_TOKENS_ACCOUNT": "100000000/s",
+    }
+    subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    credentials = _shell(ROOT, env, OURS_SETUP)
+    return _serve(ROOT, env, "portal.wsgi", port, credentials)
+
+
+def _start_peer(work: Path, port: int) -> dict:
+    env = {**os.environ, "DATABASE_URL": _recreate_database("portal_peer"), "PYTHONPATH": str(PEER)}
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=PEER, env=env, check=True)
+    credentials = _shell(PEER, env, PEER_SETUP)
+    return _serve(PEER, env, "peer.wsgi", port, credentials)
+
+
+def _shell(cwd: Path, env: dict, code: str) -> dict:
+    out = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _serve(cwd: Path, env: dict, module: str, port: int, credentials: dict) -> dict:
+    command = [PYTHON, "-m", "gunicorn", f"{module}:application", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen([*command, "--log-level", "warning"], cwd=cwd, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(f"{url}/api/ping", headers={"Host": HOST})
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return {"process": process, "url": url, **credentials}
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{module} did not start on port {port}")
+
+
+def _targets(app: dict) -> dict:
+    return {
+        "ping": ("GET", "/api/ping", {}),
+        "me": ("GET", "/api/me", {"Authorization": f"Bearer {app['token']}"}),
+        "tokens": ("POST", "/api/tokens", {"X-API-Key": app["key"]}),
+    }
+
+
+def _measure(apps: dict, args) -> dict:
+    results: dict = {}
+    for round_number in range(args.rounds):
+        for name, app in apps.items():
+            for target, (method, path, headers) in _targets(app).items():
+                figures = _wrk(app["url"] + path, method, {"Host": HOST, **headers}, args)
+                results.setdefault((name, target), []).append(figures)
+                print(
+                    f"round {round_number + 1} {name:6} {target:6} {figures['rps']:8.0f} req/s "
+                    f"p50 {figures['p50']:6.2f} ms p99 {figures['p99']:6.2f} ms errors {figures['errors']}",
+                    file=sys.stderr,
+                )
+    return results
+
+
+def _wrk(url: str, method: str, headers: dict, args) -> dict:
+    script = f"wrk.method = {json.dumps(method)}\n" + "".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + _LUA_STATUS)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", lua.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+        "errors": int(re.search(r"non2xx=(\d+)", out).group(1)),
+    }
+
+
+# Count answers other than 2xx: a benchmark of 401s would measure nothing.
+_LUA_STATUS = """
+local bad = 0
+response = function(status, headers, body) if status >= 300 then bad = bad + 1 end end
+done = function(summary, latency, requests) io.write(string.format("non2xx=%d\\n", bad)) end
+"""
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _report(results: dict, args) -> None:
+    med = {
+        key: {f: statistics.median(r[f] for r in runs) for f in ("rps", "p50", "p99")}
+        for key, runs in results.items()
+    }
+    errors = sum(r["errors"] for runs in results.values() for r in runs)
+    print(
+        f"\nmedians of {args.rounds} rounds, {args.seconds} s each, {args.connections} connections, wrk -t1"
+    )
+    print(f"{'app':8}{'endpoint':24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× ceiling':>11}")
+    for app in ("portal", "peer"):
+        ceiling = med[(app, "ping")]["rps"]
+        for target, label in (
+            ("ping", "GET /api/ping"),
+            ("me", "GET /api/me (Bearer)"),
+            ("tokens", "POST /api/tokens"),
+        ):
+            m = med[(app, target)]
+            print(f"{app:8}{label:24}{m['rps']:9.0f}{m['p50']:9.2f}{m['p99']:9.2f}{m['rps'] / ceiling:11.2f}")
+    for target in ("me", "tokens"):
+        ratio = med[("portal", target)]["rps"] / med[("peer", target)]["rps"]
+        print(f"portal / peer, {target}: {ratio:.2f}×")
+    print(f"non-2xx answers: {errors}")
+    if errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
