@@ -113,6 +113,8 @@ def is_workgroup_admin(*, workgroup: Workgroup, user) -> bool:
 def user_workgroups(
     *, tenant: Tenant, user, scope: frozenset[str] | None = None
 ) -> QuerySet[WorkgroupMembership]:
+    if scope is not None and not scope:
+        return WorkgroupMembership.objects.none()  # a token reaching no workgroup: no query at all
     qs = WorkgroupMembership.objects.filter(workgroup__tenant=tenant, user=user)
     if scope is not None:
         qs = qs.filter(workgroup_id__in=scope)
