@@ -10,6 +10,7 @@ everywhere within about a second, and a request costs no query and, mostly, no R
 import copy
 import threading
 import time
+import uuid
 
 from django.core.cache import cache
 from django.db import transaction
@@ -47,15 +48,15 @@ def forget_tenants() -> None:
 
 def _bump() -> None:
     _tenants.clear()
-    cache.add(_GENERATION_KEY, 0, timeout=None)
-    cache.incr(_GENERATION_KEY)
+    # A random value, not a counter: a counter restarting after a flush could repeat a value.
+    cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def _revalidate() -> None:
     now = time.monotonic()
     if now - _state["checked_at"] < RECHECK_SECONDS:
         return
-    generation = cache.get(_GENERATION_KEY, 0)
+    generation = cache.get(_GENERATION_KEY)
     with _lock:
         if generation != _state["generation"]:
             _tenants.clear()

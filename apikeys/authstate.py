@@ -11,6 +11,7 @@ their memberships or their keys (see `signals.py`). A snapshot is stored with th
 an old generation and is never used: no window in which a revoked key still works.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -37,7 +38,10 @@ def snapshot(user_id, tenant_id) -> Snapshot | None:
     """The current snapshot, from the cache or rebuilt from the database (None: no such user)."""
     gen_key, snap_key = _GEN.format(user=user_id), _SNAP.format(user=user_id, tenant=tenant_id)
     found = cache.get_many([gen_key, snap_key])
-    generation = found.get(gen_key, 0)
+    generation = found.get(gen_key)
+    if generation is None:  # never set, or evicted: start a new one, so no old snapshot matches
+        cache.add(gen_key, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(gen_key)
     cached = found.get(snap_key)
     if cached is not None and cached[0] == generation:
         return cached[1]
@@ -57,9 +61,9 @@ def invalidate(user_id) -> None:
 
 
 def _bump(user_id) -> None:
-    key = _GEN.format(user=user_id)
-    cache.add(key, 0, timeout=None)
-    cache.incr(key)
+    # A random value, not a counter: a counter restarting after an eviction could repeat a value
+    # that an old snapshot was stored with.
+    cache.set(_GEN.format(user=user_id), uuid.uuid4().hex, timeout=None)
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:

@@ -46,7 +46,8 @@ tenant = Tenant.objects.create(domain="bench.localhost", name="Bench", slug="ben
 user = User.objects.create_user("bench@bench.test", "bench-password-123")
 membership = Membership.objects.create(tenant=tenant, user=user)
 for name in ("Sequencing", "Variant calling"):  # so /api/me lists workgroups, with its query
-    WorkgroupMembership.objects.create(workgroup=Workgroup.objects.create(tenant=tenant, name=name), user=user)
+    group = Workgroup.objects.create(tenant=tenant, name=name)
+    WorkgroupMembership.objects.create(workgroup=group, user=user)
 _, key = services.apikey_create(tenant=tenant, user=user, name="bench", workgroups="all",
                                 by=Actor(user=user, membership=membership))
 token = Client(HTTP_HOST="bench.localhost").post("/api/tokens", HTTP_X_API_KEY=key).json()["token"]
