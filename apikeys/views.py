@@ -67,14 +67,19 @@ def manage(request):
     return _page(request, created=created, status=201)
 
 
-@member_required
-def revoke(request, apikey_id):
-    apikey = selectors.get_apikey_for_request(request, apikey_id)
+def _confirm_and_revoke(request, apikey, *, done: str):
+    """GET: the confirmation (also loaded into the page's dialog); POST: revoke at once."""
     if request.method != "POST":
         return render(request, "apikeys/revoke.html", {"apikey": apikey, "action": request.path})
     services.apikey_revoke(apikey=apikey, by=actor_for(request))
-    messages.success(request, f"The key {apikey.name} ({apikey.prefix}…) is revoked; it no longer works.")
-    return redirect("apikeys")
+    whose = "The" if apikey.user_id == request.user.pk else f"{apikey.user.email}'s"
+    messages.success(request, f"{whose} key {apikey.name} ({apikey.prefix}…) is revoked; it no longer works.")
+    return redirect(done)
+
+
+@member_required
+def revoke(request, apikey_id):
+    return _confirm_and_revoke(request, selectors.get_apikey_for_request(request, apikey_id), done="apikeys")
 
 
 @member_required
@@ -107,11 +112,7 @@ def inventory(request):
 @tenant_admin_required
 def inventory_revoke(request, apikey_id):
     apikey = selectors.get_tenant_apikey_for_request(request, apikey_id)
-    if request.method != "POST":
-        return render(request, "apikeys/revoke.html", {"apikey": apikey, "action": request.path})
-    services.apikey_revoke(apikey=apikey, by=actor_for(request))
-    messages.success(request, f"{apikey.user.email}'s key {apikey.name} ({apikey.prefix}…) is revoked.")
-    return redirect("apikey_inventory")
+    return _confirm_and_revoke(request, apikey, done="apikey_inventory")
 
 
 @require_POST

@@ -199,3 +199,20 @@ def test_last_use_is_recorded_at_most_once_a_minute(bob, tenant_a, bob_key):
     updates = lambda queries: [q for q in queries if q["sql"].startswith("UPDATE")]  # noqa: E731
     assert len(updates(first.captured_queries)) == 1
     assert updates(later.captured_queries) == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/apikeys/{id}/revoke", "/apikeys/{id}/regenerate", "/tenant/apikeys/{id}/revoke"]
+)
+def test_the_pages_answer_404_for_another_tenants_key(as_alice, charlie, tenant_b, path):
+    apikey, _ = make_key(charlie, tenant_b)
+    assert as_alice.get(path.format(id=apikey.pk)).status_code == 404
+    assert as_alice.post(path.format(id=apikey.pk), {"overlap": "none"}).status_code == 404
+    assert ApiKey.objects.get(pk=apikey.pk).revoked_at is None
+
+
+def test_the_manage_page_lists_only_the_users_own_keys(as_bob, alice, bob, tenant_a):
+    make_key(alice, tenant_a, name="alices-key")
+    make_key(bob, tenant_a, name="bobs-key")
+    body = as_bob.get("/apikeys/").content.decode()
+    assert "bobs-key" in body and "alices-key" not in body
