@@ -1,4 +1,4 @@
-"""Host → tenant, without a database query on every request.
+"""Host → tenant (and tenant id → tenant), without a database query on every request.
 
 Each process keeps the tenants it has looked up. Any change to a tenant row (rename, policy,
 deactivation, domain change; from services or Django admin) clears this process's copy at once
@@ -13,6 +13,7 @@ import time
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Tenant
@@ -21,33 +22,51 @@ _GENERATION_KEY = "tenants:generation"
 RECHECK_SECONDS = 1.0
 
 _lock = threading.Lock()
-_tenants: dict[str, Tenant | None] = {}
+_tenants: dict[str, Tenant | None] = {}  # domain → active tenant, or None
+_by_id: dict[str, Tenant | None] = {}  # id → active tenant, or None
 _state = {"generation": None, "checked_at": float("-inf")}
 
 
 def tenant_for_domain(domain: str) -> Tenant | None:
+    return _lookup(_tenants, domain, "domain")
+
+
+def tenant_by_id(tenant_id: str) -> Tenant | None:
+    """The active tenant with this id (a token's `tid`, an API key's tenant), or None."""
+    return _lookup(_by_id, str(tenant_id), "pk")
+
+
+def _lookup(known: dict, value: str, field: str) -> Tenant | None:
     _revalidate()
     try:
-        tenant = _tenants[domain]
+        tenant = known[value]
     except KeyError:
-        tenant = Tenant.objects.filter(domain=domain, is_active=True).first()
+        try:
+            tenant = Tenant.objects.filter(**{field: value, "is_active": True}).first()
+        except ValidationError:  # not a UUID
+            tenant = None
         with _lock:
-            if len(_tenants) > 10_000:  # unknown hosts must not grow memory without bound
-                _tenants.clear()
-            _tenants[domain] = tenant
+            if len(known) > 10_000:  # unknown hosts must not grow memory without bound
+                known.clear()
+            known[value] = tenant
     # A copy per request: a view that changes request.tenant must not change what others see.
     return copy.copy(tenant) if tenant is not None else None
 
 
 def forget_tenants() -> None:
     """Call on any tenant change: this process now, every process within RECHECK_SECONDS."""
-    _tenants.clear()
+    _clear()
     _bump()
     transaction.on_commit(_bump)
 
 
-def _bump() -> None:
+def _clear() -> None:
     _tenants.clear()
+    _by_id.clear()
+
+
+def _bump() -> None:
+    _clear()
     # A random value, not a counter: a counter restarting after a flush could repeat a value.
     cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
@@ -59,6 +78,6 @@ def _revalidate() -> None:
     generation = cache.get(_GENERATION_KEY)
     with _lock:
         if generation != _state["generation"]:
-            _tenants.clear()
+            _clear()
             _state["generation"] = generation
         _state["checked_at"] = now

@@ -42,6 +42,21 @@ def workgroup_scope(request: HttpRequest) -> frozenset[str] | None:
     return getattr(getattr(request, "auth", None), "workgroup_scope", None)
 
 
+def my_workgroups(request: HttpRequest) -> list[dict]:
+    """The requester's workgroups here that the request may reach, as {id, name, role}, by name.
+
+    A Bearer request answers from its auth snapshot, with no query; a session reads the database.
+    """
+    known = getattr(getattr(request, "auth", None), "workgroups", None)
+    if known is None:
+        known = [
+            (str(wgm.workgroup_id), wgm.workgroup.name, wgm.role)
+            for wgm in user_workgroups(tenant=request.tenant, user=request.user)
+        ]
+    rows = [{"id": wg, "name": name, "role": role} for wg, name, role in known]
+    return sorted(rows, key=lambda row: (row["name"].casefold(), row["name"], row["id"]))
+
+
 def members_list(*, tenant: Tenant, search: str = "") -> QuerySet[Membership]:
     qs = Membership.objects.filter(tenant=tenant).select_related("user")
     if search:

@@ -14,7 +14,7 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
 from apikeys import grants, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
-from apikeys.throttles import TokenAccountThrottle, TokenClientThrottle, basic_credentials
+from apikeys.throttles import TokenThrottle, basic_credentials
 from portal.api import paginated, valid
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ class TokenApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [TokenClientThrottle, TokenAccountThrottle]
+    throttle_classes = [TokenThrottle]
 
     @extend_schema(
         request=None,
@@ -291,7 +291,7 @@ def _password_tenant(request) -> Tenant:
 
 class TokenRefreshApi(APIView):
     authentication_classes = [BearerAuthentication]
-    throttle_classes = [TokenClientThrottle, TokenAccountThrottle]
+    throttle_classes = [TokenThrottle]
 
     @extend_schema(
         request=None,

@@ -23,7 +23,7 @@ from apikeys.models import ApiKey
 
 SNAPSHOT_TTL = 3600
 _GEN = "auth:gen:{user}"
-_SNAP = "auth:snap:{user}:{tenant}"
+_SNAP = "auth:snap:v2:{user}:{tenant}"  # the version changes with the Snapshot fields
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Snapshot:
     user: dict  # email, full_name, is_active, password_changed_at (epoch seconds or None)
     membership: dict | None  # id, role, is_active
     workgroups: dict  # workgroup id → role
+    workgroup_names: dict  # workgroup id → name
     keys: dict  # usable key id → {"expires_at": epoch seconds, "scope": None | [workgroup ids]}
 
 
@@ -56,14 +57,21 @@ def invalidate(user_id) -> None:
     The first bump stops the old snapshot at once; the second discards any snapshot another
     request built in between from rows this transaction had not committed yet.
     """
-    _bump(user_id)
-    transaction.on_commit(lambda: _bump(user_id))
+    invalidate_many([user_id])
 
 
-def _bump(user_id) -> None:
+def invalidate_many(user_ids) -> None:
+    """`invalidate` for many users at once (e.g. every member of a renamed workgroup)."""
+    user_ids = list(user_ids)
+    if user_ids:
+        _bump(*user_ids)
+        transaction.on_commit(lambda: _bump(*user_ids))
+
+
+def _bump(*user_ids) -> None:
     # A random value, not a counter: a counter restarting after an eviction could repeat a value
     # that an old snapshot was stored with.
-    cache.set(_GEN.format(user=user_id), uuid.uuid4().hex, timeout=None)
+    cache.set_many({_GEN.format(user=user_id): uuid.uuid4().hex for user_id in user_ids}, timeout=None)
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:
@@ -78,15 +86,14 @@ def _build(user_id, tenant_id) -> Snapshot | None:
         .values("id", "role", "is_active")
         .first()
     )
-    workgroups = dict(
-        WorkgroupMembership.objects.filter(user_id=user_id, workgroup__tenant_id=tenant_id).values_list(
-            "workgroup_id", "role"
-        )
-    )
+    workgroups = WorkgroupMembership.objects.filter(
+        user_id=user_id, workgroup__tenant_id=tenant_id
+    ).values_list("workgroup_id", "role", "workgroup__name")
     return Snapshot(
         user=user,
         membership=membership,
-        workgroups={str(wg): role for wg, role in workgroups.items()},
+        workgroups={str(wg): role for wg, role, _ in workgroups},
+        workgroup_names={str(wg): name for wg, _, name in workgroups},
         keys=_usable_keys(user_id, tenant_id),
     )
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts.hosts import tenant_by_id
 from accounts.models import Tenant
 from apikeys import authstate, keyring, keys, tokens
-from apikeys.models import ApiKey
+from apikeys.selectors import apikey_owner
 from apikeys.services import apikey_use_record
 
 log = logging.getLogger(__name__)
@@ -42,23 +43,20 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
     """`tenant` is the host's tenant; None on a host that is no tenant's (the key's tenant then)."""
     if not keys.is_well_formed(key_text):
         raise Refused("malformed key or bad checksum")  # refused before any database work
-    apikey = (
-        ApiKey.objects.select_related("tenant")
-        .only("id", "user_id", "tenant__id", "tenant__is_active", "tenant__jwt_lifetime_seconds")
-        .filter(digest=keys.digest(key_text))
-        .first()
-    )
-    if apikey is None:
+    owner = apikey_owner(keys.digest(key_text))
+    if owner is None:
         raise Refused("unknown key")
-    if tenant is not None and apikey.tenant_id != tenant.pk:
+    if tenant is None:
+        tenant = tenant_by_id(owner.tenant_id)
+        if tenant is None:
+            raise Refused("key's tenant is gone or inactive")
+    elif str(tenant.pk) != owner.tenant_id:
         raise Refused("key of another tenant")
-    if not apikey.tenant.is_active:
-        raise Refused("tenant inactive")
-    snap = authstate.snapshot(apikey.user_id, apikey.tenant_id)
-    scope = _key_scope(snap, str(apikey.pk))
-    apikey_use_record(apikey_id=str(apikey.pk), ip=ip)
-    key_expiry = snap.keys[str(apikey.pk)]["expires_at"]
-    return _mint(snap, apikey.user_id, apikey.tenant, tokens.AMR_APIKEY, scope, key_expiry, str(apikey.pk))
+    snap = authstate.snapshot(owner.user_id, owner.tenant_id)
+    scope = _key_scope(snap, owner.apikey_id)
+    apikey_use_record(apikey_id=owner.apikey_id, ip=ip)
+    key_expiry = snap.keys[owner.apikey_id]["expires_at"]
+    return _mint(snap, owner.user_id, tenant, tokens.AMR_APIKEY, scope, key_expiry, owner.apikey_id)
 
 
 def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant) -> Issued:

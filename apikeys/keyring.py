@@ -37,6 +37,14 @@ class Keyring:
     def jwks(self) -> dict:
         return tokens.jwks(list(self.verifying.values()))
 
+    @functools.cached_property
+    def _verified(self) -> tokens.VerifiedTokens:
+        return tokens.VerifiedTokens(self.verifying)
+
+    def decode(self, token: str) -> dict:
+        """The verified claims of one of our tokens, or tokens.InvalidToken."""
+        return self._verified.decode(token, issuer=settings.PORTAL_JWT_ISSUER)
+
 
 _lock = threading.Lock()
 _cached: tuple[Keyring, float, object] | None = None  # keyring, checked at, source stamp

@@ -1,5 +1,6 @@
 """Reads of API keys. Every lookup by id also filters by the request's tenant, in one query."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
@@ -10,6 +11,32 @@ from accounts.models import Membership, Tenant
 from apikeys.models import ApiKey
 
 SHOW_ENDED_FOR = timedelta(days=30)  # revoked and expired keys stay listed this long
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    apikey_id: str
+    user_id: str
+    tenant_id: str
+
+
+_owners: dict[str, KeyOwner] = {}
+
+
+def apikey_owner(digest: str) -> KeyOwner | None:
+    """The key, user and tenant a key's digest belongs to: one indexed query the first time in
+    this process, then memory. A digest's owner never changes (a regenerated key is a new row with
+    a new digest); whether the key still works is the auth snapshot's answer, read on every use."""
+    owner = _owners.get(digest)
+    if owner is None:
+        row = ApiKey.objects.filter(digest=digest).values_list("id", "user_id", "tenant_id").first()
+        if row is None:
+            return None  # unknown digests are not remembered: guesses must not fill memory
+        owner = KeyOwner(*(str(value) for value in row))
+        if len(_owners) >= 10_000:
+            _owners.clear()
+        _owners[digest] = owner
+    return owner
 
 
 def apikeys_of(*, tenant: Tenant, user, include_ended: bool = True) -> QuerySet[ApiKey]:

@@ -7,7 +7,7 @@ missed path would be a token that keeps working after its user was removed.
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from accounts.models import Membership, User, WorkgroupMembership
+from accounts.models import Membership, User, Workgroup, WorkgroupMembership
 from apikeys import authstate
 from apikeys.models import ApiKey
 
@@ -20,7 +20,15 @@ def _owner_changed(sender, instance, **kwargs) -> None:
     authstate.invalidate(instance.user_id)
 
 
+def _workgroup_changed(sender, instance, created=False, **kwargs) -> None:
+    if created:
+        return  # no members yet
+    # Snapshots carry workgroup names (GET /api/me answers from them): a rename reaches every member.
+    authstate.invalidate_many(instance.memberships.values_list("user_id", flat=True))
+
+
 def connect() -> None:
+    post_save.connect(_workgroup_changed, sender=Workgroup, dispatch_uid="authstate-workgroup")
     post_save.connect(_user_changed, sender=User, dispatch_uid="authstate-user")
     post_delete.connect(_user_changed, sender=User, dispatch_uid="authstate-user-delete")
     for model in (Membership, WorkgroupMembership, ApiKey):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -134,6 +135,36 @@ def decode(token: str, *, public_keys: Mapping[str, ec.EllipticCurvePublicKey], 
         raise InvalidToken(f"{type(exc).__name__}: {exc}") from None
     _check_shapes(body)
     return body
+
+
+class VerifiedTokens:
+    """`decode` with a memory: a token seen before costs a dict lookup and its time checks instead
+    of an ECDSA verification (about 0.25 ms, most of a Bearer request's own cost).
+
+    Sound because verification is a pure function of the token's exact text, the issuer and the
+    public keys, and a memory lives with one set of public keys (one keyring). Only tokens that
+    passed are remembered, so a forger cannot fill it; `exp` and `nbf` are checked on every use.
+    """
+
+    def __init__(self, public_keys: Mapping[str, ec.EllipticCurvePublicKey], *, size: int = 8192):
+        self._public_keys = public_keys
+        self._size = size
+        self._seen: dict[tuple[str, str], dict] = {}
+
+    def decode(self, token: str, *, issuer: str, now: float | None = None) -> dict:
+        body = self._seen.get((issuer, token))
+        if body is None:
+            body = decode(token, public_keys=self._public_keys, issuer=issuer)
+            if len(self._seen) >= self._size:
+                self._seen.clear()  # simple and thread-safe; the next uses re-verify
+            self._seen[(issuer, token)] = body
+        now = time.time() if now is None else now
+        # PyJWT's own comparisons, with no leeway.
+        if body["exp"] <= now:
+            raise InvalidToken("ExpiredSignatureError: Signature has expired")
+        if body["nbf"] > now:
+            raise InvalidToken("ImmatureSignatureError: The token is not yet valid (nbf)")
+        return dict(body)
 
 
 def _header(token: str) -> dict:

@@ -183,12 +183,57 @@ def test_changing_the_password_kills_tokens_issued_before(alice, tenant_a, alice
     assert client.get("/api/me").status_code == 401
 
 
-def test_the_authenticated_path_makes_no_query_beyond_the_host_lookup(alice, tenant_a, alice_key):
+def test_the_authenticated_path_makes_no_query_at_all(alice, tenant_a, alice_key):
+    WorkgroupMembershipFactory(workgroup=WorkgroupFactory(tenant=tenant_a, name="Sequencing"), user=alice)
     client = bearer(token(alice_key[1]))
-    client.get("/api/me")  # warms the snapshot and the keyring
+    client.get("/api/me")  # warms the snapshot, the host lookup and the keyring
     with CaptureQueriesContext(connection) as queries:
-        assert client.get("/api/me").status_code == 200
-    assert [q["sql"] for q in queries.captured_queries if "accounts_tenant" not in q["sql"]] == []
+        response = client.get("/api/me")
+    assert response.status_code == 200
+    assert [wg["name"] for wg in response.json()["workgroups"]] == ["Sequencing"]
+    assert queries.captured_queries == []
+
+
+def test_renaming_a_workgroup_shows_in_live_tokens_at_once(alice, tenant_a, alice_key):
+    from accounts.services import workgroup_rename
+
+    group = WorkgroupFactory(tenant=tenant_a, name="Sequencing")
+    WorkgroupMembershipFactory(workgroup=group, user=alice)
+    client = bearer(token(alice_key[1]))
+    assert [wg["name"] for wg in client.get("/api/me").json()["workgroups"]] == ["Sequencing"]
+    admin = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    workgroup_rename(workgroup=group, name="Long reads", by=admin)
+    assert [wg["name"] for wg in client.get("/api/me").json()["workgroups"]] == ["Long reads"]
+
+
+def test_a_remembered_token_is_refused_once_it_expires(alice, tenant_a):
+    body = good_claims(alice, tenant_a)
+    verified = tokens.VerifiedTokens(keyring.current().verifying)
+    text = signed(body)
+    assert verified.decode(text, issuer=body["iss"])["sub"] == str(alice.pk)  # verified, remembered
+    assert verified.decode(text, issuer=body["iss"], now=body["exp"] - 1)["sub"] == str(alice.pk)
+    with pytest.raises(tokens.InvalidToken, match="Expired"):
+        verified.decode(text, issuer=body["iss"], now=body["exp"])
+    with pytest.raises(tokens.InvalidToken, match="not yet valid"):
+        verified.decode(text, issuer=body["iss"], now=body["nbf"] - 1)
+
+
+def test_a_remembered_token_counts_for_its_issuer_only(alice, tenant_a):
+    body = good_claims(alice, tenant_a)
+    verified = tokens.VerifiedTokens(keyring.current().verifying)
+    text = signed(body)
+    verified.decode(text, issuer=body["iss"])
+    with pytest.raises(tokens.InvalidToken, match="Issuer"):
+        verified.decode(text, issuer="https://elsewhere.example")
+
+
+def test_a_token_is_not_remembered_under_keys_that_did_not_sign_it(alice, tenant_a):
+    body = good_claims(alice, tenant_a)
+    text = signed(body)
+    tokens.VerifiedTokens(keyring.current().verifying).decode(text, issuer=body["iss"])
+    stranger = tokens.new_signing_key()
+    with pytest.raises(tokens.InvalidToken, match="unknown kid"):
+        tokens.VerifiedTokens({stranger.kid: stranger.public_key}).decode(text, issuer=body["iss"])
 
 
 def test_a_token_reaches_only_the_workgroups_of_its_keys_scope(alice, bob, tenant_a):

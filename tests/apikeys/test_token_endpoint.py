@@ -188,3 +188,25 @@ def test_the_token_endpoint_is_rate_limited_per_key(settings, alice, alice_key, 
 def test_a_key_of_a_deactivated_tenant_buys_nothing(alice, tenant_a, alice_key):
     change_tenant(tenant_a, is_active=False)
     assert exchange(alice_key[1], host="localhost").status_code == 401
+
+
+def test_exchanging_a_known_key_again_makes_no_query(alice, tenant_a, alice_key):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token(alice_key[1])  # the first exchange looks the key up and records its use
+    with CaptureQueriesContext(connection) as queries:
+        assert exchange(alice_key[1]).status_code == 200
+    assert queries.captured_queries == []
+
+
+def test_a_revoked_key_buys_nothing_even_after_it_was_exchanged(alice, tenant_a, alice_key):
+    from accounts.models import Membership
+    from accounts.services import Actor
+    from apikeys.services import apikey_revoke
+
+    token(alice_key[1])
+    owner = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    apikey_revoke(apikey=alice_key[0], by=owner)
+    assert exchange(alice_key[1]).status_code == 401
+    assert exchange(alice_key[1], host="localhost").status_code == 401
