@@ -1,29 +1,42 @@
-"""What a Bearer request must know about its user, cached in Redis and invalidated explicitly.
+"""What a Bearer request must know about its user, cached and invalidated explicitly.
 
 A snapshot per (user, tenant) holds what can make a token stop working: the user's active flag and
 password stamp, the membership, the current workgroups and the owner's usable API keys with their
-scope and expiry. Checking a token is then one cache round trip (MGET of the user's generation and
-the snapshot), not a database query.
+scope and expiry. Checking a token reads no database row.
 
-Invalidation is a generation counter per user, bumped by every change that touches the user,
-their memberships or their keys (see `signals.py`). A snapshot is stored with the generation read
-*before* the database was read, so a snapshot built from rows that were changed meanwhile carries
-an old generation and is never used: no window in which a revoked key still works.
+Invalidation is a generation per user, a random number replaced by every change that touches the
+user, their memberships, their workgroups or their keys (see `signals.py`). A snapshot is stored
+with the generation read *before* the database was read, so a snapshot built from rows that were
+changed meanwhile carries an old generation and is never used: no window in which a revoked key
+still works.
+
+Where the generation is read: each process keeps the generations it has seen and the snapshots
+built for them, and Redis tells the process when a generation it read changes
+(`portal.tracking`); a request then costs no round trip at all. When that is off or unavailable,
+a request reads the generation and the snapshot from the cache in one MGET.
 """
 
-import uuid
+import logging
+import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, User, WorkgroupMembership
 from apikeys.models import ApiKey
+from portal import tracking
 
+log = logging.getLogger(__name__)
 SNAPSHOT_TTL = 3600
-_GEN = "auth:gen:{user}"
-_SNAP = "auth:snap:v2:{user}:{tenant}"  # the version changes with the Snapshot fields
+LOCAL_SNAPSHOTS_MAX = 10_000
+# The versions change with the value formats: a generation is an int, and the Snapshot's fields.
+_GEN = "auth:gen:v2:{user}"
+_SNAP = "auth:snap:v2:{user}:{tenant}"
+
+_local: dict[tuple[str, str], tuple[int, "Snapshot | None"]] = {}  # (user, tenant) → (generation, snapshot)
 
 
 @dataclass(frozen=True)
@@ -36,19 +49,57 @@ class Snapshot:
 
 
 def snapshot(user_id, tenant_id) -> Snapshot | None:
-    """The current snapshot, from the cache or rebuilt from the database (None: no such user)."""
-    gen_key, snap_key = _GEN.format(user=user_id), _SNAP.format(user=user_id, tenant=tenant_id)
+    """The current snapshot, from memory, the cache or the database (None: no such user)."""
+    user_id, tenant_id = str(user_id), str(tenant_id)
+    gen_key = _GEN.format(user=user_id)
+    generation = _tracked_generation(gen_key)
+    if generation is not None:
+        known = _local.get((user_id, tenant_id))
+        if known is not None and known[0] == generation:
+            return known[1]
+    generation, snap = _from_cache_or_database(user_id, tenant_id, gen_key)
+    if generation is not None and _tracker() is not None:
+        if len(_local) >= LOCAL_SNAPSHOTS_MAX:
+            _local.clear()
+        _local[(user_id, tenant_id)] = (generation, snap)
+    return snap
+
+
+def _from_cache_or_database(user_id: str, tenant_id: str, gen_key: str) -> tuple[int | None, Snapshot | None]:
+    snap_key = _SNAP.format(user=user_id, tenant=tenant_id)
     found = cache.get_many([gen_key, snap_key])
     generation = found.get(gen_key)
     if generation is None:  # never set, or evicted: start a new one, so no old snapshot matches
-        cache.add(gen_key, uuid.uuid4().hex, timeout=None)
+        cache.add(gen_key, _new_generation(), timeout=None)
         generation = cache.get(gen_key)
     cached = found.get(snap_key)
     if cached is not None and cached[0] == generation:
-        return cached[1]
+        return generation, cached[1]
     built = _build(user_id, tenant_id)
     cache.set(snap_key, (generation, built), SNAPSHOT_TTL)
-    return built
+    return generation, built
+
+
+def _tracker() -> tracking.TrackedValues | None:
+    return tracking.tracked_values(settings.PORTAL_TRACKING_URL)
+
+
+def _tracked_generation(gen_key: str) -> int | None:
+    tracker = _tracker()
+    if tracker is None:
+        return None
+    try:
+        raw = tracker.get(cache.make_key(gen_key))
+    except tracking.Unavailable as exc:
+        log.warning("%s; reading auth state from the cache instead", exc)
+        return None
+    return int(raw) if raw is not None else None
+
+
+def _new_generation() -> int:
+    # A random value, not a counter: a counter restarting after an eviction could repeat a value
+    # that an old snapshot was stored with. An int, so Redis holds it as plain digits.
+    return secrets.randbits(62)
 
 
 def invalidate(user_id) -> None:
@@ -69,9 +120,7 @@ def invalidate_many(user_ids) -> None:
 
 
 def _bump(*user_ids) -> None:
-    # A random value, not a counter: a counter restarting after an eviction could repeat a value
-    # that an old snapshot was stored with.
-    cache.set_many({_GEN.format(user=user_id): uuid.uuid4().hex for user_id in user_ids}, timeout=None)
+    cache.set_many({_GEN.format(user=user_id): _new_generation() for user_id in user_ids}, timeout=None)
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:

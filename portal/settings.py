@@ -147,6 +147,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Auth state and tenants read from process memory, kept exact by Redis's invalidation messages
+# (portal/tracking.py). Off: one cache round trip per request instead. Needs Redis 6+, redis://.
+PORTAL_TRACKING_URL = REDIS_URL if REDIS_URL and env_bool("PORTAL_TRACKING", True) else ""
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

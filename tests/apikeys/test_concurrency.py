@@ -1,17 +1,21 @@
 """On real PostgreSQL, with real transactions: what only the database can hold."""
 
+import os
+import subprocess
+import sys
 import threading
 from collections import Counter
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from accounts.models import Membership
 from accounts.services import Actor
-from apikeys import services
+from apikeys import authstate, services
 from apikeys.models import ApiKey
 from tests.apikeys.conftest import bearer, token
-from tests.conftest import client_for
+from tests.conftest import ROOT, client_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,3 +74,48 @@ def test_revocation_committed_by_another_connection_is_seen_on_the_next_request(
     thread.join(timeout=30)
     assert client.get("/api/me").status_code == 401
     assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_revocation_by_another_process_is_seen_on_the_very_next_request():
+    """The web process answers from memory (its auth state kept exact by Redis's invalidation
+    messages); a key revoked by another process, as a second web worker or Celery would, must
+    still fail on the next request, with no pause in between."""
+    tenant = TenantFactory(domain="procs.localhost", slug="procs")
+    user = UserFactory()
+    membership = MembershipFactory(tenant=tenant, user=user)
+    owner = Actor(user=user, membership=membership)
+    apikey, text = services.apikey_create(tenant=tenant, user=user, name="k", workgroups="all", by=owner)
+    client = bearer(token(text, "procs.localhost"), "procs.localhost")
+    assert client.get("/api/me").status_code == 200
+    assert (str(user.pk), str(tenant.pk)) in authstate._local  # served from memory from now on
+
+    in_another_process(
+        "from accounts.services import Actor; from apikeys import services; "
+        "from apikeys.models import ApiKey; "
+        f"key = ApiKey.objects.select_related('tenant', 'user').get(pk='{apikey.pk}'); "
+        "assert services.apikey_revoke(apikey=key, by=Actor(user=key.user))"
+    )
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_tenant_deactivated_by_another_process_is_gone_on_the_very_next_request():
+    tenant = TenantFactory(domain="gone.localhost", slug="gone")
+    browser = Client(HTTP_HOST="gone.localhost")
+    assert browser.get("/accounts/login/").status_code == 200  # this process now knows the tenant
+    in_another_process(
+        "from accounts.models import Tenant; "
+        f"tenant = Tenant.objects.get(pk='{tenant.pk}'); tenant.is_active = False; tenant.save()"
+    )
+    assert browser.get("/accounts/login/").status_code == 404
+
+
+def in_another_process(code: str) -> None:
+    """Run Django code in a separate process on the test database, as another worker would."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    command = [sys.executable, "manage.py", "shell", "-c", code]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=60)
