@@ -234,7 +234,7 @@ class TokenApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [TokenThrottle]
+    throttle_classes = []  # TokenThrottle, counted in post() while the credentials are checked
 
     @extend_schema(
         request=None,
@@ -249,18 +249,28 @@ class TokenApi(APIView):
         auth=[{"ApiKeyAuth": []}, {"BasicAuth": []}],
     )
     def post(self, request):
+        throttle = TokenThrottle()
+        throttle.start(request)
         try:
-            issued = self._issue(request)
+            outcome = self._outcome(request, throttle)
+        finally:
+            wait = throttle.wait()  # over a limit: 429, whatever the credentials were worth
+        if wait is not None:
+            raise exceptions.Throttled(wait)
+        if isinstance(outcome, exceptions.APIException):
+            raise outcome
+        return _token_response(outcome)
+
+    def _outcome(self, request, throttle: TokenThrottle) -> grants.Issued | exceptions.APIException:
+        try:
+            return self._issue(request, throttle)
         except grants.Locked:
-            raise exceptions.Throttled(
-                detail="Too many failed sign-ins; try again in a few minutes."
-            ) from None
+            return exceptions.Throttled(detail="Too many failed sign-ins; try again in a few minutes.")
         except (grants.Refused, Http404) as exc:
             log.info("token refused from %s: %s", client_ip(request), exc)
-            raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials") from None
-        return _token_response(issued)
+            return exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
 
-    def _issue(self, request) -> grants.Issued:
+    def _issue(self, request, throttle: TokenThrottle) -> grants.Issued:
         key_text = request.headers.get("X-API-Key")
         if key_text is not None:
             return grants.token_for_apikey(
@@ -269,6 +279,8 @@ class TokenApi(APIView):
         basic = basic_credentials(request)
         if basic is None:
             raise grants.Refused("no X-API-Key and no HTTP Basic credentials")
+        if throttle.wait() is not None:  # decided before any password is hashed
+            raise grants.Refused("over a rate limit")
         return grants.token_for_password(
             request=request._request, email=basic[0], password=basic[1], tenant=_password_tenant(request)
         )

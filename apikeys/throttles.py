@@ -14,7 +14,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.requests import client_ip
 from apikeys import keys
-from portal.cache import incr_counters
+from portal.cache import start_counters
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -28,25 +28,35 @@ def parse_rate(rate: str) -> tuple[int, int] | None:
 
 class TokenThrottle(BaseThrottle):
     """Per client address ("tokens-ip") and per account ("tokens-account": the key, the email or
-    the token's user, whichever the request presents), both counted in one Redis round trip."""
+    the token's user, whichever the request presents), both counted in one Redis round trip.
 
-    def allow_request(self, request, view) -> bool:
-        now = time.time()
-        windows = []
+    As a DRF throttle it counts and decides at once. A view can instead `start()` the count, do its
+    own work while Redis answers, and ask `wait()` at the end: the answer is then usually already
+    in the socket, and the request never sleeps waiting for it."""
+
+    _counting = None
+
+    def start(self, request) -> None:
+        self._now = time.time()
+        self._windows = []
         for scope, identify in (("tokens-ip", _client), ("tokens-account", _account)):
             rate = parse_rate(settings.PORTAL_RATES.get(scope, ""))
             ident = identify(request) if rate else None
             if ident is not None:
                 limit, period = rate
-                windows.append((f"throttle:{scope}:{ident}:{int(now // period)}", period, limit))
-        counts = incr_counters([(key, period + 1) for key, period, _ in windows])
-        over = [(period, limit) for (_, period, limit), n in zip(windows, counts, strict=True) if n > limit]
-        waits = [period - now % period for period, _ in over]
-        self._wait = max(waits, default=None)
-        return not waits
+                self._windows.append((f"throttle:{scope}:{ident}:{int(self._now // period)}", period, limit))
+        self._counting = start_counters([(key, period + 1) for key, period, _ in self._windows])
 
     def wait(self) -> float | None:
-        return self._wait
+        """None when every limit allows this request, else the seconds until one allows again."""
+        counts = self._counting.values()
+        pairs = zip(self._windows, counts, strict=True)
+        waits = [period - self._now % period for (_, period, limit), n in pairs if n > limit]
+        return max(waits, default=None)
+
+    def allow_request(self, request, view) -> bool:
+        self.start(request)
+        return self.wait() is None
 
 
 def _client(request) -> str:

@@ -6,9 +6,16 @@ round trip to Redis itself. A `redis.Redis` is thread-safe over its connection p
 pool is enough. Behaviour (keys, serialisation, pools) is Django's own.
 """
 
+import threading
+from urllib.parse import urlsplit
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+
+from portal import resp
+
+COUNTERS_CLIENT_NAME = b"portal-counters"
 
 
 class _Client(RedisCacheClient):
@@ -28,24 +35,83 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
+        primary = self._servers[0]
+        self._counters_url = primary if urlsplit(primary).scheme == "redis" else None
+        self._idle: list[resp.Connection] = []
+        self._idle_lock = threading.Lock()
 
-    def incr_counters(self, counters: list[tuple[str, int]]) -> list[int]:
-        """Add one to each (key, timeout seconds) counter, creating it with its timeout when it is
-        new; the new values, in one pipelined round trip."""
-        pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+    def start_counters(self, counters: list[tuple[str, int]]) -> "Counting":
+        if not counters:
+            return Counting([])
+        commands = []
         for key, timeout in counters:
             key = self.make_and_validate_key(key)
-            pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
-        return pipe.execute()[1::2]
+            commands += [("SET", key, 0, "EX", timeout, "NX"), ("INCR", key)]
+        if self._counters_url is None:  # rediss://, unix://: redis-py's pipeline, answered at once
+            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            return Counting(pipe.execute()[1::2])
+        return _Sent(self, [tuple(str(arg).encode() for arg in command) for command in commands])
+
+    def _connection(self) -> resp.Connection:
+        with self._idle_lock:
+            while self._idle:
+                connection = self._idle.pop()
+                if connection.is_open:  # not one a parent process left behind
+                    return connection
+        connection = resp.Connection(self._counters_url, name=COUNTERS_CLIENT_NAME)
+        connection.open()
+        return connection
+
+    def _release(self, connection: resp.Connection) -> None:
+        with self._idle_lock:
+            self._idle.append(connection)
 
 
-def incr_counters(counters: list[tuple[str, int]], *, using: str = "default") -> list[int]:
-    """`RedisCache.incr_counters` on any cache backend: one round trip on Redis, a call per
-    counter elsewhere (the embedded default's local memory)."""
+class Counting:
+    """Counters sent to the cache; `values()` gives their new values."""
+
+    def __init__(self, values: list[int]):
+        self._values = values
+
+    def values(self) -> list[int]:
+        return self._values
+
+
+class _Sent(Counting):
+    """Commands written to Redis; the answers are read only when asked for, so the caller can do
+    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
+
+    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]]):
+        super().__init__(None)
+        self._backend, self._expected = backend, len(commands)
+        self._connection = backend._connection()
+        try:
+            self._connection.send(*commands)
+        except resp.FAILURES:
+            self._connection.close()
+            raise
+
+    def values(self) -> list[int]:
+        if self._values is None:
+            try:
+                replies = [self._connection.reply() for _ in range(self._expected)]
+            except resp.FAILURES:
+                self._connection.close()  # unread answers must never reach its next user
+                raise
+            self._backend._release(self._connection)
+            self._values = replies[1::2]
+        return self._values
+
+
+def start_counters(counters: list[tuple[str, int]], *, using: str = "default") -> Counting:
+    """Add one to each (key, timeout seconds) counter, creating it with its timeout when it is new.
+    Read the new values with `.values()`, always (on Redis that also frees the connection). One
+    pipelined round trip on Redis; a call per counter elsewhere (the embedded default's memory)."""
     backend = caches[using]
     if isinstance(backend, RedisCache):
-        return backend.incr_counters(counters)
+        return backend.start_counters(counters)
     values = []
     for key, timeout in counters:
         backend.add(key, 0, timeout=timeout)
@@ -54,4 +120,9 @@ def incr_counters(counters: list[tuple[str, int]], *, using: str = "default") ->
         except ValueError:  # expired between add and incr: a new window
             backend.add(key, 1, timeout=timeout)
             values.append(1)
-    return values
+    return Counting(values)
+
+
+def incr_counters(counters: list[tuple[str, int]], *, using: str = "default") -> list[int]:
+    """`start_counters(...).values()`: the counters' new values, at once."""
+    return start_counters(counters, using=using).values()

@@ -101,13 +101,15 @@ def test_an_unreachable_redis_raises_unavailable_and_is_not_retried_at_once():
     assert time.monotonic() - started < 0.05  # no second connection attempt within retry_after
 
 
-def test_an_invalidation_that_arrives_between_a_command_and_its_reply_is_applied(tracked):
+def test_an_invalidation_that_arrives_between_a_command_and_its_reply_is_applied(tracked, other):
     """Redis may push an invalidation after it read a GET and before it answers it."""
+    assert tracked.get("t:a") is None  # connected, t:a tracked
+    connection = tracked._connection
     ours, server = socket.socketpair()
-    tracked._sock, tracked._pid = ours, os.getpid()
-    tracked._poll = select.poll()
-    tracked._poll.register(ours, select.POLLIN)
-    tracked._values[b"t:a"] = b"old"
+    connection._sock.close()
+    connection._sock = ours  # the rest of the conversation is with a fake Redis
+    connection._poll = select.poll()
+    connection._poll.register(ours, select.POLLIN)
 
     def fake_redis():
         assert server.recv(1024) == b"*2\r\n$3\r\nGET\r\n$3\r\nt:b\r\n"
@@ -117,7 +119,7 @@ def test_an_invalidation_that_arrives_between_a_command_and_its_reply_is_applied
     thread.start()
     assert tracked.get("t:b") == b"new"
     thread.join()
-    assert b"t:a" not in tracked._values
+    assert b"t:a" not in tracked._values and tracked._values[b"t:b"] == b"new"
     server.close()
 
 
