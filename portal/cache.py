@@ -6,6 +6,7 @@ round trip to Redis itself. A `redis.Redis` is thread-safe over its connection p
 pool is enough. Behaviour (keys, serialisation, pools) is Django's own.
 """
 
+import hashlib
 import threading
 from urllib.parse import urlsplit
 
@@ -16,6 +17,16 @@ from django.core.cache.backends.redis import RedisCacheClient
 from portal import resp
 
 COUNTERS_CLIENT_NAME = b"portal-counters"
+# Add one to each counter KEYS[i], giving a new one the lifetime ARGV[i]; atomic, one command.
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call("INCR", key)
+  if counts[i] == 1 then redis.call("EXPIRE", key, ARGV[i]) end
+end
+return counts
+"""
+_COUNT_SHA1 = hashlib.sha1(_COUNT.encode()).hexdigest().encode()  # noqa: S324 (Redis's script id)
 
 
 class _Client(RedisCacheClient):
@@ -43,16 +54,12 @@ class RedisCache(DjangoRedisCache):
     def start_counters(self, counters: list[tuple[str, int]]) -> "Counting":
         if not counters:
             return Counting([])
-        commands = []
-        for key, timeout in counters:
-            key = self.make_and_validate_key(key)
-            commands += [("SET", key, 0, "EX", timeout, "NX"), ("INCR", key)]
-        if self._counters_url is None:  # rediss://, unix://: redis-py's pipeline, answered at once
-            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
-            for command in commands:
-                pipe.execute_command(*command)
-            return Counting(pipe.execute()[1::2])
-        return _Sent(self, [tuple(str(arg).encode() for arg in command) for command in commands])
+        keys = [self.make_key(key) for key, _ in counters]  # our own keys: no memcached checks
+        timeouts = [timeout for _, timeout in counters]
+        if self._counters_url is None:  # rediss://, unix://: redis-py, answered at once
+            client = self._cache.get_client(write=True)
+            return Counting(client.eval(_COUNT, len(keys), *keys, *timeouts))
+        return _Sent(self, [key.encode() for key in keys] + [str(t).encode() for t in timeouts])
 
     def _connection(self) -> resp.Connection:
         with self._idle_lock:
@@ -80,15 +87,15 @@ class Counting:
 
 
 class _Sent(Counting):
-    """Commands written to Redis; the answers are read only when asked for, so the caller can do
-    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
+    """The counting script's call written to Redis; its answer is read only when asked for, so the
+    caller can do its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
 
-    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]]):
+    def __init__(self, backend: RedisCache, arguments: list[bytes]):
         super().__init__(None)
-        self._backend, self._expected = backend, len(commands)
+        self._backend, self._arguments = backend, [str(len(arguments) // 2).encode(), *arguments]
         self._connection = backend._connection()
         try:
-            self._connection.send(*commands)
+            self._connection.send((b"EVALSHA", _COUNT_SHA1, *self._arguments))
         except resp.FAILURES:
             self._connection.close()
             raise
@@ -96,12 +103,17 @@ class _Sent(Counting):
     def values(self) -> list[int]:
         if self._values is None:
             try:
-                replies = [self._connection.reply() for _ in range(self._expected)]
+                try:
+                    values = self._connection.reply()
+                except resp.ErrorReply as exc:
+                    if not str(exc).startswith("NOSCRIPT"):
+                        raise
+                    values = self._connection.call(b"EVAL", _COUNT.encode(), *self._arguments)
             except resp.FAILURES:
                 self._connection.close()  # unread answers must never reach its next user
                 raise
             self._backend._release(self._connection)
-            self._values = replies[1::2]
+            self._values = values
         return self._values
 
 

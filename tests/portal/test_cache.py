@@ -34,3 +34,11 @@ def test_a_counter_starts_again_after_its_timeout(alias):
     assert incr_counters([("window", 1)], using=alias) == [2]
     time.sleep(1.1)
     assert incr_counters([("window", 1)], using=alias) == [1]
+
+
+def test_counting_survives_redis_forgetting_its_script():
+    import redis
+
+    redis.Redis.from_url(caches["default"]._servers[0]).script_flush()
+    assert incr_counters([("after-flush", 10)]) == [1]
+    assert incr_counters([("after-flush", 10)]) == [2]
