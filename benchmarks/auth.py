@@ -9,8 +9,9 @@ on PostgreSQL and Redis, then runs wrk on loopback against, for each app:
   me      GET  /api/me       Authorization: Bearer <JWT>
   tokens  POST /api/tokens   X-API-Key: <key>
 
-Rounds alternate the targets so both apps see the same machine noise; it prints the median
-requests/s, p50 and p99 of the rounds, and the ratios to each app's own ceiling.
+After one unmeasured second of each call (first-request imports, early full GC passes), rounds
+alternate the targets so both apps see the same machine noise; it prints the median requests/s,
+p50 and p99 of the rounds, and the ratios to each app's own ceiling.
 
     .venv/bin/python benchmarks/auth.py [--rounds 3] [--seconds 5] [--connections 16]
 """
@@ -175,6 +176,12 @@ def _targets(app: dict) -> dict:
 
 
 def _measure(apps: dict, args) -> dict:
+    # Each worker's first requests import modules and settle the heap (full GC passes of 30-60 ms):
+    # a second of every call first, unmeasured, so the rounds see the steady state.
+    warm_up = argparse.Namespace(connections=args.connections, seconds=1)
+    for app in apps.values():
+        for method, path, headers in _targets(app).values():
+            _wrk(app["url"] + path, method, {"Host": HOST, **headers}, warm_up)
     results: dict = {}
     for round_number in range(args.rounds):
         for name, app in apps.items():
@@ -232,18 +239,25 @@ def _report(results: dict, args) -> None:
     }
     errors = sum(r["errors"] for runs in results.values() for r in runs)
     print(
-        f"\nmedians of {args.rounds} rounds, {args.seconds} s each, {args.connections} connections, wrk -t1"
+        f"\nmedians of {args.rounds} rounds, {args.seconds} s each, {args.connections} connections, wrk -t1;"
+        "\n× ceiling: the median of each round's ratio to the ceiling measured just before it"
     )
-    print(f"{'app':8}{'endpoint':24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× ceiling':>11}")
+    print(f"{'app':8}{'endpoint':24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× ceiling':>11}{'range':>13}")
     for app in ("portal", "peer"):
-        ceiling = med[(app, "ping")]["rps"]
         for target, label in (
             ("ping", "GET /api/ping"),
             ("me", "GET /api/me (Bearer)"),
             ("tokens", "POST /api/tokens"),
         ):
             m = med[(app, target)]
-            print(f"{app:8}{label:24}{m['rps']:9.0f}{m['p50']:9.2f}{m['p99']:9.2f}{m['rps'] / ceiling:11.2f}")
+            ratios = [
+                r["rps"] / c["rps"]
+                for r, c in zip(results[(app, target)], results[(app, "ping")], strict=True)
+            ]
+            print(
+                f"{app:8}{label:24}{m['rps']:9.0f}{m['p50']:9.2f}{m['p99']:9.2f}"
+                f"{statistics.median(ratios):11.2f}{f'{min(ratios):.2f}-{max(ratios):.2f}':>13}"
+            )
     for target in ("me", "tokens"):
         ratio = med[("portal", target)]["rps"] / med[("peer", target)]["rps"]
         print(f"portal / peer, {target}: {ratio:.2f}×")

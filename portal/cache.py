@@ -6,7 +6,6 @@ round trip to Redis itself. A `redis.Redis` is thread-safe over its connection p
 pool is enough. Behaviour (keys, serialisation, pools) is Django's own.
 """
 
-import hashlib
 import threading
 from urllib.parse import urlsplit
 
@@ -17,16 +16,6 @@ from django.core.cache.backends.redis import RedisCacheClient
 from portal import resp
 
 COUNTERS_CLIENT_NAME = b"portal-counters"
-# Add one to each counter KEYS[i], giving a new one the lifetime ARGV[i]; atomic, one command.
-_COUNT = """
-local counts = {}
-for i, key in ipairs(KEYS) do
-  counts[i] = redis.call("INCR", key)
-  if counts[i] == 1 then redis.call("EXPIRE", key, ARGV[i]) end
-end
-return counts
-"""
-_COUNT_SHA1 = hashlib.sha1(_COUNT.encode()).hexdigest().encode()  # noqa: S324 (Redis's script id)
 
 
 class _Client(RedisCacheClient):
@@ -52,14 +41,20 @@ class RedisCache(DjangoRedisCache):
         self._idle_lock = threading.Lock()
 
     def start_counters(self, counters: list[tuple[str, int]]) -> "Counting":
-        if not counters:
+        # INCR, then EXPIRE NX (Redis 7+): a new window's counter gets its lifetime, and since
+        # every call sends it again, a counter whose first caller died in between gets it next time.
+        commands = []
+        for key, timeout in counters:
+            key = self.make_key(key)  # our own keys: no memcached checks
+            commands += [("INCR", key), ("EXPIRE", key, timeout, "NX")]
+        if not commands:
             return Counting([])
-        keys = [self.make_key(key) for key, _ in counters]  # our own keys: no memcached checks
-        timeouts = [timeout for _, timeout in counters]
-        if self._counters_url is None:  # rediss://, unix://: redis-py, answered at once
-            client = self._cache.get_client(write=True)
-            return Counting(client.eval(_COUNT, len(keys), *keys, *timeouts))
-        return _Sent(self, [key.encode() for key in keys] + [str(t).encode() for t in timeouts])
+        if self._counters_url is None:  # rediss://, unix://: redis-py's pipeline, answered at once
+            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            return Counting(pipe.execute()[::2])
+        return _Sent(self, [tuple(str(arg).encode() for arg in command) for command in commands])
 
     def _connection(self) -> resp.Connection:
         with self._idle_lock:
@@ -87,15 +82,15 @@ class Counting:
 
 
 class _Sent(Counting):
-    """The counting script's call written to Redis; its answer is read only when asked for, so the
-    caller can do its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
+    """Commands written to Redis; their answers are read only when asked for, so the caller can do
+    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
 
-    def __init__(self, backend: RedisCache, arguments: list[bytes]):
+    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]]):
         super().__init__(None)
-        self._backend, self._arguments = backend, [str(len(arguments) // 2).encode(), *arguments]
+        self._backend, self._expected = backend, len(commands)
         self._connection = backend._connection()
         try:
-            self._connection.send((b"EVALSHA", _COUNT_SHA1, *self._arguments))
+            self._connection.send(*commands)
         except resp.FAILURES:
             self._connection.close()
             raise
@@ -103,17 +98,12 @@ class _Sent(Counting):
     def values(self) -> list[int]:
         if self._values is None:
             try:
-                try:
-                    values = self._connection.reply()
-                except resp.ErrorReply as exc:
-                    if not str(exc).startswith("NOSCRIPT"):
-                        raise
-                    values = self._connection.call(b"EVAL", _COUNT.encode(), *self._arguments)
+                replies = [self._connection.reply() for _ in range(self._expected)]
             except resp.FAILURES:
                 self._connection.close()  # unread answers must never reach its next user
                 raise
             self._backend._release(self._connection)
-            self._values = values
+            self._values = replies[::2]
         return self._values
 
 
