@@ -3,6 +3,7 @@
 import json
 import time
 
+import jwt
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -41,6 +42,25 @@ def test_a_third_party_jose_library_verifies_a_minted_token_against_the_jwks(ali
         sub={"essential": True, "value": str(alice.pk)},
     ).validate(verified.claims)
     assert verified.header["kid"] in {k["kid"] for k in jwks()["keys"]}
+
+
+def test_our_compact_serialisation_is_the_one_pyjwt_writes_and_verifies():
+    key = tokens.new_signing_key()
+    body = {
+        "iss": "http://portal.localhost",
+        "aud": "portal-api",
+        "sub": "ü",
+        "wgs": ["a", "b"],
+        "exp": 2**40,
+    }
+    ours = tokens.encode(body, key)
+    theirs = jwt.encode(body, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+    assert ours.split(".")[:2] == theirs.split(".")[:2]  # ECDSA signatures differ on every signing
+    assert jwt.get_unverified_header(ours) == {"alg": "ES256", "kid": key.kid, "typ": "JWT"}
+    assert jwt.decode(ours, key.public_key, algorithms=["ES256"], audience="portal-api") == body
+    tampered = ours[:-4] + ("AAAA" if not ours.endswith("AAAA") else "BBBB")
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(tampered, key.public_key, algorithms=["ES256"], audience="portal-api")
 
 
 def test_the_jwks_publishes_public_keys_only(tenant_a):
