@@ -216,3 +216,19 @@ def test_the_manage_page_lists_only_the_users_own_keys(as_bob, alice, bob, tenan
     make_key(bob, tenant_a, name="bobs-key")
     body = as_bob.get("/apikeys/").content.decode()
     assert "bobs-key" in body and "alices-key" not in body
+
+
+def test_a_key_older_than_eleven_months_is_flagged_for_rotation_in_the_api_and_the_page(
+    as_bob, bob, tenant_a
+):
+    old, _ = make_key(bob, tenant_a, name="old pipeline")
+    young, _ = make_key(bob, tenant_a, name="young pipeline")
+    ApiKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=336))
+    ApiKey.objects.filter(pk=young.pk).update(created_at=timezone.now() - timedelta(days=334))
+    flags = {k["name"]: k["rotation_due"] for k in as_bob.get("/api/apikeys").json()["results"]}
+    assert flags == {"old pipeline": True, "young pipeline": False}
+    rows = as_bob.get("/apikeys/").content.decode().split("<tr")
+    assert any("old pipeline" in row and "rotation due" in row for row in rows)
+    assert not any("young pipeline" in row and "rotation due" in row for row in rows)
+    assert as_bob.delete(f"/api/apikeys/{old.pk}").status_code == 204
+    assert as_bob.get(f"/api/apikeys/{old.pk}").json()["rotation_due"] is False  # revoked: nothing to rotate
