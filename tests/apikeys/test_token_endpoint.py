@@ -185,6 +185,22 @@ def test_the_token_endpoint_is_rate_limited_per_key(settings, alice, alice_key, 
     assert int(response["Retry-After"]) <= 60
 
 
+def test_the_token_endpoint_is_rate_limited_per_email_before_any_password_is_checked(settings, tenant_a):
+    user = UserFactory(email=f"limited-{uuid.uuid4().hex[:8]}@acme.test")  # a counter of its own
+    MembershipFactory(tenant=tenant_a, user=user)
+    settings.PORTAL_RATES = {"tokens-ip": "", "tokens-account": "2/h"}  # no window ends mid-test
+    client = Client(HTTP_HOST="acme.localhost")
+    codes = [
+        client.post("/api/tokens", HTTP_AUTHORIZATION=basic(user.email, PASSWORD)).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    # the same account however the address is written; another account is counted apart
+    assert client.post("/api/tokens", HTTP_AUTHORIZATION=basic(user.email.upper(), "x")).status_code == 429
+    stranger = f"stranger-{uuid.uuid4().hex[:8]}@acme.test"
+    assert client.post("/api/tokens", HTTP_AUTHORIZATION=basic(stranger, "x")).status_code == 401
+
+
 def test_a_key_of_a_deactivated_tenant_buys_nothing(alice, tenant_a, alice_key):
     change_tenant(tenant_a, is_active=False)
     assert exchange(alice_key[1], host="localhost").status_code == 401
