@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import connection
 
+REDIS_MIN_VERSION = (7, 0)  # EXPIRE ... NX (the rate-limit counters, portal/cache.py)
+
 
 def health_report() -> tuple[dict, bool]:
     """Ask every service the portal depends on; name each one that does not answer."""
@@ -27,7 +29,18 @@ def _redis() -> str:
     import redis
 
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
-        return "ok"
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        version = client.info("server")["redis_version"]
     except redis.RedisError as exc:
         return f"error: {type(exc).__name__}"
+    return (
+        "ok" if redis_version_ok(version) else f"error: Redis {version}; {_dotted(REDIS_MIN_VERSION)}+ needed"
+    )
+
+
+def redis_version_ok(version: str) -> bool:
+    return tuple(int(part) for part in version.split(".")[:2]) >= REDIS_MIN_VERSION
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))

@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.health import redis_version_ok
 from accounts.models import Event, Membership, Role, Tenant
 from tests.conftest import change_tenant, client_for
 
@@ -80,6 +81,14 @@ def test_healthz_names_redis_when_it_does_not_answer(db, settings):
     response = client_for("127.0.0.1").get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["redis"]
+
+
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [("6.2.14", False), ("6.9.9", False), ("7.0.0", True), ("7.0.15", True), ("8.2.1", True)],
+)
+def test_healthz_wants_a_redis_that_knows_expire_nx(version, ok):
+    assert redis_version_ok(version) is ok
 
 
 class TestCreateTenantCommand:
