@@ -1,0 +1,246 @@
+"""The `premium.lic` format, version 1: payload, Ed25519 signature, armour, verification. Pure.
+
+A file is the armoured envelope ``{"v": 1, "alg": "ed25519", "kid", "enc", "sig"}``: `enc` is the
+base64url payload JSON, `sig` the Ed25519 signature over ``premium.lic/v1.`` + `enc` (the prefix
+keeps a signature made for anything else, with any key, from ever passing for a license). The
+signing key is the licenses' own (`licenses.keyring`), never the JWT key.
+
+Verification accepts only the exact bytes this module writes: the armour is re-encoded from the
+envelope it decodes and must match byte for byte, so no change to a file, however harmless it
+looks (a base64 padding bit, a space in the envelope JSON), still verifies.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+VERSION = 1
+TYPE = "premium.lic"
+SIGNED_PREFIX = b"premium.lic/v1."
+SOURCES = ("COSMIC", "OMIM", "PrimateAI-3D", "SpliceAI", "PromoterAI")
+METHODS = ("dragen_serial", "byol", "dragen_api_key")
+MAX_FILE_LIFETIME = 90 * 86400  # a file expires 90 days after issue at the latest
+CLOCK_SKEW = 300  # seconds a verifier allows either side of the time window
+BEGIN, END = "-----BEGIN PREMIUM LICENSE-----", "-----END PREMIUM LICENSE-----"
+_LINE = 64
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_FIELDS = {"typ", "fid", "lid", "tid", "tenant", "method", "cred", "sources", "iat", "nbf", "exp"}
+
+
+class InvalidLicense(Exception):
+    """Not a genuine, intact premium.lic of ours: armour, envelope, key or signature is wrong."""
+
+
+class OutsideWindow(Exception):
+    """Genuine, but not valid at this time; `expired` tells which side of its window."""
+
+    def __init__(self, message: str, *, expired: bool):
+        super().__init__(message)
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: Ed25519PrivateKey
+
+    @cached_property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+
+def new_signing_key() -> SigningKey:
+    private_key = Ed25519PrivateKey.generate()
+    return SigningKey(kid=thumbprint(private_key.public_key()), private_key=private_key)
+
+
+def key_from_pem(pem: str) -> SigningKey:
+    private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise ValueError("A premium license signing key must be an Ed25519 private key.")
+    return SigningKey(kid=thumbprint(private_key.public_key()), private_key=private_key)
+
+
+def key_to_pem(key: SigningKey) -> str:
+    return key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_jwk(public_key: Ed25519PublicKey) -> dict:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
+
+
+def thumbprint(public_key: Ed25519PublicKey) -> str:
+    """RFC 7638 JWK thumbprint (RFC 8037 for OKP keys): a kid any verifier can recompute."""
+    canonical = json.dumps(public_jwk(public_key), separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def jwks(public_keys: Iterable[Ed25519PublicKey]) -> dict:
+    return {
+        "keys": [
+            {**public_jwk(key), "kid": thumbprint(key), "use": "sig", "alg": "EdDSA"} for key in public_keys
+        ]
+    }
+
+
+def credential_fingerprint(public_identifier: str) -> str:
+    """What a file says of its credential: SHA-256 of the public identifier, never a secret."""
+    return hashlib.sha256(public_identifier.encode()).hexdigest()
+
+
+def payload(
+    *,
+    file_id: str,
+    license_id: str,
+    tenant_id: str,
+    tenant_domain: str,
+    method: str,
+    credential: str,
+    sources: Iterable[str],
+    issued_at: int,
+    license_ends_at: int,
+    not_before: int | None = None,
+) -> dict:
+    """A version 1 payload; `credential` is the credential's public identifier (hashed here)."""
+    body = {
+        "typ": TYPE,
+        "fid": str(file_id),
+        "lid": str(license_id),
+        "tid": str(tenant_id),
+        "tenant": tenant_domain,
+        "method": method,
+        "cred": credential_fingerprint(credential),
+        "sources": sorted(set(sources)),
+        "iat": int(issued_at),
+        "nbf": int(issued_at if not_before is None else not_before),
+        "exp": min(int(issued_at) + MAX_FILE_LIFETIME, int(license_ends_at)),
+    }
+    _check_payload(body)
+    return body
+
+
+def sign(body: Mapping, key: SigningKey) -> str:
+    """The premium.lic text for `body`, signed with `key`."""
+    _check_payload(body)
+    enc = _b64url(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
+    sig = _b64url(key.private_key.sign(SIGNED_PREFIX + enc.encode()))
+    return _armour(_envelope_bytes({"v": VERSION, "alg": "ed25519", "kid": key.kid, "enc": enc, "sig": sig}))
+
+
+def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
+    """The payload of a genuine, intact file (whatever its time window), or InvalidLicense."""
+    envelope = _envelope(text)
+    public_key = public_keys.get(envelope["kid"])
+    if public_key is None:
+        raise InvalidLicense(f"unknown signing key {envelope['kid']!r}")
+    if not isinstance(public_key, Ed25519PublicKey):  # e.g. a JWT key handed over by mistake
+        raise InvalidLicense("not an Ed25519 public key")
+    signature = _b64url_decode(envelope["sig"])
+    if _b64url(signature) != envelope["sig"]:  # unused low bits set: same bytes, other text
+        raise InvalidLicense("signature not in canonical base64url")
+    try:
+        public_key.verify(signature, SIGNED_PREFIX + envelope["enc"].encode())
+    except InvalidSignature:
+        raise InvalidLicense("bad signature") from None
+    try:
+        body = json.loads(_b64url_decode(envelope["enc"]))
+        _check_payload(body)
+    except (ValueError, TypeError) as exc:
+        raise InvalidLicense(f"malformed payload: {exc}") from None
+    return body
+
+
+def check_window(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> None:
+    """OutsideWindow unless `now` lies in [nbf, exp), give or take `skew` seconds."""
+    if now < body["nbf"] - skew:
+        raise OutsideWindow("not valid yet", expired=False)
+    if now >= body["exp"] + skew:
+        raise OutsideWindow("expired", expired=True)
+
+
+def _check_payload(body: Mapping) -> None:
+    problems = []
+    if not isinstance(body, Mapping) or set(body) != _FIELDS:
+        raise ValueError(f"payload fields must be exactly {sorted(_FIELDS)}")
+    if body["typ"] != TYPE:
+        problems.append("typ")
+    if not all(isinstance(body[f], str) and _UUID.fullmatch(body[f]) for f in ("fid", "lid", "tid")):
+        problems.append("ids")
+    if not isinstance(body["tenant"], str) or not body["tenant"]:
+        problems.append("tenant")
+    if body["method"] not in METHODS:
+        problems.append("method")
+    if not isinstance(body["cred"], str) or not _SHA256_HEX.fullmatch(body["cred"]):
+        problems.append("cred")
+    sources = body["sources"]
+    if (
+        not isinstance(sources, list)
+        or not sources
+        or sources != sorted(set(sources))
+        or not set(sources) <= set(SOURCES)
+    ):
+        problems.append("sources")
+    times = [body[f] for f in ("iat", "nbf", "exp")]
+    if not all(type(t) is int for t in times) or not body["nbf"] < body["exp"]:
+        problems.append("times")
+    if problems:
+        raise ValueError(f"invalid payload: {', '.join(problems)}")
+
+
+def _envelope(text: str) -> dict:
+    if not isinstance(text, str):
+        raise InvalidLicense("not text")
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[0] != BEGIN or lines[-2] != END or lines[-1] != "":
+        raise InvalidLicense("no premium.lic armour")
+    try:
+        raw = base64.b64decode("".join(lines[1:-2]), validate=True)
+        envelope = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidLicense("armour does not hold a JSON envelope") from None
+    if not isinstance(envelope, dict) or set(envelope) != {"v", "alg", "kid", "enc", "sig"}:
+        raise InvalidLicense("not a premium.lic envelope")
+    if type(envelope["v"]) is not int or envelope["v"] != VERSION or envelope["alg"] != "ed25519":
+        raise InvalidLicense(f"unsupported version or algorithm: {envelope['v']!r}, {envelope['alg']!r}")
+    if not all(isinstance(envelope[f], str) for f in ("kid", "enc", "sig")):
+        raise InvalidLicense("envelope fields must be strings")
+    if _armour(_envelope_bytes(envelope)) != text:
+        raise InvalidLicense("not in canonical form")  # every byte of the file counts
+    return envelope
+
+
+def _envelope_bytes(envelope: Mapping) -> bytes:
+    fields = ("v", "alg", "kid", "enc", "sig")
+    return json.dumps({f: envelope[f] for f in fields}, separators=(",", ":")).encode()
+
+
+def _armour(data: bytes) -> str:
+    encoded = base64.b64encode(data).decode()
+    lines = [encoded[i : i + _LINE] for i in range(0, len(encoded), _LINE)]
+    return "\n".join([BEGIN, *lines, END]) + "\n"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_decode(text: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise InvalidLicense("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise InvalidLicense("not base64url") from None

@@ -1,0 +1,238 @@
+"""premium.lic, version 1: what a tool relies on when it verifies a file offline."""
+
+import base64
+import json
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apikeys import tokens
+from licenses import signing
+
+ISSUED = 1_790_000_000
+DAY = 86400
+KEY = signing.new_signing_key()
+KEYS = {KEY.kid: KEY.public_key}
+
+
+def body(**overrides) -> dict:
+    fields = {
+        "file_id": str(uuid.uuid4()),
+        "license_id": str(uuid.uuid4()),
+        "tenant_id": str(uuid.uuid4()),
+        "tenant_domain": "acme.localhost",
+        "method": "dragen_serial",
+        "credential": "SN-0042",
+        "sources": ["SpliceAI", "COSMIC"],
+        "issued_at": ISSUED,
+        "license_ends_at": ISSUED + 365 * DAY,
+    }
+    return signing.payload(**{**fields, **overrides})
+
+
+FILE = signing.sign(body(), KEY)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unarmour(text: str) -> dict:
+    return json.loads(base64.b64decode("".join(text.splitlines()[1:-1])))
+
+
+def rearmour(envelope: dict) -> str:
+    return signing._armour(signing._envelope_bytes(envelope))
+
+
+def test_a_signed_file_verifies_and_gives_back_its_payload():
+    original = body()
+    text = signing.sign(original, KEY)
+    assert text.startswith(signing.BEGIN + "\n") and text.endswith(signing.END + "\n")
+    assert all(len(line) <= 64 for line in text.splitlines())
+    assert signing.verify(text, KEYS) == original
+    assert original["sources"] == ["COSMIC", "SpliceAI"]  # sorted
+    assert set(unarmour(text)) == {"v", "alg", "kid", "enc", "sig"}
+
+
+def test_the_file_names_a_fingerprint_of_the_credential_never_the_credential():
+    text = signing.sign(body(credential="BYOL-user-7f3a"), KEY)
+    payload = signing.verify(text, KEYS)
+    assert payload["cred"] == signing.credential_fingerprint("BYOL-user-7f3a")
+    assert "BYOL-user-7f3a" not in base64.urlsafe_b64decode(unarmour(text)["enc"] + "==").decode()
+
+
+def test_a_file_expires_90_days_after_issue_or_at_the_license_end_whichever_is_first():
+    assert body()["exp"] == ISSUED + 90 * DAY
+    assert body(license_ends_at=ISSUED + 10 * DAY)["exp"] == ISSUED + 10 * DAY
+
+
+def test_an_independent_verifier_following_the_format_accepts_the_file():
+    """Written from DESIGN.md alone: JWKS x → raw key, Ed25519 over "premium.lic/v1." + enc."""
+    jwk = signing.jwks([KEY.public_key])["keys"][0]
+    assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"], jwk["kid"]) == (
+        "OKP",
+        "Ed25519",
+        "EdDSA",
+        "sig",
+        KEY.kid,
+    )
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "="))
+    envelope = unarmour(FILE)
+    public.verify(
+        base64.urlsafe_b64decode(envelope["sig"] + "=="), b"premium.lic/v1." + envelope["enc"].encode()
+    )
+    payload = json.loads(base64.urlsafe_b64decode(envelope["enc"] + "=" * (-len(envelope["enc"]) % 4)))
+    assert payload["typ"] == "premium.lic" and payload["sources"] == ["COSMIC", "SpliceAI"]
+
+
+def test_every_single_byte_change_anywhere_in_the_file_fails():
+    for position, char in enumerate(FILE):
+        for replacement in {"A", "a", "=", "\n", "+"} - {char}:
+            with pytest.raises(signing.InvalidLicense):
+                signing.verify(FILE[:position] + replacement + FILE[position + 1 :], KEYS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0), st.characters(codec="utf-8"))
+def test_any_single_character_change_fails(position, replacement):
+    position %= len(FILE)
+    if FILE[position] == replacement:
+        return
+    with pytest.raises(signing.InvalidLicense):
+        signing.verify(FILE[:position] + replacement + FILE[position + 1 :], KEYS)
+
+
+def test_dropping_or_adding_a_byte_fails():
+    for text in (FILE[:-1], FILE + "\n", FILE.replace("\n", "\r\n"), " " + FILE, FILE[1:]):
+        with pytest.raises(signing.InvalidLicense):
+            signing.verify(text, KEYS)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lid", str(uuid.uuid4())),
+        ("tid", str(uuid.uuid4())),
+        ("tenant", "globex.localhost"),
+        ("method", "byol"),
+        ("cred", "0" * 64),
+        ("sources", ["COSMIC", "OMIM", "SpliceAI"]),
+        ("nbf", ISSUED - DAY),
+        ("exp", ISSUED + 900 * DAY),
+        ("iat", ISSUED + 1),
+        ("fid", str(uuid.uuid4())),
+    ],
+)
+def test_a_payload_field_changed_without_the_key_fails(field, value):
+    envelope = unarmour(FILE)
+    payload = signing.verify(FILE, KEYS)
+    forged = {**payload, field: value}
+    envelope["enc"] = b64url(json.dumps(forged, separators=(",", ":"), sort_keys=True).encode())
+    with pytest.raises(signing.InvalidLicense, match="bad signature"):
+        signing.verify(rearmour(envelope), KEYS)
+
+
+def test_another_key_fails_even_under_the_right_kid():
+    other = signing.new_signing_key()
+    with pytest.raises(signing.InvalidLicense, match="bad signature"):
+        signing.verify(FILE, {KEY.kid: other.public_key})
+    with pytest.raises(signing.InvalidLicense, match="unknown signing key"):
+        signing.verify(FILE, {other.kid: other.public_key})
+
+
+def test_a_signature_without_the_domain_prefix_fails():
+    envelope = unarmour(FILE)
+    envelope["sig"] = b64url(KEY.private_key.sign(envelope["enc"].encode()))
+    with pytest.raises(signing.InvalidLicense, match="bad signature"):
+        signing.verify(rearmour(envelope), KEYS)
+
+
+def test_the_jwt_keys_cannot_verify_a_license_nor_sign_one():
+    jwt_key = tokens.new_signing_key()
+    with pytest.raises(signing.InvalidLicense):
+        signing.verify(FILE, {KEY.kid: jwt_key.public_key})
+    with pytest.raises(ValueError, match="Ed25519"):
+        signing.key_from_pem(tokens.key_to_pem(jwt_key))
+    assert isinstance(jwt_key.private_key, ec.EllipticCurvePrivateKey)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"v": 2},
+        {"v": True},
+        {"v": "1"},
+        {"alg": "EdDSA"},
+        {"alg": "none"},
+        {"kid": 7},
+    ],
+)
+def test_an_envelope_of_another_version_or_algorithm_fails(change):
+    envelope = {**unarmour(FILE), **change}
+    with pytest.raises(signing.InvalidLicense):
+        signing.verify(rearmour(envelope), KEYS)
+
+
+def test_the_time_window_allows_five_minutes_of_clock_skew():
+    payload = signing.verify(FILE, KEYS)
+    signing.check_window(payload, now=ISSUED)
+    signing.check_window(payload, now=ISSUED - 299)
+    signing.check_window(payload, now=payload["exp"] + 299)
+    with pytest.raises(signing.OutsideWindow) as early:
+        signing.check_window(payload, now=ISSUED - 301)
+    assert early.value.expired is False
+    with pytest.raises(signing.OutsideWindow) as late:
+        signing.check_window(payload, now=payload["exp"] + 300)
+    assert late.value.expired is True
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"sources": []},
+        {"sources": ["COSMIC", "dbSNP"]},
+        {"method": "portal_api_key"},
+        {"license_id": "not-a-uuid"},
+        {"license_ends_at": ISSUED},
+    ],
+)
+def test_an_invalid_payload_is_never_signed(overrides):
+    with pytest.raises(ValueError):
+        body(**overrides)
+
+
+def test_keys_round_trip_through_pem_with_a_stable_thumbprint_kid():
+    again = signing.key_from_pem(signing.key_to_pem(KEY))
+    assert again.kid == KEY.kid and signing.verify(signing.sign(body(), again), KEYS)
+    assert signing.new_signing_key().kid != KEY.kid
+
+
+def test_the_same_envelope_written_differently_fails():
+    """A verifier that decoded leniently would accept these; every byte of the file counts."""
+    envelope = unarmour(FILE)
+    encoded = base64.b64encode(signing._envelope_bytes(envelope)).decode()
+    rewrapped = "\n".join(
+        [signing.BEGIN, *(encoded[i : i + 76] for i in range(0, len(encoded), 76)), signing.END]
+    )
+    spaced = json.dumps(envelope, separators=(", ", ": ")).encode()
+    reordered = json.dumps(dict(reversed(list(envelope.items()))), separators=(",", ":")).encode()
+    for text in (rewrapped + "\n", signing._armour(spaced), signing._armour(reordered)):
+        with pytest.raises(signing.InvalidLicense, match="canonical"):
+            signing.verify(text, KEYS)
+
+
+def test_a_signature_with_its_unused_low_bits_set_fails():
+    envelope = unarmour(FILE)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(envelope["sig"][-1])  # 64 bytes: the last character carries 2 bits, 4 unused
+    envelope["sig"] = envelope["sig"][:-1] + alphabet[last | 0b0101]
+    assert base64.urlsafe_b64decode(envelope["sig"] + "==") == base64.urlsafe_b64decode(
+        unarmour(FILE)["sig"] + "=="
+    )
+    with pytest.raises(signing.InvalidLicense, match="canonical"):
+        signing.verify(rearmour(envelope), KEYS)
