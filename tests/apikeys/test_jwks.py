@@ -20,9 +20,9 @@ def own_keyring(settings, tmp_path):
     """A keyring file of this test's own, so rotating it touches nothing else."""
     settings.PORTAL_JWT_KEYS = ""
     settings.PORTAL_JWT_KEYS_FILE = str(tmp_path / "jwt-keys.json")
-    keyring._cached = None
+    keyring.forget()
     yield tmp_path / "jwt-keys.json"
-    keyring._cached = None
+    keyring.forget()
 
 
 def jwks(host: str = "acme.localhost") -> dict:
@@ -105,7 +105,7 @@ def test_the_keyring_file_is_readable_by_its_owner_only(own_keyring):
 def test_keys_from_the_environment_cannot_be_rotated_here(settings, own_keyring):
     document = {"keys": [{"private_key": tokens.key_to_pem(tokens.new_signing_key()), "retired_at": None}]}
     settings.PORTAL_JWT_KEYS = json.dumps(document)
-    keyring._cached = None
+    keyring.forget()
     assert keyring.current().signing
     from django.core.management import CommandError
 
