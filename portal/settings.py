@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "apikeys",
+    "licenses",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,9 @@ PORTAL_JWT_ISSUER = env_str("PORTAL_JWT_ISSUER", "http://portal.localhost")
 # The ES256 keyring: inline JSON (PORTAL_JWT_KEYS), or a file that `rotate_signing_key` rewrites.
 PORTAL_JWT_KEYS = env_str("PORTAL_JWT_KEYS")
 PORTAL_JWT_KEYS_FILE = env_str("PORTAL_JWT_KEYS_FILE", str(VAR_DIR / "jwt-keys.json"))
+# The premium.lic keyring (Ed25519, never the JWT key): inline JSON, or a file `rotate_license_key` rewrites.
+PORTAL_LICENSE_KEYS = env_str("PORTAL_LICENSE_KEYS")
+PORTAL_LICENSE_KEYS_FILE = env_str("PORTAL_LICENSE_KEYS_FILE", str(VAR_DIR / "license-keys.json"))
 # Token endpoint limits, per client address and per account (key or email); "" turns one off.
 PORTAL_RATES = {
     "tokens-ip": env_str("PORTAL_RATE_TOKENS_IP", "300/m"),

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 from apikeys import views as apikey_views
+from licenses import views as license_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(".well-known/jwks.json", apikey_views.jwks, name="jwks"),
+    path(".well-known/premium-license-keys.json", license_views.license_keys, name="premium-license-keys"),
     path("api/", include("accounts.api_urls")),
     path("api/", include("apikeys.api_urls")),
     path("", include("accounts.urls")),

@@ -1,0 +1,44 @@
+"""The premium license signing keys (Ed25519): their own keyring (`portal.keyrings`), never the
+JWT key, from ``PORTAL_LICENSE_KEYS`` (the JSON itself) or ``PORTAL_LICENSE_KEYS_FILE``
+(``var/license-keys.json``, generated once, by default). A retired key stays published for as long
+as a file it signed can still be valid, so tools verifying offline keep working across a rotation."""
+
+import functools
+from dataclasses import dataclass
+
+from licenses import signing
+from portal.keyrings import KeyKind, Keyring
+
+RETIRED_KEY_GRACE = signing.MAX_FILE_LIFETIME + signing.CLOCK_SKEW
+
+
+@dataclass(frozen=True)
+class LicenseKeys:
+    signing: signing.SigningKey
+    verifying: dict  # kid → Ed25519 public key
+
+    @functools.cached_property
+    def jwks(self) -> dict:
+        return signing.jwks(self.verifying.values())
+
+    def sign(self, body: dict) -> str:
+        return signing.sign(body, self.signing)
+
+    def verify(self, text: str) -> dict:
+        """The payload of a genuine file signed by one of our keys, or signing.InvalidLicense."""
+        return signing.verify(text, self.verifying)
+
+
+KIND = KeyKind(
+    label="premium license",
+    inline_setting="PORTAL_LICENSE_KEYS",
+    file_setting="PORTAL_LICENSE_KEYS_FILE",
+    new_key=signing.new_signing_key,
+    key_from_pem=signing.key_from_pem,
+    key_to_pem=signing.key_to_pem,
+    grace=RETIRED_KEY_GRACE,
+)
+_keyring = Keyring(KIND, lambda signing_key, verifying: LicenseKeys(signing=signing_key, verifying=verifying))
+current = _keyring.current
+rotate = _keyring.rotate
+forget = _keyring.forget
