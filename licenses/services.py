@@ -1,0 +1,163 @@
+"""Licenses: every change a tenant admin makes, checked, audited in the same transaction."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict, Forbidden, ServiceError
+from accounts.models import Tenant
+from accounts.services import Actor, event_record
+from licenses import signing
+from licenses.models import License
+
+
+def license_create(
+    *, tenant: Tenant, by: Actor, name: str, sources, starts_at: datetime, ends_at: datetime
+) -> License:
+    _require_admin(by, tenant)
+    license = License(
+        tenant=tenant,
+        name=_clean_name(name),
+        sources=clean_sources(sources),
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    _check_term(license.starts_at, license.ends_at, now=timezone.now())
+    try:
+        with transaction.atomic():
+            license.save(force_insert=True)
+            event_record(tenant=tenant, by=by, action="license.create", target=license, **_described(license))
+    except IntegrityError:
+        raise Conflict(
+            f"This tenant already has a license named {license.name!r}.", code="license_name_taken"
+        ) from None
+    return license
+
+
+def license_update(
+    *,
+    license: License,
+    by: Actor,
+    name: str | None = None,
+    sources=None,
+    ends_at: datetime | None = None,
+) -> License:
+    """Rename, change the sources, or move the end of the term (extend it, or end it sooner)."""
+    _require_admin(by, license.tenant)
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=license.pk)
+        if locked.state in (License.State.REVOKED, License.State.EXPIRED):
+            raise Conflict(
+                f"This license is {locked.state}; it can no longer change.", code=f"license_{locked.state}"
+            )
+        before = _described(locked)
+        if name is not None:
+            locked.name = _clean_name(name)
+        if sources is not None:
+            locked.sources = clean_sources(sources)
+        if ends_at is not None:
+            _check_term(locked.starts_at, ends_at, now=timezone.now())
+            locked.ends_at = ends_at
+        after = _described(locked)
+        changes = {
+            field: {"from": before[field], "to": after[field]}
+            for field in after
+            if after[field] != before[field]
+        }
+        if changes:
+            try:
+                with transaction.atomic():
+                    locked.save()
+            except IntegrityError:
+                raise Conflict(
+                    f"This tenant already has a license named {locked.name!r}.", code="license_name_taken"
+                ) from None
+            event_record(tenant=locked.tenant, by=by, action="license.update", target=locked, changes=changes)
+    return locked
+
+
+def license_suspend(*, license: License, by: Actor) -> License:
+    return _change_state(license, by, License.State.SUSPENDED, allowed_from={License.State.ACTIVE})
+
+
+def license_resume(*, license: License, by: Actor) -> License:
+    return _change_state(license, by, License.State.ACTIVE, allowed_from={License.State.SUSPENDED})
+
+
+def license_revoke(*, license: License, by: Actor) -> License:
+    """For good: files already issued stop validating online at once (they still verify offline
+    until they expire, which is why files live 90 days at most)."""
+    return _change_state(
+        license, by, License.State.REVOKED, allowed_from={License.State.ACTIVE, License.State.SUSPENDED}
+    )
+
+
+def clean_sources(sources) -> list[str]:
+    if isinstance(sources, str) or not isinstance(sources, (list, tuple, set, frozenset)):
+        raise ServiceError("Sources are a list of premium source names.", code="invalid_sources")
+    unknown = sorted(set(sources) - set(signing.SOURCES), key=str)
+    if unknown:
+        raise ServiceError(
+            f"Unknown premium source {unknown[0]!r}: choose from {', '.join(signing.SOURCES)}.",
+            code="invalid_sources",
+        )
+    if not sources:
+        raise ServiceError("Choose at least one premium source.", code="invalid_sources")
+    return sorted(set(sources))
+
+
+def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[str]) -> License:
+    _require_admin(by, license.tenant)
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=license.pk)
+        current = locked.status
+        if current == state:
+            return locked  # idempotent: a second click changes nothing and records nothing
+        if current not in allowed_from:
+            raise Conflict(f"A {current} license cannot become {state}.", code=f"license_{current}")
+        locked.state = state
+        locked.save(update_fields=["state", "updated_at"])
+        event_record(
+            tenant=locked.tenant, by=by, action=f"license.{_VERBS[state]}", target=locked, previous=current
+        )
+    return locked
+
+
+_VERBS = {License.State.SUSPENDED: "suspend", License.State.ACTIVE: "resume", License.State.REVOKED: "revoke"}
+
+
+def _check_term(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ServiceError(
+            "Give the term with a time zone (ISO 8601, e.g. 2027-01-31T00:00:00Z).", code="invalid_term"
+        )
+    if ends_at <= starts_at:
+        raise ServiceError("The term must end after it starts.", code="invalid_term")
+    if ends_at <= now:
+        raise ServiceError("The term must end in the future.", code="invalid_term")
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(
+            "Name the license for its purpose, e.g. the lab or the instrument.", code="invalid_name"
+        )
+    if len(name) > 100:
+        raise ServiceError("A license name has at most 100 characters.", code="invalid_name")
+    return name
+
+
+def _described(license: License) -> dict:
+    return {
+        "name": license.name,
+        "sources": list(license.sources),
+        "starts_at": license.starts_at.isoformat(),
+        "ends_at": license.ends_at.isoformat(),
+    }
+
+
+def _require_admin(by: Actor, tenant: Tenant) -> None:
+    if not by.is_tenant_admin(tenant):
+        raise Forbidden("Only tenant admins manage licenses.")
