@@ -56,3 +56,85 @@ class License(models.Model):
     @property
     def not_yet_valid(self) -> bool:
         return self.starts_at > timezone.now()
+
+
+class Credential(models.Model):
+    """One way a tool proves it holds a license. Secrets are never stored, only their hashes."""
+
+    class Method(models.TextChoices):
+        DRAGEN_SERIAL = "dragen_serial", "DRAGEN serial number"
+        BYOL = "byol", "BYOL credentials"
+        DRAGEN_API_KEY = "dragen_api_key", "DRAGEN API key"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="credentials")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    # The public identifier, named (hashed) in every file: the serial number, the BYOL user id, or
+    # this row's id for a DRAGEN API key.
+    identifier = models.CharField(max_length=100)
+    secret_hash = models.CharField(max_length=200, blank=True, help_text="BYOL: a slow password hash.")
+    key_digest = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=8, blank=True, help_text="DRAGEN API key: its first characters.")
+    is_enabled = models.BooleanField(default=True)
+    # Outbox: set when a new file is wanted, cleared by the job that wrote it; a periodic sweep
+    # enqueues what a lost job left behind.
+    file_wanted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["file_wanted_at"],
+                name="credential_file_wanted",
+                condition=models.Q(file_wanted_at__isnull=False),
+            )
+        ]
+        constraints = [
+            # A serial number (or BYOL user id) names one credential in the whole portal.
+            models.UniqueConstraint(fields=["method", "identifier"], name="credential_identifier_unique"),
+            models.CheckConstraint(
+                condition=models.Q(method__in=["dragen_serial", "byol", "dragen_api_key"]),
+                name="credential_method_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.method == self.Method.DRAGEN_API_KEY:
+            return f"DRAGEN API key {self.key_prefix}…"
+        return f"{self.get_method_display()} {self.identifier}"
+
+
+class LicenseFile(models.Model):
+    """A premium.lic the portal issued. At most one is current per credential."""
+
+    class Status(models.TextChoices):
+        CURRENT = "current"
+        SUPERSEDED = "superseded"
+        EXPIRED = "expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the file's `fid`
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="files")
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="files")
+    text = models.TextField()
+    sources = models.JSONField()
+    issued_at = models.DateTimeField()
+    not_before = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CURRENT)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="licensefile_status_expiry")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential"],
+                condition=models.Q(status="current"),
+                name="licensefile_one_current_per_credential",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"premium.lic {self.id}"

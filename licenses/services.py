@@ -1,15 +1,19 @@
 """Licenses: every change a tenant admin makes, checked, audited in the same transaction."""
 
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
-from licenses import signing
-from licenses.models import License
+from apikeys import keys
+from licenses import credentials, signing
+from licenses.models import Credential, License
 
 
 def license_create(
@@ -91,6 +95,118 @@ def license_revoke(*, license: License, by: Actor) -> License:
     return _change_state(
         license, by, License.State.REVOKED, allowed_from={License.State.ACTIVE, License.State.SUSPENDED}
     )
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    credential: Credential
+    secrets: dict = field(default_factory=dict)  # shown once: {"api_key", "api_secret"} or {"key"}
+
+
+_SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def credential_add(
+    *, license: License, by: Actor, method: str, serial_number: str | None = None
+) -> NewCredential:
+    """A new way for a tool to prove it holds `license`; a generated secret is returned this once."""
+    _require_admin(by, license.tenant)
+    credential, secrets = _new_credential(license, method, serial_number)
+    try:
+        with transaction.atomic():
+            locked = License.objects.select_for_update().get(pk=license.pk)
+            if locked.status in (License.State.REVOKED, License.State.EXPIRED):
+                raise Conflict(
+                    f"This license is {locked.status}; it takes no new credentials.",
+                    code=f"license_{locked.status}",
+                )
+            credential.save(force_insert=True)
+            event_record(
+                tenant=license.tenant,
+                by=by,
+                action="credential.add",
+                target=credential,
+                **_credential_data(credential),
+            )
+    except IntegrityError:
+        raise Conflict(
+            "This serial number is already registered to a license.", code="serial_taken"
+        ) from None
+    return NewCredential(credential=credential, secrets=secrets)
+
+
+def credential_set_enabled(*, credential: Credential, by: Actor, enabled: bool) -> Credential:
+    _require_admin(by, credential.license.tenant)
+    with transaction.atomic():
+        changed = Credential.objects.filter(pk=credential.pk, is_enabled=not enabled).update(
+            is_enabled=enabled
+        )
+        if changed:
+            action = "credential.enable" if enabled else "credential.disable"
+            event_record(
+                tenant=credential.license.tenant,
+                by=by,
+                action=action,
+                target=credential,
+                **_credential_data(credential),
+            )
+    credential.is_enabled = enabled
+    return credential
+
+
+def credential_delete(*, credential: Credential, by: Actor) -> None:
+    """Its files go with it: the tool holding them can no longer refresh or validate online."""
+    tenant = credential.license.tenant
+    _require_admin(by, tenant)
+    with transaction.atomic():
+        event_record(
+            tenant=tenant,
+            by=by,
+            action="credential.delete",
+            target=credential,
+            **_credential_data(credential),
+        )
+        credential.delete()
+
+
+def _new_credential(license: License, method: str, serial_number: str | None) -> tuple[Credential, dict]:
+    credential = Credential(license=license, method=method, file_wanted_at=timezone.now())
+    if method == Credential.Method.DRAGEN_SERIAL:
+        serial = (serial_number or "").strip()
+        if not _SERIAL.fullmatch(serial):
+            raise ServiceError(
+                "Give the DRAGEN server's serial number: letters, digits, '.', '_' or '-', at most 64.",
+                code="invalid_serial",
+            )
+        credential.identifier = serial
+        return credential, {}
+    if serial_number:
+        raise ServiceError("A serial number goes only with the dragen_serial method.", code="invalid_method")
+    if method == Credential.Method.BYOL:
+        user_id, password = credentials.byol_user_id(), credentials.byol_password()
+        credential.identifier, credential.secret_hash = user_id, make_password(password)
+        return credential, {"api_key": user_id, "api_secret": password}
+    if method == Credential.Method.DRAGEN_API_KEY:
+        key = credentials.DRAGEN_KEYS.generate()
+        credential.identifier = str(credential.id)
+        credential.key_digest, credential.key_prefix = (
+            keys.digest(key),
+            credentials.DRAGEN_KEYS.display_prefix(key),
+        )
+        return credential, {"key": key}
+    raise ServiceError(
+        f"Unknown credential method {method!r}: use dragen_serial, byol or dragen_api_key.",
+        code="invalid_method",
+    )
+
+
+def _credential_data(credential: Credential) -> dict:
+    shown = (
+        credential.key_prefix
+        if credential.method == Credential.Method.DRAGEN_API_KEY
+        else credential.identifier
+    )
+    return {"license": str(credential.license_id), "method": credential.method, "credential": shown}
 
 
 def clean_sources(sources) -> list[str]:
