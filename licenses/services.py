@@ -1,8 +1,9 @@
 """Licenses: every change a tenant admin makes, checked, audited in the same transaction."""
 
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -12,8 +13,8 @@ from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
 from apikeys import keys
-from licenses import credentials, signing
-from licenses.models import Credential, License
+from licenses import credentials, keyring, signing
+from licenses.models import Credential, License, LicenseFile
 
 
 def license_create(
@@ -207,6 +208,68 @@ def _credential_data(credential: Credential) -> dict:
         else credential.identifier
     )
     return {"license": str(credential.license_id), "method": credential.method, "credential": shown}
+
+
+def license_file_issue(*, credential_id, now: datetime | None = None) -> LicenseFile | None:
+    """Sign a new current premium.lic for a credential; the one before it is superseded.
+
+    Safe to run twice or at once from several workers: the credential's row lock orders them, and
+    the database keeps one current file per credential. A transaction killed half-way leaves the
+    old file current and the credential still wanting one. No file for a disabled credential or a
+    license that is not active (its wish is dropped: resuming asks again)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        credential = (
+            Credential.objects.select_for_update(of=("self",))
+            .select_related("license__tenant")
+            .filter(pk=credential_id)
+            .first()
+        )
+        if credential is None:
+            return None  # deleted since the job was queued
+        license = credential.license
+        issued_at = int(now.timestamp())
+        not_before = max(issued_at, int(license.starts_at.timestamp()))
+        expires_at = min(issued_at + signing.MAX_FILE_LIFETIME, int(license.ends_at.timestamp()))
+        if (
+            not credential.is_enabled
+            or license.status_at(now) != License.State.ACTIVE
+            or not_before >= expires_at
+        ):
+            Credential.objects.filter(pk=credential.pk).update(file_wanted_at=None)
+            return None
+        file_id = uuid.uuid4()
+        body = signing.payload(
+            file_id=file_id,
+            license_id=license.pk,
+            tenant_id=license.tenant_id,
+            tenant_domain=license.tenant.domain,
+            method=credential.method,
+            credential=credential.identifier,
+            sources=license.sources,
+            issued_at=issued_at,
+            not_before=not_before,
+            license_ends_at=int(license.ends_at.timestamp()),
+        )
+        LicenseFile.objects.filter(credential=credential, status=LicenseFile.Status.CURRENT).update(
+            status=LicenseFile.Status.SUPERSEDED
+        )
+        issued = LicenseFile.objects.create(
+            id=file_id,
+            license=license,
+            credential=credential,
+            text=keyring.current().sign(body),
+            sources=body["sources"],
+            issued_at=_at(body["iat"]),
+            not_before=_at(body["nbf"]),
+            expires_at=_at(body["exp"]),
+        )
+        Credential.objects.filter(pk=credential.pk).update(file_wanted_at=None)
+    return issued
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def clean_sources(sources) -> list[str]:

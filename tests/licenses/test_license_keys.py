@@ -16,16 +16,6 @@ from tests.licenses.test_signing import body
 DAY = 86400
 
 
-@pytest.fixture
-def own_keyring(settings, tmp_path):
-    """A keyring file of this test's own, so rotating it touches nothing else."""
-    settings.PORTAL_LICENSE_KEYS = ""
-    settings.PORTAL_LICENSE_KEYS_FILE = str(tmp_path / "license-keys.json")
-    keyring.forget()
-    yield tmp_path / "license-keys.json"
-    keyring.forget()
-
-
 def published(host: str = "acme.localhost") -> dict:
     response = Client(HTTP_HOST=host).get("/.well-known/premium-license-keys.json")
     assert response.status_code == 200

@@ -1,0 +1,108 @@
+"""Issuing premium.lic files: what a file says, one current file per credential, no file for a
+license that is not active."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from licenses import keyring, services, signing
+from licenses.models import Credential, LicenseFile
+from tests.licenses.test_license_services import actor, sell
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def by(alice, tenant_a):
+    return actor(alice, tenant_a)
+
+
+@pytest.fixture
+def license(tenant_a, by):
+    return sell(tenant_a, by)
+
+
+def serial(license, by, number="SN-100") -> Credential:
+    return services.credential_add(
+        license=license, by=by, method="dragen_serial", serial_number=number
+    ).credential
+
+
+def test_a_file_names_the_license_its_sources_and_a_fingerprint_of_its_credential(
+    own_keyring, license, by, tenant_a
+):
+    credential = serial(license, by)
+    issued = services.license_file_issue(credential_id=credential.pk)
+    payload = keyring.current().verify(issued.text)
+    assert payload["lid"] == str(license.pk) and payload["fid"] == str(issued.pk)
+    assert (payload["tid"], payload["tenant"]) == (str(tenant_a.pk), "acme.localhost")
+    assert payload["method"] == "dragen_serial" and payload["sources"] == ["COSMIC", "SpliceAI"]
+    assert payload["cred"] == signing.credential_fingerprint("SN-100") and "SN-100" not in issued.text
+    assert payload["exp"] - payload["iat"] == 90 * 86400
+    assert issued.expires_at.timestamp() == payload["exp"] and issued.status == "current"
+    assert Credential.objects.get(pk=credential.pk).file_wanted_at is None
+
+
+def test_a_file_never_outlives_its_license_nor_starts_before_it(own_keyring, tenant_a, by):
+    now = timezone.now()
+    short = sell(tenant_a, by, name="short", starts_at=now + 2 * DAY, ends_at=now + 10 * DAY)
+    payload = keyring.current().verify(services.license_file_issue(credential_id=serial(short, by).pk).text)
+    assert payload["nbf"] == int(short.starts_at.timestamp()) and payload["exp"] == int(
+        short.ends_at.timestamp()
+    )
+
+
+def test_issuing_again_supersedes_the_old_file(own_keyring, license, by):
+    credential = serial(license, by)
+    first = services.license_file_issue(credential_id=credential.pk)
+    second = services.license_file_issue(credential_id=credential.pk)
+    assert first.pk != second.pk
+    statuses = dict(LicenseFile.objects.values_list("id", "status"))
+    assert statuses == {first.pk: "superseded", second.pk: "current"}
+
+
+@pytest.mark.parametrize("change", ["suspend", "revoke", "disable", "expire"])
+def test_no_file_for_a_license_that_is_not_active_or_a_disabled_credential(own_keyring, license, by, change):
+    credential = serial(license, by)
+    if change == "disable":
+        services.credential_set_enabled(credential=credential, by=by, enabled=False)
+    elif change == "expire":
+        type(license).objects.filter(pk=license.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
+    else:
+        getattr(services, f"license_{change}")(license=license, by=by)
+    assert services.license_file_issue(credential_id=credential.pk) is None
+    assert not LicenseFile.objects.exists()
+    assert Credential.objects.get(pk=credential.pk).file_wanted_at is None
+
+
+def test_a_deleted_credential_issues_nothing(own_keyring, license, by):
+    credential = serial(license, by)
+    services.credential_delete(credential=credential, by=by)
+    assert services.license_file_issue(credential_id=credential.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issues_for_one_credential_leave_exactly_one_current_file(own_keyring, license, by):
+    credential = serial(license, by, "SN-RACE")
+    barrier, outcomes = threading.Barrier(8), Counter()
+
+    def issue():
+        try:
+            barrier.wait()
+            outcomes["issued" if services.license_file_issue(credential_id=credential.pk) else "none"] += 1
+        except Exception as exc:
+            outcomes[type(exc).__name__] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == {"issued": 8}
+    assert Counter(LicenseFile.objects.values_list("status", flat=True)) == {"current": 1, "superseded": 7}
