@@ -53,10 +53,6 @@ class License(models.Model):
     def status(self) -> str:
         return self.status_at(timezone.now())
 
-    @property
-    def not_yet_valid(self) -> bool:
-        return self.starts_at > timezone.now()
-
 
 class Credential(models.Model):
     """One way a tool proves it holds a license. Secrets are never stored, only their hashes."""
