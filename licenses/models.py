@@ -22,6 +22,9 @@ class License(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    # When the tenant admins were told the term ends in 30 and in 7 days (each once per end date).
+    reminded_30_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,11 +46,13 @@ class License(models.Model):
         return self.name
 
     def status_at(self, now) -> str:
-        """What the license is worth now: a stored suspension or revocation wins; past its end it is
-        expired even before the sweep has marked it."""
-        if self.state in (self.State.SUSPENDED, self.State.REVOKED, self.State.EXPIRED):
+        """What the license is worth now: revoked is for good; past its end it is expired even before
+        the sweep has marked it (a suspended one too: there is nothing left to resume)."""
+        if self.state in (self.State.REVOKED, self.State.EXPIRED):
             return self.state
-        return self.State.EXPIRED if self.ends_at <= now else self.State.ACTIVE
+        if self.ends_at <= now:
+            return self.State.EXPIRED
+        return self.state
 
     @property
     def status(self) -> str:

@@ -245,6 +245,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
     }
+else:
+    # A message taken by a worker that died is handed out again after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -253,9 +256,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {"task": "accounts.tasks.invitations_expire", "schedule": 3600.0},
+    "expire-licenses": {"task": "licenses.tasks.licenses_expire", "schedule": 300.0},
+    "refresh-license-files": {"task": "licenses.tasks.license_files_refresh", "schedule": 120.0},
+    "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
 }
 
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+# Where a tenant's pages are, for links in emails sent outside a request (e.g. license reminders).
+PORTAL_TENANT_URL = env_str("PORTAL_TENANT_URL", "http://{domain}:8000" if DEBUG else "https://{domain}")
 
 # API keys and tokens (DESIGN.md sections 4 and 5).
 APIKEYS_MAX_PER_USER = env_int("APIKEYS_MAX_PER_USER", 10)

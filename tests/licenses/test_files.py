@@ -56,13 +56,29 @@ def test_a_file_never_outlives_its_license_nor_starts_before_it(own_keyring, ten
     )
 
 
-def test_issuing_again_supersedes_the_old_file(own_keyring, license, by):
+def test_issuing_again_returns_the_current_file_until_a_new_one_is_wanted(own_keyring, license, by):
     credential = serial(license, by)
     first = services.license_file_issue(credential_id=credential.pk)
+    assert services.license_file_issue(credential_id=credential.pk).pk == first.pk  # a repeated job
+    services.license_update(license=license, by=by, sources=["OMIM"])  # files name the sources
+    assert Credential.objects.get(pk=credential.pk).file_wanted_at is not None
     second = services.license_file_issue(credential_id=credential.pk)
-    assert first.pk != second.pk
+    assert second.pk != first.pk and keyring.current().verify(second.text)["sources"] == ["OMIM"]
     statuses = dict(LicenseFile.objects.values_list("id", "status"))
     assert statuses == {first.pk: "superseded", second.pk: "current"}
+
+
+def test_a_file_near_its_end_is_replaced_unless_the_license_ends_first(own_keyring, tenant_a, license, by):
+    credential = serial(license, by)
+    first = services.license_file_issue(credential_id=credential.pk)
+    soon = timezone.now() + timedelta(days=80)  # 10 days before the file's end
+    assert services.license_file_issue(credential_id=credential.pk, now=soon).pk != first.pk
+
+    now = timezone.now()
+    ending = sell(tenant_a, by, name="ending", ends_at=now + 10 * DAY)
+    last = services.license_file_issue(credential_id=serial(ending, by, "SN-END").pk)
+    assert last.expires_at == ending.ends_at
+    assert services.license_file_issue(credential_id=last.credential_id, now=now + DAY).pk == last.pk
 
 
 @pytest.mark.parametrize("change", ["suspend", "revoke", "disable", "expire"])
@@ -93,7 +109,7 @@ def test_concurrent_issues_for_one_credential_leave_exactly_one_current_file(own
     def issue():
         try:
             barrier.wait()
-            outcomes["issued" if services.license_file_issue(credential_id=credential.pk) else "none"] += 1
+            outcomes[services.license_file_issue(credential_id=credential.pk).pk] += 1
         except Exception as exc:
             outcomes[type(exc).__name__] += 1
         finally:
@@ -104,5 +120,7 @@ def test_concurrent_issues_for_one_credential_leave_exactly_one_current_file(own
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes == {"issued": 8}
-    assert Counter(LicenseFile.objects.values_list("status", flat=True)) == {"current": 1, "superseded": 7}
+    current = LicenseFile.objects.get(credential=credential)
+    assert outcomes == {current.pk: 8}
+    # Each waited for the one before it and found its file: one file, however many asked.
+    assert Counter(LicenseFile.objects.values_list("status", flat=True)) == {"current": 1}

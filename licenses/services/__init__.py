@@ -1,0 +1,39 @@
+"""Licenses: every change a tenant admin makes, checked and audited in the same transaction; the
+premium.lic files issued for them; the sweeps Celery runs over both."""
+
+from .credentials import NewCredential, credential_add, credential_delete, credential_set_enabled
+from .files import (
+    REFRESH_WITHIN,
+    files_want,
+    license_file_issue,
+    license_files_refresh,
+    licenses_expire,
+)
+from .licenses import (
+    clean_sources,
+    license_create,
+    license_resume,
+    license_revoke,
+    license_suspend,
+    license_update,
+)
+from .reminders import license_reminders_send
+
+__all__ = [
+    "REFRESH_WITHIN",
+    "NewCredential",
+    "clean_sources",
+    "credential_add",
+    "credential_delete",
+    "credential_set_enabled",
+    "files_want",
+    "license_create",
+    "license_file_issue",
+    "license_files_refresh",
+    "license_reminders_send",
+    "license_resume",
+    "license_revoke",
+    "license_suspend",
+    "license_update",
+    "licenses_expire",
+]

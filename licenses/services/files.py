@@ -1,0 +1,188 @@
+"""premium.lic files: issuing one for a credential, asking for one (an outbox), and the sweeps that
+expire old ones, refresh those about to lapse and re-queue jobs a broker outage lost.
+
+A credential wants a file while its `file_wanted_at` is set. The wish is written in the same
+transaction as the change that makes it (a new credential, new sources, a new end, a resume) and
+the job is queued after commit; the job clears the wish when it has issued. If the broker was down
+at commit, the wish is still there and `license_files_refresh` queues the job again."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from accounts.models import Event
+from licenses import keyring, signing
+from licenses.models import Credential, License, LicenseFile
+
+REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
+REQUEUE_AFTER = timedelta(minutes=2)  # a wish this old lost its job (the broker was down)
+BATCH = 10_000
+
+
+def files_want(credentials: QuerySet) -> None:
+    """Ask for a new file for each enabled credential in `credentials`, once this commits."""
+    now = timezone.now()
+    ids = list(credentials.filter(is_enabled=True).values_list("pk", flat=True))
+    if ids:
+        Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
+        _enqueue_after_commit(ids)
+
+
+def license_file_issue(*, credential_id, now: datetime | None = None) -> LicenseFile | None:
+    """The credential's current premium.lic, newly signed if one is wanted or the current one is
+    missing or close to its end; the one before it is superseded. None for a disabled credential
+    or a license that is not active (any wish is dropped: re-enabling or resuming asks again).
+
+    Safe to run twice or at once from several workers and requests: the credential's row lock
+    orders them, the second finds the first's file and returns it, and the database keeps one
+    current file per credential. Killed half-way, it leaves the old file current and the wish set."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
+        if credential is None:
+            return None  # deleted since the job was queued
+        # Read after the lock: a change committed while we waited is what we sign.
+        license = License.objects.select_related("tenant").get(pk=credential.license_id)
+        current = LicenseFile.objects.filter(credential=credential, status=LicenseFile.Status.CURRENT).first()
+        if current is not None and not _needs_new_file(credential, license, current, now):
+            return current
+        issued = _sign(credential, license, now) if _can_hold_file(credential, license, now) else None
+        if issued is not None:
+            LicenseFile.objects.filter(credential=credential, status=LicenseFile.Status.CURRENT).update(
+                status=LicenseFile.Status.SUPERSEDED
+            )
+            issued.save(force_insert=True)
+        if credential.file_wanted_at is not None:
+            Credential.objects.filter(pk=credential.pk).update(file_wanted_at=None)
+    return issued
+
+
+def licenses_expire(*, now: datetime | None = None) -> dict[str, int]:
+    """Mark current files and licenses past their end as expired: bulk, in batches, idempotent."""
+    now = now or timezone.now()
+    lapsed = LicenseFile.objects.filter(status=LicenseFile.Status.CURRENT, expires_at__lte=now)
+    files = 0
+    while changed := LicenseFile.objects.filter(pk__in=lapsed.values("pk")[:BATCH]).update(
+        status=LicenseFile.Status.EXPIRED
+    ):
+        files += changed
+    return {"files": files, "licenses": _licenses_expire(now)}
+
+
+def license_files_refresh(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue a new file for every active credential whose current file is missing or within
+    REFRESH_WITHIN of its end (unless the license ends first), and again for wishes whose job
+    was lost. Each job is claimed by a conditional UPDATE, so sweeps running at once do not
+    queue one twice."""
+    now = now or timezone.now()
+    fresh = LicenseFile.objects.filter(
+        credential=OuterRef("pk"),
+        status=LicenseFile.Status.CURRENT,
+        expires_at__gte=Least(now + REFRESH_WITHIN, OuterRef("license__ends_at")),
+    )
+    due = (
+        Credential.objects.filter(
+            is_enabled=True,
+            file_wanted_at__isnull=True,
+            license__state=License.State.ACTIVE,
+            license__ends_at__gt=now,
+            license__starts_at__lt=now + timedelta(seconds=signing.MAX_FILE_LIFETIME),
+        )
+        .exclude(Exists(fresh))
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    refreshed = _claim(Credential.objects.filter(pk__in=list(due), file_wanted_at__isnull=True), now)
+    lost = Credential.objects.filter(file_wanted_at__lte=now - REQUEUE_AFTER)
+    requeued = _claim(Credential.objects.filter(pk__in=list(lost.values_list("pk", flat=True)[:BATCH])), now)
+    return {"refreshed": len(refreshed), "requeued": len(requeued)}
+
+
+def _claim(credentials: QuerySet, now: datetime) -> list:
+    """Set the wish on `credentials` (whose filter is re-checked under each row's lock) and queue
+    their jobs: the ids this call claimed."""
+    with transaction.atomic():
+        ids = list(credentials.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
+        _enqueue_after_commit(ids)
+    return ids
+
+
+def _needs_new_file(credential: Credential, license: License, current: LicenseFile, now: datetime) -> bool:
+    if credential.file_wanted_at is not None:
+        return True
+    # Expired, or near its end while the license goes on: a new file would last longer.
+    return current.expires_at < min(now + REFRESH_WITHIN, license.ends_at)
+
+
+def _can_hold_file(credential: Credential, license: License, now: datetime) -> bool:
+    return credential.is_enabled and license.status_at(now) == License.State.ACTIVE
+
+
+def _sign(credential: Credential, license: License, now: datetime) -> LicenseFile | None:
+    issued_at = int(now.timestamp())
+    body = signing.payload(
+        file_id=(file_id := uuid.uuid4()),
+        license_id=license.pk,
+        tenant_id=license.tenant_id,
+        tenant_domain=license.tenant.domain,
+        method=credential.method,
+        credential=credential.identifier,
+        sources=license.sources,
+        issued_at=issued_at,
+        not_before=max(issued_at, int(license.starts_at.timestamp())),
+        license_ends_at=int(license.ends_at.timestamp()),
+    )
+    if body["nbf"] >= body["exp"]:
+        return None  # the license starts more than a file's lifetime from now
+    return LicenseFile(
+        id=file_id,
+        license=license,
+        credential=credential,
+        text=keyring.current().sign(body),
+        sources=body["sources"],
+        issued_at=_at(body["iat"]),
+        not_before=_at(body["nbf"]),
+        expires_at=_at(body["exp"]),
+    )
+
+
+def _licenses_expire(now: datetime) -> int:
+    with transaction.atomic():
+        ending = list(
+            License.objects.select_for_update(skip_locked=True)
+            .filter(state__in=[License.State.ACTIVE, License.State.SUSPENDED], ends_at__lte=now)
+            .values_list("pk", "tenant_id", "name", "state")[:BATCH]
+        )
+        License.objects.filter(pk__in=[row[0] for row in ending]).update(state=License.State.EXPIRED)
+        Event.objects.bulk_create(
+            Event(
+                tenant_id=tenant_id,
+                actor_email="system",
+                action="license.expire",
+                target_type="license",
+                target_id=str(pk),
+                target_label=name,
+                data={"previous": state},
+            )
+            for pk, tenant_id, name, state in ending
+        )
+    return len(ending)
+
+
+def _enqueue_after_commit(ids) -> None:
+    from licenses import tasks
+
+    def enqueue():
+        # A broker outage stops this at the first id; the sweep queues the rest from their wishes.
+        for credential_id in ids:
+            tasks.license_file_generate.delay(str(credential_id))
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)

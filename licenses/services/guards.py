@@ -1,0 +1,8 @@
+from accounts.errors import Forbidden
+from accounts.models import Tenant
+from accounts.services import Actor
+
+
+def require_admin(by: Actor, tenant: Tenant) -> None:
+    if not by.is_tenant_admin(tenant):
+        raise Forbidden("Only tenant admins manage licenses.")

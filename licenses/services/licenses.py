@@ -1,0 +1,182 @@
+"""A license's life: sold for some sources and a term, changed, suspended, resumed, revoked."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict, ServiceError
+from accounts.models import Tenant
+from accounts.services import Actor, event_record
+from licenses import signing
+from licenses.models import License
+
+from .files import files_want
+from .guards import require_admin
+
+
+def license_create(
+    *, tenant: Tenant, by: Actor, name: str, sources, starts_at: datetime, ends_at: datetime
+) -> License:
+    require_admin(by, tenant)
+    license = License(
+        tenant=tenant,
+        name=_clean_name(name),
+        sources=clean_sources(sources),
+        starts_at=_whole_second(starts_at),
+        ends_at=_whole_second(ends_at),
+    )
+    _check_term(license.starts_at, license.ends_at, now=timezone.now())
+    try:
+        with transaction.atomic():
+            license.save(force_insert=True)
+            event_record(tenant=tenant, by=by, action="license.create", target=license, **_described(license))
+    except IntegrityError:
+        raise _name_taken(license.name) from None
+    return license
+
+
+def license_update(
+    *,
+    license: License,
+    by: Actor,
+    name: str | None = None,
+    sources=None,
+    ends_at: datetime | None = None,
+) -> License:
+    """Rename, change the sources, or move the end of the term (extend it, or end it sooner).
+
+    Moving the end of an expired license into the future renews it. Files already issued name
+    the old sources and end, so each credential gets a new one."""
+    require_admin(by, license.tenant)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=license.pk)
+        if locked.state == License.State.REVOKED:
+            raise Conflict("This license is revoked; it can no longer change.", code="license_revoked")
+        before = _described(locked)
+        if name is not None:
+            locked.name = _clean_name(name)
+        if sources is not None:
+            locked.sources = clean_sources(sources)
+        if ends_at is not None:
+            ends_at = _whole_second(ends_at)
+            _check_term(locked.starts_at, ends_at, now=now)
+            _move_end(locked, ends_at, now=now)
+        after = _described(locked)
+        changes = {key: {"from": before[key], "to": after[key]} for key in after if after[key] != before[key]}
+        if not changes:
+            return locked
+        try:
+            with transaction.atomic():
+                locked.save()
+        except IntegrityError:
+            raise _name_taken(locked.name) from None
+        event_record(tenant=locked.tenant, by=by, action="license.update", target=locked, changes=changes)
+        if changes.keys() & {"sources", "ends_at"}:
+            files_want(locked.credentials.all())
+    return locked
+
+
+def license_suspend(*, license: License, by: Actor) -> License:
+    return _change_state(license, by, License.State.SUSPENDED, allowed_from={License.State.ACTIVE})
+
+
+def license_resume(*, license: License, by: Actor) -> License:
+    return _change_state(license, by, License.State.ACTIVE, allowed_from={License.State.SUSPENDED})
+
+
+def license_revoke(*, license: License, by: Actor) -> License:
+    """For good: files already issued stop validating online at once (they still verify offline
+    until they expire, which is why files live 90 days at most)."""
+    return _change_state(
+        license, by, License.State.REVOKED, allowed_from={License.State.ACTIVE, License.State.SUSPENDED}
+    )
+
+
+def clean_sources(sources) -> list[str]:
+    if isinstance(sources, str) or not isinstance(sources, (list, tuple, set, frozenset)):
+        raise ServiceError("Sources are a list of premium source names.", code="invalid_sources")
+    unknown = sorted(set(sources) - set(signing.SOURCES), key=str)
+    if unknown:
+        raise ServiceError(
+            f"Unknown premium source {unknown[0]!r}: choose from {', '.join(signing.SOURCES)}.",
+            code="invalid_sources",
+        )
+    if not sources:
+        raise ServiceError("Choose at least one premium source.", code="invalid_sources")
+    return sorted(set(sources))
+
+
+def _move_end(license: License, ends_at: datetime, *, now: datetime) -> None:
+    license.ends_at = ends_at
+    if license.state == License.State.EXPIRED:
+        license.state = License.State.ACTIVE  # renewed
+    # A reminder is owed again for a threshold the new end is not yet within.
+    if ends_at - now > timedelta(days=30):
+        license.reminded_30_at = None
+    if ends_at - now > timedelta(days=7):
+        license.reminded_7_at = None
+
+
+def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[str]) -> License:
+    require_admin(by, license.tenant)
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=license.pk)
+        current = locked.status
+        if current == state:
+            return locked  # idempotent: a second click changes nothing and records nothing
+        if current not in allowed_from:
+            raise Conflict(f"A {current} license cannot become {state}.", code=f"license_{current}")
+        locked.state = state
+        locked.save(update_fields=["state", "updated_at"])
+        event_record(
+            tenant=locked.tenant, by=by, action=f"license.{_VERBS[state]}", target=locked, previous=current
+        )
+        if state == License.State.ACTIVE:
+            files_want(locked.credentials.all())  # none were issued while it was suspended
+    return locked
+
+
+_VERBS = {License.State.SUSPENDED: "suspend", License.State.ACTIVE: "resume", License.State.REVOKED: "revoke"}
+
+
+def _check_term(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ServiceError(
+            "Give the term with a time zone (ISO 8601, e.g. 2027-01-31T00:00:00Z).", code="invalid_term"
+        )
+    if ends_at <= starts_at:
+        raise ServiceError("The term must end after it starts.", code="invalid_term")
+    if ends_at <= now:
+        raise ServiceError("The term must end in the future.", code="invalid_term")
+
+
+def _whole_second(moment: datetime) -> datetime:
+    # premium.lic counts in whole seconds; a term that does too lets a file end exactly with it.
+    return moment.replace(microsecond=0)
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(
+            "Name the license for its purpose, e.g. the lab or the instrument.", code="invalid_name"
+        )
+    if len(name) > 100:
+        raise ServiceError("A license name has at most 100 characters.", code="invalid_name")
+    return name
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"This tenant already has a license named {name!r}.", code="license_name_taken")
+
+
+def _described(license: License) -> dict:
+    return {
+        "name": license.name,
+        "sources": list(license.sources),
+        "starts_at": license.starts_at.isoformat(),
+        "ends_at": license.ends_at.isoformat(),
+        "state": license.state,
+    }
