@@ -62,7 +62,7 @@ def credential_set_enabled(*, credential: Credential, by: Actor, enabled: bool) 
     require_admin(by, credential.license.tenant)
     with transaction.atomic():
         changed = Credential.objects.filter(pk=credential.pk, is_enabled=not enabled).update(
-            is_enabled=enabled
+            is_enabled=enabled, file_wanted_at=None
         )
         if changed:
             action = "credential.enable" if enabled else "credential.disable"

@@ -1,6 +1,7 @@
 """Tenant admins are emailed 30 and 7 days before a license ends, once each per end date (moving
 the end owes the reminders again: `licenses._move_end`)."""
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -47,7 +48,7 @@ def _remind(license_id, now: datetime) -> int:
                 tenant=license.tenant,
                 context={
                     "license": license,
-                    "days_left": max(1, (license.ends_at - now).days),
+                    "days_left": math.ceil((license.ends_at - now) / timedelta(days=1)),
                     "url": settings.PORTAL_TENANT_URL.format(domain=license.tenant.domain)
                     + f"/licenses/{license.pk}/",
                 },
