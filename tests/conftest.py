@@ -2,6 +2,7 @@
 Tenant B (globex.localhost): charlie (admin). Tests run on real PostgreSQL, Redis and Celery."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -115,27 +116,61 @@ def mail_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, mail_dir):
+def celery_worker(django_db_setup, django_db_blocker, mail_dir, tmp_path_factory):
     """A real Celery worker process on Redis, using the test database."""
+    worker = start_worker(log_dir=tmp_path_factory.mktemp("worker"), EMAIL_FILE_PATH=str(mail_dir))
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=20)
+
+
+def start_worker(
+    *, log_dir: Path, wait: bool = True, pool: str = "solo", **env_overrides
+) -> subprocess.Popen:
+    """Start a Celery worker process on the test database (and this process's broker unless
+    CELERY_BROKER_URL is given); with `wait`, return once it answers a ping (a solo worker busy
+    with a task cannot). Its log goes to a file, so a busy worker never blocks on a full pipe.
+    It leads a process group of its own: `os.killpg` kills it with its pool's children."""
     from django.db import connection
 
     env = dict(os.environ)
     db = connection.settings_dict
     env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env["EMAIL_FILE_PATH"] = str(mail_dir)
     env["DATABASE_CONN_MAX_AGE"] = "0"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "-l", "INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    _wait_ready(proc)
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=20)
+    env.update(env_overrides)
+    name = f"worker-{time.monotonic_ns()}@%h"
+    log = log_dir / f"{name.split('@')[0]}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool",
+                pool,
+                "--concurrency",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "INFO",
+                "-n",
+                name,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    proc.log = log
+    if wait:
+        _wait_ready(proc)
+    return proc
 
 
 def _wait_ready(proc, timeout: float = 60) -> None:
@@ -144,11 +179,80 @@ def _wait_ready(proc, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"The Celery worker exited:\n{proc.stdout.read()}")
+            raise RuntimeError(f"The Celery worker exited:\n{proc.log.read_text()}")
         if app.control.ping(timeout=1):
             return
     proc.kill()
-    raise RuntimeError("The Celery worker did not answer a ping within a minute.")
+    raise RuntimeError(f"The Celery worker did not answer a ping within a minute:\n{proc.log.read_text()}")
+
+
+def _redis_server() -> str:
+    path = shutil.which("redis-server")
+    if path is None:
+        pytest.fail("These tests start a Redis server of their own: apt-get install redis-server.")
+    return path
+
+
+class RedisServer:
+    """A Redis server of a test's own, on a free port, that the test may stop and start again."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc = None
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(
+            [
+                _redis_server(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(lambda: _reachable(self.url, self.port), timeout=10)
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            self._proc = None
+
+    def idle(self, queue: str = "portal") -> bool:
+        """Every message sent has been taken and acknowledged (acks_late: after its task ran)."""
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+
+
+@pytest.fixture
+def own_broker():
+    """A broker of this test's own, for this process and the workers it starts, so the test can
+    stop it or kill its workers without touching the rest of the suite."""
+    from portal.celery import app
+
+    server = RedisServer()
+    server.start()
+    previous = app.conf.broker_url
+    _use_broker(app, server.url)
+    yield server
+    _use_broker(app, previous)
+    server.stop()
+
+
+def _use_broker(app, url: str) -> None:
+    app.conf.broker_url = url
+    app._pool = None  # Celery caches its connection and producer pools; the next send makes new ones
+    app.amqp._producer_pool = None
 
 
 def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
