@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from accounts.hosts import tenant_by_id
 from accounts.models import Tenant
 from apikeys import authstate, keyring, keys, tokens
-from apikeys.selectors import apikey_owner
+from apikeys.selectors import KeyOwner, apikey_owner
 from apikeys.services import apikey_use_record
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,30 @@ class Issued:
 
 def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Issued:
     """`tenant` is the host's tenant; None on a host that is no tenant's (the key's tenant then)."""
+    holder = apikey_holder(key_text=key_text, tenant=tenant, ip=ip)
+    key_expiry = holder.snap.keys[holder.owner.apikey_id]["expires_at"]
+    return _mint(
+        holder.snap,
+        holder.owner.user_id,
+        holder.tenant,
+        tokens.AMR_APIKEY,
+        holder.scope,
+        key_expiry,
+        holder.owner.apikey_id,
+    )
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    owner: KeyOwner
+    tenant: Tenant
+    snap: authstate.Snapshot
+    scope: set[str]
+
+
+def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> KeyHolder:
+    """Who holds a usable portal API key (its use is recorded), or Refused. `tenant` is the
+    host's tenant; None on a host that is no tenant's (the key's tenant then)."""
     if not keys.is_well_formed(key_text):
         raise Refused("malformed key or bad checksum")  # refused before any database work
     owner = apikey_owner(keys.digest(key_text))
@@ -55,8 +79,7 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
     snap = authstate.snapshot(owner.user_id, owner.tenant_id)
     scope = _key_scope(snap, owner.apikey_id)
     apikey_use_record(apikey_id=owner.apikey_id, ip=ip)
-    key_expiry = snap.keys[owner.apikey_id]["expires_at"]
-    return _mint(snap, owner.user_id, tenant, tokens.AMR_APIKEY, scope, key_expiry, owner.apikey_id)
+    return KeyHolder(owner=owner, tenant=tenant, snap=snap, scope=scope)
 
 
 def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant) -> Issued:

@@ -40,13 +40,13 @@ class RedisCache(DjangoRedisCache):
         self._idle: list[resp.Connection] = []
         self._idle_lock = threading.Lock()
 
-    def start_counters(self, counters: list[tuple[str, int]]) -> "Counting":
-        # INCR, then EXPIRE NX (Redis 7+): a new window's counter gets its lifetime, and since
+    def start_counters(self, counters: list[tuple]) -> "Counting":
+        # INCRBY, then EXPIRE NX (Redis 7+): a new window's counter gets its lifetime, and since
         # every call sends it again, a counter whose first caller died in between gets it next time.
         commands = []
-        for key, timeout in counters:
+        for key, timeout, *by in counters:
             key = self.make_key(key)  # our own keys: no memcached checks
-            commands += [("INCR", key), ("EXPIRE", key, timeout, "NX")]
+            commands += [("INCRBY", key, by[0] if by else 1), ("EXPIRE", key, timeout, "NX")]
         if not commands:
             return Counting([])
         if self._counters_url is None:  # rediss://, unix://: redis-py's pipeline, answered at once
@@ -107,21 +107,23 @@ class _Sent(Counting):
         return self._values
 
 
-def start_counters(counters: list[tuple[str, int]], *, using: str = "default") -> Counting:
-    """Add one to each (key, timeout seconds) counter, creating it with its timeout when it is new.
-    Read the new values with `.values()`, always (on Redis that also frees the connection). One
-    pipelined round trip on Redis; a call per counter elsewhere (the embedded default's memory)."""
+def start_counters(counters: list[tuple], *, using: str = "default") -> Counting:
+    """Add one to each (key, timeout seconds) counter, or (key, timeout, n) to add n (0 reads
+    it), creating it with its timeout when it is new. Read the new values with `.values()`,
+    always (on Redis that also frees the connection). One pipelined round trip on Redis; a call
+    per counter elsewhere (the embedded default's memory)."""
     backend = caches[using]
     if isinstance(backend, RedisCache):
         return backend.start_counters(counters)
     values = []
-    for key, timeout in counters:
+    for key, timeout, *by in counters:
+        n = by[0] if by else 1
         backend.add(key, 0, timeout=timeout)
         try:
-            values.append(backend.incr(key))
+            values.append(backend.incr(key, n))
         except ValueError:  # expired between add and incr: a new window
-            backend.add(key, 1, timeout=timeout)
-            values.append(1)
+            backend.add(key, n, timeout=timeout)
+            values.append(n)
     return Counting(values)
 
 

@@ -263,7 +263,10 @@ CELERY_BEAT_SCHEDULE = {
 
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
 # Where a tenant's pages are, for links in emails sent outside a request (e.g. license reminders).
-PORTAL_TENANT_URL = env_str("PORTAL_TENANT_URL", "http://{domain}:8000" if DEBUG else "https://{domain}")
+PORTAL_TENANT_URL = env_str(
+    "PORTAL_TENANT_URL",
+    f"{ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{{domain}}" + (f":{env_str('PORTAL_PORT', '8000')}" if DEBUG else ""),
+)
 
 # API keys and tokens (DESIGN.md sections 4 and 5).
 APIKEYS_MAX_PER_USER = env_int("APIKEYS_MAX_PER_USER", 10)
@@ -278,6 +281,11 @@ PORTAL_LICENSE_KEYS_FILE = env_str("PORTAL_LICENSE_KEYS_FILE", str(VAR_DIR / "li
 PORTAL_RATES = {
     "tokens-ip": env_str("PORTAL_RATE_TOKENS_IP", "300/m"),
     "tokens-account": env_str("PORTAL_RATE_TOKENS_ACCOUNT", "60/m"),
+    # The tools' licensing endpoints: requests per address; failed credentials per address and
+    # per serial number or BYOL user id (past those, the right credentials are refused too).
+    "licensing-ip": env_str("PORTAL_RATE_LICENSING_IP", "600/m"),
+    "licensing-failures-ip": env_str("PORTAL_RATE_LICENSING_FAILURES_IP", "60/h"),
+    "licensing-failures-account": env_str("PORTAL_RATE_LICENSING_FAILURES_ACCOUNT", "10/h"),
 }
 
 LANGUAGE_CODE = "en-us"

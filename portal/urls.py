@@ -16,6 +16,7 @@ urlpatterns = [
     path(".well-known/premium-license-keys.json", license_views.license_keys, name="premium-license-keys"),
     path("api/", include("accounts.api_urls")),
     path("api/", include("apikeys.api_urls")),
+    path("api/", include("licenses.api_urls")),
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
 ]

@@ -4,6 +4,7 @@ premium.lic files issued for them; the sweeps Celery runs over both."""
 from .credentials import NewCredential, credential_add, credential_delete, credential_set_enabled
 from .files import (
     REFRESH_WITHIN,
+    file_is_due,
     files_want,
     license_file_issue,
     license_files_refresh,
@@ -26,6 +27,7 @@ __all__ = [
     "credential_add",
     "credential_delete",
     "credential_set_enabled",
+    "file_is_due",
     "files_want",
     "license_create",
     "license_file_issue",

@@ -111,11 +111,22 @@ def _claim(credentials: QuerySet, now: datetime) -> list:
     return ids
 
 
+def file_is_due(
+    *, wanted_at: datetime | None, expires_at: datetime, license_ends_at: datetime, now: datetime
+) -> bool:
+    """Whether a credential with a current file ending at `expires_at` should get a new one: it was
+    asked for, or the file has expired or is near its end while the license goes on (a new file
+    would last longer)."""
+    return wanted_at is not None or expires_at < min(now + REFRESH_WITHIN, license_ends_at)
+
+
 def _needs_new_file(credential: Credential, license: License, current: LicenseFile, now: datetime) -> bool:
-    if credential.file_wanted_at is not None:
-        return True
-    # Expired, or near its end while the license goes on: a new file would last longer.
-    return current.expires_at < min(now + REFRESH_WITHIN, license.ends_at)
+    return file_is_due(
+        wanted_at=credential.file_wanted_at,
+        expires_at=current.expires_at,
+        license_ends_at=license.ends_at,
+        now=now,
+    )
 
 
 def _can_hold_file(credential: Credential, license: License, now: datetime) -> bool:
@@ -124,6 +135,9 @@ def _can_hold_file(credential: Credential, license: License, now: datetime) -> b
 
 def _sign(credential: Credential, license: License, now: datetime) -> LicenseFile | None:
     issued_at = int(now.timestamp())
+    not_before = max(issued_at, int(license.starts_at.timestamp()))
+    if not_before >= min(issued_at + signing.MAX_FILE_LIFETIME, int(license.ends_at.timestamp())):
+        return None  # the license starts more than a file's lifetime from now
     body = signing.payload(
         file_id=(file_id := uuid.uuid4()),
         license_id=license.pk,
@@ -133,11 +147,9 @@ def _sign(credential: Credential, license: License, now: datetime) -> LicenseFil
         credential=credential.identifier,
         sources=license.sources,
         issued_at=issued_at,
-        not_before=max(issued_at, int(license.starts_at.timestamp())),
+        not_before=not_before,
         license_ends_at=int(license.ends_at.timestamp()),
     )
-    if body["nbf"] >= body["exp"]:
-        return None  # the license starts more than a file's lifetime from now
     return LicenseFile(
         id=file_id,
         license=license,

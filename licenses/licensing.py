@@ -1,0 +1,285 @@
+"""The annotation tools' side: trade the credentials of a `credentials.json` for a premium.lic, and
+ask whether a premium.lic is still good online.
+
+Every answer for credentials that do not work is the same INVALID_CREDENTIALS, whatever was wrong
+(unknown serial number, wrong password, disabled credential, another tenant's host), so the
+endpoint tells nothing about what exists. Failures are counted per client address and per
+presented identifier; past a limit every request is refused, the right credentials included,
+before any password is hashed.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import F, FilteredRelation, Q
+from django.utils import timezone
+
+from accounts.models import Tenant
+from apikeys import grants, keys
+from apikeys.throttles import parse_rate
+from licenses import credentials, keyring, services, signing
+from licenses.models import Credential, License, LicenseFile
+from portal.cache import incr_counters, start_counters
+
+# The fields of the tools' credentials.json, highest priority first.
+SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY = (
+    "DragenSerialNo",
+    "ApiKey",
+    "ApiSecret",
+    "DragenApiKey",
+    "MyIlluminaApiKey",
+)
+FIELDS = (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY)
+LAST_USE_INTERVAL = timedelta(seconds=60)
+
+
+class Refusal(Exception):
+    """An answer other than a file: its HTTP status and stable code."""
+
+    def __init__(self, code: str, detail: str = "", *, retry_after: int | None = None):
+        status, title, default_detail = _CODES[code]
+        super().__init__(code)
+        self.status, self.code, self.title = status, code, title
+        self.detail, self.retry_after = detail or default_detail, retry_after
+
+
+_CODES = {
+    "INVALID_CREDENTIALS": (401, "Invalid credentials", "The credentials were not accepted."),
+    "NO_PREMIUM_ENTITLEMENT": (
+        403,
+        "No premium entitlement",
+        "A portal API key gives basic sources only; premium sources need a license credential "
+        "(DRAGEN serial number, BYOL credentials or a DRAGEN API key).",
+    ),
+    "LICENSE_REVOKED": (403, "License revoked", "This license was revoked."),
+    "LICENSE_SUSPENDED": (403, "License suspended", "This license is suspended; ask its tenant's admins."),
+    "LICENSE_EXPIRED": (403, "License expired", "This license's term has ended."),
+    "LICENSE_NOT_YET_VALID": (403, "License not yet valid", "This license's term starts later."),
+    "MALFORMED_REQUEST": (400, "Malformed request", "Send a JSON object shaped like credentials.json."),
+    "RATE_LIMITED": (429, "Too many requests", "Too many requests; try again later."),
+}
+_STATUS_CODES = {
+    License.State.REVOKED: "LICENSE_REVOKED",
+    License.State.SUSPENDED: "LICENSE_SUSPENDED",
+    License.State.EXPIRED: "LICENSE_EXPIRED",
+}
+
+
+def malformed(detail: str) -> Refusal:
+    return Refusal("MALFORMED_REQUEST", detail)
+
+
+@dataclass(frozen=True)
+class Presented:
+    """The credential that decides: the highest-priority method present in the request."""
+
+    method: str  # dragen_serial, byol, dragen_api_key or portal_api_key
+    identifier: str
+    secret: str = ""
+
+    @property
+    def account(self) -> str | None:
+        """What failures are counted against besides the client address (None: a key whose
+        190 bits nobody guesses)."""
+        if self.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
+            return hashlib.sha256(f"{self.method}:{self.identifier}".encode()).hexdigest()[:32]
+        return None
+
+
+def presented(body) -> Presented:
+    """Read a credentials.json-shaped object: any subset of its fields, highest priority decides."""
+    if not isinstance(body, dict):
+        raise malformed("Send a JSON object shaped like credentials.json.")
+    values = {}
+    for name in FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > 200:
+            raise malformed(f"{name} must be a string of at most 200 characters.")
+        if value.strip():
+            values[name] = value.strip()
+    if SERIAL in values:
+        return Presented(Credential.Method.DRAGEN_SERIAL, values[SERIAL])
+    if BYOL_ID in values or BYOL_SECRET in values:
+        if not (BYOL_ID in values and BYOL_SECRET in values):
+            raise malformed("ApiKey and ApiSecret go together (the BYOL user id and its password).")
+        return Presented(Credential.Method.BYOL, values[BYOL_ID], values[BYOL_SECRET])
+    if DRAGEN_KEY in values:
+        return Presented(Credential.Method.DRAGEN_API_KEY, values[DRAGEN_KEY])
+    if PORTAL_KEY in values:
+        return Presented("portal_api_key", values[PORTAL_KEY])
+    raise malformed(f"No credentials: send one of {', '.join(FIELDS)}.")
+
+
+class Limits:
+    """Requests per client address, and failed attempts per address and per presented identifier,
+    in fixed windows (settings.PORTAL_RATES). Counted in one Redis round trip that runs while the
+    credential is looked up; decided before any secret is checked."""
+
+    def __init__(self, ip: str | None, account: str | None):
+        now = time.time()
+        self._windows, self._failures = [], []
+        plan = [("licensing-ip", ip or "unknown", 1), ("licensing-failures-ip", ip or "unknown", 0)]
+        if account:
+            plan.append(("licensing-failures-account", account, 0))
+        for scope, ident, step in plan:
+            rate = parse_rate(settings.PORTAL_RATES.get(scope, ""))
+            if rate:
+                limit, period = rate
+                key = f"throttle:{scope}:{ident}:{int(now // period)}"
+                self._windows.append((key, period, limit, period - now % period, step))
+                if step == 0:
+                    self._failures.append((key, period + 1))
+        self._counting = start_counters(
+            [(key, period + 1, step) for key, period, _, _, step in self._windows]
+        )
+
+    def retry_after(self) -> int | None:
+        """None when this request may go on, else the seconds until it may. A failure counter
+        at its limit refuses too: one more failure would be over it."""
+        counts = self._counting.values()
+        waits = [
+            wait
+            for (_, _, limit, wait, step), count in zip(self._windows, counts, strict=True)
+            if count > limit or (step == 0 and count >= limit)
+        ]
+        return int(max(waits)) + 1 if waits else None
+
+    def check(self) -> None:
+        wait = self.retry_after()
+        if wait is not None:
+            raise rate_limited(wait)
+
+    def failed(self) -> None:
+        if self._failures:
+            incr_counters(self._failures)
+
+
+def rate_limited(seconds: int) -> Refusal:
+    return Refusal("RATE_LIMITED", f"Try again in {seconds} seconds.", retry_after=seconds)
+
+
+def premium_license(body, *, tenant: Tenant | None, ip: str | None) -> str:
+    """The text of the current premium.lic for the presented credentials, or Refusal."""
+    who = presented(body)
+    limits = Limits(ip, who.account)
+    try:
+        credential = _lookup(who)  # while Redis counts
+        limits.check()
+        if who.method == "portal_api_key":
+            _check_portal_key(who, tenant, ip)
+        _check(who, credential, tenant)
+    except Refusal as refusal:
+        if refusal.code == "INVALID_CREDENTIALS":
+            limits.failed()
+        raise
+    return _current_text(credential, ip)
+
+
+def _lookup(who: Presented) -> Credential | None:
+    rows = Credential.objects.select_related("license__tenant").annotate(
+        current=FilteredRelation("files", condition=Q(files__status=LicenseFile.Status.CURRENT)),
+        current_text=F("current__text"),
+        current_expires_at=F("current__expires_at"),
+    )
+    if who.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
+        return rows.filter(method=who.method, identifier=who.identifier).first()
+    if who.method == Credential.Method.DRAGEN_API_KEY and credentials.DRAGEN_KEYS.is_well_formed(
+        who.identifier
+    ):
+        return rows.filter(key_digest=keys.digest(who.identifier)).first()
+    return None  # a malformed key, checked without the database; or a portal API key
+
+
+def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> None:
+    try:
+        grants.apikey_holder(key_text=who.identifier, tenant=tenant, ip=ip)
+    except grants.Refused:
+        raise Refusal("INVALID_CREDENTIALS") from None
+    raise Refusal("NO_PREMIUM_ENTITLEMENT")  # a good key: basic access only
+
+
+_DUMMY_HASH = None
+
+
+def _check(who: Presented, credential: Credential | None, tenant: Tenant | None) -> None:
+    if who.method == Credential.Method.BYOL:
+        _check_password(who.secret, credential.secret_hash if credential else None)
+    if (
+        credential is None
+        or not credential.is_enabled
+        or not credential.license.tenant.is_active
+        or (tenant is not None and tenant.pk != credential.license.tenant_id)
+    ):
+        raise Refusal("INVALID_CREDENTIALS")
+    license, now = credential.license, timezone.now()
+    code = _STATUS_CODES.get(license.status_at(now))
+    if code is not None:
+        raise Refusal(code)
+    if license.starts_at > now:
+        raise Refusal("LICENSE_NOT_YET_VALID")
+
+
+def _check_password(password: str, encoded: str | None) -> None:
+    """A slow hash, checked as long for an unknown user id as for a known one."""
+    global _DUMMY_HASH
+    if encoded is None:
+        _DUMMY_HASH = _DUMMY_HASH or make_password(credentials.byol_password())
+        check_password(password, _DUMMY_HASH, setter=None)
+        raise Refusal("INVALID_CREDENTIALS")
+    if not check_password(password, encoded, setter=None):
+        raise Refusal("INVALID_CREDENTIALS")
+
+
+def _current_text(credential: Credential, ip: str | None) -> str:
+    now = timezone.now()
+    if credential.last_used_at is None or now - credential.last_used_at >= LAST_USE_INTERVAL:
+        Credential.objects.filter(pk=credential.pk).update(last_used_at=now, last_used_ip=ip)
+    if credential.current_text is not None and not services.file_is_due(
+        wanted_at=credential.file_wanted_at,
+        expires_at=credential.current_expires_at,
+        license_ends_at=credential.license.ends_at,
+        now=now,
+    ):
+        return credential.current_text
+    issued = services.license_file_issue(credential_id=credential.pk, now=now)  # never "come back later"
+    if issued is None:
+        raise Refusal("INVALID_CREDENTIALS")  # disabled or suspended a moment ago
+    return issued.text
+
+
+def validate(text: str) -> dict:
+    """Is this premium.lic good now, signature and license status both: the answer for the tools."""
+    try:
+        body = keyring.current().verify(text)
+    except signing.InvalidLicense:
+        return _verdict("INVALID_LICENSE")
+    file = LicenseFile.objects.select_related("license", "credential").filter(pk=body["fid"]).first()
+    if file is None or str(file.license_id) != body["lid"]:
+        return _verdict("INVALID_LICENSE", body)  # its credential was deleted
+    now = timezone.now()
+    code = _STATUS_CODES.get(file.license.status_at(now))
+    if code is not None:
+        return _verdict(code, body)
+    if not file.credential.is_enabled:
+        return _verdict("INVALID_CREDENTIALS", body)
+    try:
+        signing.check_window(body, now=now.timestamp())
+    except signing.OutsideWindow as outside:
+        return _verdict("LICENSE_EXPIRED" if outside.expired else "LICENSE_NOT_YET_VALID", body)
+    return _verdict(None, body)
+
+
+def _verdict(code: str | None, body: dict | None = None) -> dict:
+    return {
+        "valid": code is None,
+        "code": code,
+        "license_id": body["lid"] if body else None,
+        "sources": body["sources"] if body else [],
+        "expires_at": datetime.fromtimestamp(body["exp"], tz=UTC).isoformat() if body else None,
+    }
