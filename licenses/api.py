@@ -4,16 +4,26 @@ admins, licenses, their credentials and files."""
 import json
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.requests import client_ip
-from licenses import licensing
-from portal.api import PROBLEM_CONTENT_TYPE
+from accounts.permissions import IsTenantAdmin
+from accounts.requests import actor_for, client_ip
+from licenses import licensing, selectors, services, signing
+from licenses.models import Credential, License, LicenseFile
+from portal.api import PROBLEM_CONTENT_TYPE, paginated, valid
 
 MAX_BODY = 64 * 1024
 
@@ -146,3 +156,218 @@ def _problem(refusal: licensing.Refusal) -> HttpResponse:
     return HttpResponse(
         json.dumps(body), status=refusal.status, content_type=PROBLEM_CONTENT_TYPE, headers=headers
     )
+
+
+# Tenant admins: licenses, their credentials and files.
+
+
+class LicenseOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=signing.SOURCES))
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=License.State.choices)
+    credential_count = serializers.IntegerField(required=False)
+    created_at = serializers.DateTimeField()
+
+
+class LicenseIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=signing.SOURCES), min_length=1)
+    starts_at = serializers.DateTimeField(required=False, help_text="ISO 8601; now when left out.")
+    ends_at = serializers.DateTimeField(help_text="ISO 8601, with a time zone.")
+
+
+class LicensePatchIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=signing.SOURCES), min_length=1, required=False
+    )
+    ends_at = serializers.DateTimeField(required=False, help_text="Extend the term, or end it sooner.")
+
+
+class LicenseListApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=LicenseOut(many=True), summary="The tenant's licenses (tenant admin)")
+    def get(self, request):
+        return paginated(request, self, selectors.licenses_of_tenant(request.tenant), LicenseOut)
+
+    @extend_schema(request=LicenseIn, responses={201: LicenseOut}, summary="Create a license (tenant admin)")
+    def post(self, request):
+        data = valid(LicenseIn, request)
+        license = services.license_create(
+            tenant=request.tenant,
+            by=actor_for(request),
+            name=data["name"],
+            sources=data["sources"],
+            starts_at=data.get("starts_at") or timezone.now(),
+            ends_at=data["ends_at"],
+        )
+        license.credential_count = 0
+        return Response(LicenseOut(license).data, status=status.HTTP_201_CREATED)
+
+
+class LicenseDetailApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=LicenseOut, summary="A license (tenant admin)")
+    def get(self, request, license_id):
+        return Response(LicenseOut(selectors.get_license_for_request(request, license_id)).data)
+
+    @extend_schema(
+        request=LicensePatchIn, responses=LicenseOut, summary="Rename, change sources or move the end"
+    )
+    def patch(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        data = valid(LicensePatchIn, request)
+        services.license_update(license=license, by=actor_for(request), **data)
+        return Response(LicenseOut(selectors.get_license_for_request(request, license_id)).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a license with its credentials and files")
+    def delete(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        services.license_delete(license=license, by=actor_for(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _LicenseActionApi(APIView):
+    permission_classes = [IsTenantAdmin]
+    service = None
+
+    def post(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        type(self).service(license=license, by=actor_for(request))
+        return Response(LicenseOut(selectors.get_license_for_request(request, license_id)).data)
+
+
+@extend_schema_view(post=extend_schema(request=None, responses=LicenseOut, summary="Suspend a license"))
+class LicenseSuspendApi(_LicenseActionApi):
+    service = services.license_suspend
+
+
+@extend_schema_view(
+    post=extend_schema(request=None, responses=LicenseOut, summary="Resume a suspended license")
+)
+class LicenseResumeApi(_LicenseActionApi):
+    service = services.license_resume
+
+
+@extend_schema_view(
+    post=extend_schema(request=None, responses=LicenseOut, summary="Revoke a license, for good")
+)
+class LicenseRevokeApi(_LicenseActionApi):
+    service = services.license_revoke
+
+
+class CredentialOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    method = serializers.ChoiceField(choices=Credential.Method.choices)
+    identifier = serializers.SerializerMethodField(
+        help_text="The serial number, the BYOL user id, or the DRAGEN API key's first characters."
+    )
+    is_enabled = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    last_used_ip = serializers.IPAddressField(allow_null=True)
+
+    def get_identifier(self, credential) -> str:
+        if credential.method == Credential.Method.DRAGEN_API_KEY:
+            return f"{credential.key_prefix}…"
+        return credential.identifier
+
+
+class NewCredentialOut(CredentialOut):
+    api_key = serializers.CharField(required=False, help_text="BYOL: the user id (ApiKey).")
+    api_secret = serializers.CharField(
+        required=False, help_text="BYOL: the password (ApiSecret), shown once."
+    )
+    key = serializers.CharField(required=False, help_text="DRAGEN API key, shown once.")
+
+
+class CredentialIn(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Credential.Method.choices)
+    serial_number = serializers.CharField(required=False, max_length=64, help_text="dragen_serial only.")
+
+
+class CredentialPatchIn(serializers.Serializer):
+    is_enabled = serializers.BooleanField()
+
+
+class CredentialListApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=CredentialOut(many=True), summary="A license's credentials (tenant admin)")
+    def get(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        return paginated(request, self, selectors.credentials_of_license(license), CredentialOut)
+
+    @extend_schema(
+        request=CredentialIn,
+        responses={201: NewCredentialOut},
+        summary="Add a credential; a generated secret is in this answer only",
+    )
+    def post(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        data = valid(CredentialIn, request)
+        new = services.credential_add(license=license, by=actor_for(request), **data)
+        body = {**CredentialOut(new.credential).data, **new.secrets}
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class CredentialDetailApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(
+        request=CredentialPatchIn, responses=CredentialOut, summary="Enable or disable a credential"
+    )
+    def patch(self, request, license_id, credential_id):
+        license = selectors.get_license_for_request(request, license_id)
+        credential = selectors.get_credential_for_request(request, license, credential_id)
+        data = valid(CredentialPatchIn, request)
+        services.credential_set_enabled(
+            credential=credential, by=actor_for(request), enabled=data["is_enabled"]
+        )
+        return Response(CredentialOut(credential).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a credential and its files")
+    def delete(self, request, license_id, credential_id):
+        license = selectors.get_license_for_request(request, license_id)
+        credential = selectors.get_credential_for_request(request, license, credential_id)
+        services.credential_delete(credential=credential, by=actor_for(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LicenseFileOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    credential_id = serializers.UUIDField()
+    credential = serializers.CharField(source="credential.__str__")
+    method = serializers.CharField(source="credential.method")
+    sources = serializers.ListField(child=serializers.CharField())
+    issued_at = serializers.DateTimeField()
+    not_before = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=LicenseFile.Status.choices)
+
+
+class LicenseFileDetailOut(LicenseFileOut):
+    premium_lic = serializers.CharField(source="text", help_text="The file itself.")
+
+
+class LicenseFileListApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=LicenseFileOut(many=True), summary="Files issued for a license, newest first")
+    def get(self, request, license_id):
+        license = selectors.get_license_for_request(request, license_id)
+        return paginated(request, self, selectors.files_of_license(license), LicenseFileOut)
+
+
+class LicenseFileDetailApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=LicenseFileDetailOut, summary="One issued file, with its text")
+    def get(self, request, license_id, file_id):
+        license = selectors.get_license_for_request(request, license_id)
+        return Response(LicenseFileDetailOut(selectors.get_file_for_request(request, license, file_id)).data)

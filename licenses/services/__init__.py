@@ -13,6 +13,7 @@ from .files import (
 from .licenses import (
     clean_sources,
     license_create,
+    license_delete,
     license_resume,
     license_revoke,
     license_suspend,
@@ -30,6 +31,7 @@ __all__ = [
     "file_is_due",
     "files_want",
     "license_create",
+    "license_delete",
     "license_file_issue",
     "license_files_refresh",
     "license_reminders_send",

@@ -94,6 +94,17 @@ def license_revoke(*, license: License, by: Actor) -> License:
     )
 
 
+def license_delete(*, license: License, by: Actor) -> None:
+    """Gone with its credentials and files: tools holding its files can no longer refresh them or
+    validate them online (to keep a record, revoke instead)."""
+    require_admin(by, license.tenant)
+    with transaction.atomic():
+        event_record(
+            tenant=license.tenant, by=by, action="license.delete", target=license, **_described(license)
+        )
+        license.delete()
+
+
 def clean_sources(sources) -> list[str]:
     if isinstance(sources, str) or not isinstance(sources, (list, tuple, set, frozenset)):
         raise ServiceError("Sources are a list of premium source names.", code="invalid_sources")

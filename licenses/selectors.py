@@ -1,0 +1,45 @@
+"""Reads of licenses, always within the request's tenant: another tenant's row and a missing row
+give the same 404."""
+
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest
+
+from licenses.models import Credential, License, LicenseFile
+
+
+def licenses_of_tenant(tenant) -> QuerySet[License]:
+    return (
+        License.objects.filter(tenant=tenant)
+        .annotate(credential_count=Count("credentials"))
+        .order_by("-created_at", "name")
+    )
+
+
+def get_license_for_request(request: HttpRequest, license_id) -> License:
+    license = licenses_of_tenant(request.tenant).select_related("tenant").filter(pk=license_id).first()
+    if license is None:
+        raise Http404("No such license.")
+    return license
+
+
+def credentials_of_license(license: License) -> QuerySet[Credential]:
+    return Credential.objects.filter(license=license).select_related("license__tenant")
+
+
+def get_credential_for_request(request: HttpRequest, license: License, credential_id) -> Credential:
+    # `license` came from get_license_for_request, so it is this tenant's already.
+    credential = credentials_of_license(license).filter(pk=credential_id).first()
+    if credential is None or license.tenant_id != request.tenant.pk:
+        raise Http404("No such credential.")
+    return credential
+
+
+def files_of_license(license: License) -> QuerySet[LicenseFile]:
+    return LicenseFile.objects.filter(license=license).select_related("credential").defer("text")
+
+
+def get_file_for_request(request: HttpRequest, license: License, file_id) -> LicenseFile:
+    file = LicenseFile.objects.filter(license=license, pk=file_id).select_related("credential").first()
+    if file is None or license.tenant_id != request.tenant.pk:
+        raise Http404("No such file.")
+    return file
