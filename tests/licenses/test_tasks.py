@@ -139,24 +139,29 @@ def test_a_worker_killed_mid_generation_leaves_exactly_one_current_file(own_brok
 
 
 def test_a_credential_added_while_the_broker_is_down_gets_its_file_when_it_is_back(
-    own_broker, license, by, tmp_path
+    own_broker, as_alice, license, tmp_path
 ):
     own_broker.stop()
     started = time.monotonic()
-    credential = serial(license, by, "SN-OUTAGE")  # commits; queueing its job fails quietly
+    response = as_alice.post(
+        f"/api/licenses/{license.pk}/credentials",
+        {"method": "dragen_serial", "serial_number": "SN-OUTAGE"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201  # committed; queueing its job failed quietly
     assert time.monotonic() - started < 5
-    assert Credential.objects.get(pk=credential.pk).file_wanted_at is not None
-    assert current_file(credential) is None
+    credential = Credential.objects.get(pk=response.json()["id"])
+    assert credential.file_wanted_at is not None and current_file(credential) is None
 
     own_broker.start()  # empty: the job sent during the outage is gone
     worker = start_worker(log_dir=tmp_path, CELERY_BROKER_URL=own_broker.url)
     try:
         # As if the outage had lasted a while, then beat's refresh sweep came round.
-        Credential.objects.filter(pk=credential.pk).update(
-            file_wanted_at=timezone.now() - timedelta(minutes=5)
-        )
+        long_ago = timezone.now() - timedelta(minutes=5)
+        Credential.objects.filter(pk=credential.pk).update(file_wanted_at=long_ago)
         tasks.license_files_refresh.delay()
         wait_for(lambda: current_file(credential))
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+    assert LicenseFile.objects.filter(credential=credential).count() == 1
