@@ -1,12 +1,216 @@
-"""Premium license pages and public endpoints."""
+"""Licenses pages (tenant admins) and the public key endpoint."""
 
-from django.http import JsonResponse
+from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
 
-from licenses import keyring
+from accounts.decorators import tenant_admin_required
+from accounts.errors import ServiceError
+from accounts.requests import actor_for
+from licenses import credentials, keyring, selectors, services
+from licenses.forms import CredentialForm, LicenseEditForm, LicenseForm
+from licenses.models import Credential
 
 
 @cache_control(public=True, max_age=300)
 def license_keys(request):
     """The public keys that verify premium.lic files (JWKS, OKP/Ed25519), for tools offline."""
     return JsonResponse(keyring.current().jwks)
+
+
+@tenant_admin_required
+def license_list(request):
+    form = LicenseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        starts_at, ends_at = form.term()
+        try:
+            license = services.license_create(
+                tenant=request.tenant,
+                by=actor_for(request),
+                name=form.cleaned_data["name"],
+                sources=form.cleaned_data["sources"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"License {license.name} created. Add the credentials its tools will use."
+            )
+            return redirect("license", license.pk)
+    context = {"licenses": selectors.licenses_of_tenant(request.tenant), "form": form, "now": timezone.now()}
+    return render(request, "licenses/list.html", context, status=400 if form.errors else 200)
+
+
+def _detail(request, license, *, edit_form=None, credential_form=None, created=None, status=200):
+    context = {
+        "license": license,
+        "credentials": selectors.credentials_of_license(license),
+        "files": selectors.files_of_license(license)[:50],
+        "edit_form": edit_form or LicenseEditForm.for_license(license),
+        "credential_form": credential_form or CredentialForm(),
+        "created": created,  # a new credential's secrets and downloads, in this response only
+        "now": timezone.now(),
+    }
+    response = render(request, "licenses/detail.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@tenant_admin_required
+def license_detail(request, license_id):
+    return _detail(request, selectors.get_license_for_request(request, license_id))
+
+
+@require_POST
+@tenant_admin_required
+def license_edit(request, license_id):
+    license = selectors.get_license_for_request(request, license_id)
+    form = LicenseEditForm.for_license(license, request.POST)
+    if form.is_valid():
+        try:
+            services.license_update(license=license, by=actor_for(request), **form.changes())
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "License updated. Its credentials get new files with the new terms.")
+            return redirect("license", license.pk)
+    return _detail(request, license, edit_form=form, status=400)
+
+
+def _state_change(request, license_id, service, done: str, *, confirm: str | None = None):
+    license = selectors.get_license_for_request(request, license_id)
+    if request.method != "POST":
+        if confirm is None:
+            return redirect("license", license.pk)
+        return render(request, confirm, {"license": license, "action": request.path})
+    try:
+        service(license=license, by=actor_for(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(name=license.name))
+    return redirect("license", license.pk)
+
+
+@tenant_admin_required
+def license_suspend(request, license_id):
+    return _state_change(
+        request, license_id, services.license_suspend, "{name} is suspended: its tools get no premium files."
+    )
+
+
+@tenant_admin_required
+def license_resume(request, license_id):
+    return _state_change(request, license_id, services.license_resume, "{name} is active again.")
+
+
+@tenant_admin_required
+def license_revoke(request, license_id):
+    return _state_change(
+        request,
+        license_id,
+        services.license_revoke,
+        "{name} is revoked: its files fail online validation from now on.",
+        confirm="licenses/revoke.html",
+    )
+
+
+@tenant_admin_required
+def license_delete(request, license_id):
+    license = selectors.get_license_for_request(request, license_id)
+    if request.method != "POST":
+        return render(request, "licenses/delete.html", {"license": license, "action": request.path})
+    services.license_delete(license=license, by=actor_for(request))
+    messages.success(request, f"License {license.name} deleted, with its credentials and files.")
+    return redirect("licenses")
+
+
+@require_POST
+@tenant_admin_required
+def credential_add(request, license_id):
+    license = selectors.get_license_for_request(request, license_id)
+    form = CredentialForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, license, credential_form=form, status=400)
+    try:
+        new = services.credential_add(
+            license=license,
+            by=actor_for(request),
+            method=form.cleaned_data["method"],
+            serial_number=form.cleaned_data["serial_number"],
+        )
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return _detail(request, license, credential_form=form, status=exc.status)
+    return _detail(request, license, created=_shown_once(new), status=201)
+
+
+def _shown_once(new: services.NewCredential) -> dict:
+    """What the page shows of a new credential, with the files the tools read it from."""
+    credential, secrets = new.credential, new.secrets
+    if credential.method == Credential.Method.BYOL:
+        user_id, password = secrets["api_key"], secrets["api_secret"]
+        downloads = [
+            ("dragen_credentials.txt", credentials.dragen_credentials_txt(user_id, password)),
+            ("credentials.json", credentials.credentials_json(ApiKey=user_id, ApiSecret=password)),
+        ]
+        fields = [("User id (ApiKey)", user_id, False), ("Password (ApiSecret)", password, True)]
+    elif credential.method == Credential.Method.DRAGEN_API_KEY:
+        key = secrets["key"]
+        downloads = [
+            ("dragen_api_key.txt", credentials.dragen_api_key_txt(key)),
+            ("credentials.json", credentials.credentials_json(DragenApiKey=key)),
+        ]
+        fields = [("DRAGEN API key", key, True)]
+    else:
+        downloads = [("credentials.json", credentials.credentials_json(DragenSerialNo=credential.identifier))]
+        fields = []
+    return {"credential": credential, "fields": fields, "downloads": downloads, "secret": bool(secrets)}
+
+
+@require_POST
+@tenant_admin_required
+def credential_enable(request, license_id, credential_id):
+    return _set_enabled(request, license_id, credential_id, enabled=True)
+
+
+@require_POST
+@tenant_admin_required
+def credential_disable(request, license_id, credential_id):
+    return _set_enabled(request, license_id, credential_id, enabled=False)
+
+
+def _set_enabled(request, license_id, credential_id, *, enabled: bool):
+    license = selectors.get_license_for_request(request, license_id)
+    credential = selectors.get_credential_for_request(request, license, credential_id)
+    services.credential_set_enabled(credential=credential, by=actor_for(request), enabled=enabled)
+    messages.success(request, f"{credential} is {'enabled' if enabled else 'disabled'}.")
+    return redirect("license", license.pk)
+
+
+@tenant_admin_required
+def credential_delete(request, license_id, credential_id):
+    license = selectors.get_license_for_request(request, license_id)
+    credential = selectors.get_credential_for_request(request, license, credential_id)
+    if request.method != "POST":
+        context = {"license": license, "credential": credential, "action": request.path}
+        return render(request, "licenses/credential_delete.html", context)
+    services.credential_delete(credential=credential, by=actor_for(request))
+    messages.success(request, f"{credential} deleted; its tools can no longer fetch or validate files.")
+    return redirect("license", license.pk)
+
+
+@tenant_admin_required
+def file_download(request, license_id, file_id):
+    license = selectors.get_license_for_request(request, license_id)
+    file = selectors.get_file_for_request(request, license, file_id)
+    return HttpResponse(
+        file.text,
+        content_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="premium.lic"', "Cache-Control": "no-store"},
+    )

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("licenses.api_urls")),
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
+    path("", include("licenses.urls")),
 ]
 
 handler404 = "accounts.views.not_found"

@@ -1,0 +1,78 @@
+from datetime import UTC, date, datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from licenses import signing
+from licenses.models import Credential
+
+SOURCE_CHOICES = [(source, source) for source in signing.SOURCES]
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def end_of(day: date) -> datetime:
+    """A term "until 31 December" includes that day (UTC)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+class LicenseForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. Sequencing core, NovaSeq X"})
+    )
+    sources = forms.MultipleChoiceField(choices=SOURCE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="From 00:00 UTC.")
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Until 23:59 UTC.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_on"].initial = timezone.now().date()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "The term must end after it starts.")
+        return data
+
+    def term(self) -> tuple[datetime, datetime]:
+        return start_of(self.cleaned_data["starts_on"]), end_of(self.cleaned_data["ends_on"])
+
+
+class LicenseEditForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    sources = forms.MultipleChoiceField(choices=SOURCE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    ends_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="Until 23:59 UTC. Extend or shorten."
+    )
+
+    @classmethod
+    def for_license(cls, license, data=None):
+        initial = {"name": license.name, "sources": license.sources, "ends_on": license.ends_at.date()}
+        return cls(data, initial=initial)
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        return {"name": data["name"], "sources": data["sources"], "ends_at": end_of(data["ends_on"])}
+
+
+class CredentialForm(forms.Form):
+    method = forms.ChoiceField(
+        choices=Credential.Method.choices, widget=forms.RadioSelect, initial=Credential.Method.DRAGEN_SERIAL
+    )
+    serial_number = forms.CharField(
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. DRGN-0042", "autocomplete": "off"}),
+        help_text="For a DRAGEN server: as shown by the server; unique across the portal.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        serial = data.get("method") == Credential.Method.DRAGEN_SERIAL
+        if serial and not data.get("serial_number", "").strip():
+            self.add_error("serial_number", "Enter the DRAGEN server's serial number.")
+        if not serial:
+            data["serial_number"] = None
+        return data
