@@ -19,9 +19,9 @@ _DATABASE_HICCUPS = (OperationalError, InterfaceError)
     retry_backoff=True,
     max_retries=8,
 )
-def license_file_generate(credential_id: str) -> str | None:
-    issued = services.license_file_issue(credential_id=credential_id)
-    return str(issued.pk) if issued else None
+def license_files_generate(credential_ids: list[str]) -> int:
+    """Current files for a batch of credentials; how many it holds."""
+    return sum(1 for file in services.license_files_issue(credential_ids=credential_ids).values() if file)
 
 
 @shared_task(acks_late=True)

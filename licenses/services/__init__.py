@@ -7,6 +7,7 @@ from .files import (
     file_is_due,
     files_want,
     license_file_issue,
+    license_files_issue,
     license_files_refresh,
     licenses_expire,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "license_create",
     "license_delete",
     "license_file_issue",
+    "license_files_issue",
     "license_files_refresh",
     "license_reminders_send",
     "license_resume",

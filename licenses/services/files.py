@@ -20,7 +20,8 @@ from licenses.models import Credential, License, LicenseFile
 
 REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
 REQUEUE_AFTER = timedelta(minutes=2)  # a wish this old lost its job (the broker was down)
-BATCH = 10_000
+BATCH = 10_000  # rows per statement in the sweeps
+JOB_SIZE = 500  # credentials per generation job: a few queries and one commit for all of them
 
 
 def files_want(credentials: QuerySet) -> None:
@@ -35,30 +36,49 @@ def files_want(credentials: QuerySet) -> None:
 def license_file_issue(*, credential_id, now: datetime | None = None) -> LicenseFile | None:
     """The credential's current premium.lic, newly signed if one is wanted or the current one is
     missing or close to its end; the one before it is superseded. None for a disabled credential
-    or a license that is not active (any wish is dropped: re-enabling or resuming asks again).
+    or a license that is not active (any wish is dropped: re-enabling or resuming asks again)."""
+    issued = license_files_issue(credential_ids=[credential_id], now=now)
+    return next(iter(issued.values()), None)  # nothing for a deleted credential
 
-    Safe to run twice or at once from several workers and requests: the credential's row lock
-    orders them, the second finds the first's file and returns it, and the database keeps one
-    current file per credential. Killed half-way, it leaves the old file current and the wish set."""
+
+def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
+    """`license_file_issue` for many credentials in one transaction: {credential id: file or None}
+    (deleted credentials are left out). A few queries for the whole batch, whatever its size.
+
+    Safe to run twice or at once from several workers and requests: the credentials' row locks
+    (taken in id order, so two batches never deadlock) order them, the later one finds the
+    earlier one's files and returns them, and the database keeps one current file per credential.
+    Killed half-way, it leaves the old files current and the wishes set."""
     now = now or timezone.now()
     with transaction.atomic():
-        credential = Credential.objects.select_for_update().filter(pk=credential_id).first()
-        if credential is None:
-            return None  # deleted since the job was queued
-        # Read after the lock: a change committed while we waited is what we sign.
-        license = License.objects.select_related("tenant").get(pk=credential.license_id)
-        current = LicenseFile.objects.filter(credential=credential, status=LicenseFile.Status.CURRENT).first()
-        if current is not None and not _needs_new_file(credential, license, current, now):
-            return current
-        issued = _sign(credential, license, now) if _can_hold_file(credential, license, now) else None
-        if issued is not None:
-            LicenseFile.objects.filter(credential=credential, status=LicenseFile.Status.CURRENT).update(
-                status=LicenseFile.Status.SUPERSEDED
-            )
-            issued.save(force_insert=True)
-        if credential.file_wanted_at is not None:
-            Credential.objects.filter(pk=credential.pk).update(file_wanted_at=None)
-    return issued
+        credentials = list(
+            Credential.objects.select_for_update().filter(pk__in=credential_ids).order_by("pk")
+        )
+        # Read after the locks: a change committed while we waited is what we sign.
+        licenses = License.objects.select_related("tenant").in_bulk({c.license_id for c in credentials})
+        currents = {
+            f.credential_id: f
+            for f in LicenseFile.objects.filter(credential__in=credentials, status=LicenseFile.Status.CURRENT)
+        }
+        result, issued, superseded, fulfilled = {}, [], [], []
+        for credential in credentials:
+            license, current = licenses[credential.license_id], currents.get(credential.pk)
+            if current is not None and not _needs_new_file(credential, license, current, now):
+                result[credential.pk] = current
+                continue
+            new = _sign(credential, license, now) if _can_hold_file(credential, license, now) else None
+            if new is not None:
+                issued.append(new)
+                superseded += [current.pk] if current is not None else []
+            if credential.file_wanted_at is not None:
+                fulfilled.append(credential.pk)
+            result[credential.pk] = new
+        if superseded:
+            LicenseFile.objects.filter(pk__in=superseded).update(status=LicenseFile.Status.SUPERSEDED)
+        LicenseFile.objects.bulk_create(issued)
+        if fulfilled:
+            Credential.objects.filter(pk__in=fulfilled).update(file_wanted_at=None)
+    return result
 
 
 def licenses_expire(*, now: datetime | None = None) -> dict[str, int]:
@@ -188,10 +208,12 @@ def _licenses_expire(now: datetime) -> int:
 def _enqueue_after_commit(ids) -> None:
     from licenses import tasks
 
+    ids = [str(credential_id) for credential_id in ids]
+
     def enqueue():
-        # A broker outage stops this at the first id; the sweep queues the rest from their wishes.
-        for credential_id in ids:
-            tasks.license_file_generate.delay(str(credential_id))
+        # A broker outage stops this at the first batch; the sweep queues the rest from their wishes.
+        for start in range(0, len(ids), JOB_SIZE):
+            tasks.license_files_generate.delay(ids[start : start + JOB_SIZE])
 
     transaction.on_commit(enqueue, robust=True)
 

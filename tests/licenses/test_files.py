@@ -2,11 +2,13 @@
 license that is not active."""
 
 import threading
+import uuid
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from licenses import keyring, services, signing
@@ -124,3 +126,41 @@ def test_concurrent_issues_for_one_credential_leave_exactly_one_current_file(own
     assert outcomes == {current.pk: 8}
     # Each waited for the one before it and found its file: one file, however many asked.
     assert Counter(LicenseFile.objects.values_list("status", flat=True)) == {"current": 1}
+
+
+def test_a_batch_issues_what_is_due_and_returns_the_rest_as_it_is(own_keyring, license, by):
+    wanted, fresh, disabled = (serial(license, by, f"SN-B{n}") for n in range(3))
+    fresh_file = services.license_file_issue(credential_id=fresh.pk)
+    services.credential_set_enabled(credential=disabled, by=by, enabled=False)
+    gone = uuid.uuid4()
+    with CaptureQueriesContext(connection) as queries:
+        issued = services.license_files_issue(credential_ids=[wanted.pk, fresh.pk, disabled.pk, gone])
+    assert set(issued) == {wanted.pk, fresh.pk, disabled.pk}
+    assert issued[fresh.pk].pk == fresh_file.pk and issued[disabled.pk] is None
+    assert keyring.current().verify(issued[wanted.pk].text)["cred"] == signing.credential_fingerprint("SN-B0")
+    assert len(queries) <= 8  # the same few queries for a batch of any size
+    assert Credential.objects.filter(file_wanted_at__isnull=False).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_at_once_never_deadlock_and_issue_once(own_keyring, license, by):
+    credentials = [serial(license, by, f"SN-O{n:02d}").pk for n in range(40)]
+    batches = [credentials[:30], list(reversed(credentials[10:])), credentials[::2], credentials[1::2]]
+    barrier, errors = threading.Barrier(len(batches)), []
+
+    def issue(batch):
+        try:
+            barrier.wait()
+            services.license_files_issue(credential_ids=batch)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert LicenseFile.objects.filter(status="current").count() == 40 == LicenseFile.objects.count()

@@ -128,7 +128,7 @@ def test_a_worker_killed_mid_generation_leaves_exactly_one_current_file(own_brok
     try:
         wait_for(lambda: current_file(credential))
         wait_for(own_broker.idle)
-        tasks.license_file_generate.delay(str(credential.pk))  # a duplicate delivery, later
+        tasks.license_files_generate.delay([str(credential.pk)])  # a duplicate delivery, later
         time.sleep(0.2)
         wait_for(own_broker.idle)
     finally:
