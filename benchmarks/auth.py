@@ -17,25 +17,20 @@ p50 and p99 of the rounds, and the ratios to each app's own ceiling.
 """
 
 import argparse
-import json
 import os
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from harness import HOST, PYTHON, recreate_database, require_wrk, serve, shell, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
-PYTHON = sys.executable
-PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/13"
-HOST = "bench.localhost"
 
 OURS_SETUP = """
 import json
@@ -88,9 +83,7 @@ def main() -> None:
 
 
 def _require_tools() -> None:
-    if shutil.which("wrk") is None:
-        print("Installing wrk from Debian's packages", file=sys.stderr)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    require_wrk()
     subprocess.run(
         [
             PYTHON,
@@ -106,16 +99,10 @@ def _require_tools() -> None:
     )
 
 
-def _recreate_database(name: str) -> str:
-    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", f"{PG}/postgres", "-qc", statement], check=True, stdout=subprocess.DEVNULL)
-    return f"{PG}/{name}"
-
-
 def _start_portal(work: Path, port: int) -> dict:
     env = {
         **os.environ,
-        "DATABASE_URL": _recreate_database("portal_bench"),
+        "DATABASE_URL": recreate_database("portal_bench"),
         "REDIS_URL": REDIS,
         "DATABASE_CONN_MAX_AGE": "600",
         "PORTAL_VAR_DIR": str(work / "portal-var"),
@@ -127,44 +114,15 @@ def _start_portal(work: Path, port: int) -> dict:
     }
     subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    credentials = _shell(ROOT, env, OURS_SETUP)
-    return _serve(ROOT, env, "portal.wsgi", port, credentials)
+    credentials = shell(ROOT, env, OURS_SETUP)
+    return serve(ROOT, env, "portal.wsgi", port, credentials)
 
 
 def _start_peer(work: Path, port: int) -> dict:
-    env = {**os.environ, "DATABASE_URL": _recreate_database("portal_peer"), "PYTHONPATH": str(PEER)}
+    env = {**os.environ, "DATABASE_URL": recreate_database("portal_peer"), "PYTHONPATH": str(PEER)}
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=PEER, env=env, check=True)
-    credentials = _shell(PEER, env, PEER_SETUP)
-    return _serve(PEER, env, "peer.wsgi", port, credentials)
-
-
-def _shell(cwd: Path, env: dict, code: str) -> dict:
-    out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", code],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _serve(cwd: Path, env: dict, module: str, port: int, credentials: dict) -> dict:
-    command = [PYTHON, "-m", "gunicorn", f"{module}:application", "-w", "2", "-b", f"127.0.0.1:{port}"]
-    process = subprocess.Popen([*command, "--log-level", "warning"], cwd=cwd, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(f"{url}/api/ping", headers={"Host": HOST})
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return {"process": process, "url": url, **credentials}
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{module} did not start on port {port}")
+    credentials = shell(PEER, env, PEER_SETUP)
+    return serve(PEER, env, "peer.wsgi", port, credentials)
 
 
 def _targets(app: dict) -> dict:
@@ -178,15 +136,20 @@ def _targets(app: dict) -> dict:
 def _measure(apps: dict, args) -> dict:
     # Each worker's first requests import modules and settle the heap (full GC passes of 30-60 ms):
     # a second of every call first, unmeasured, so the rounds see the steady state.
-    warm_up = argparse.Namespace(connections=args.connections, seconds=1)
     for app in apps.values():
         for method, path, headers in _targets(app).values():
-            _wrk(app["url"] + path, method, {"Host": HOST, **headers}, warm_up)
+            wrk(app["url"] + path, method, {"Host": HOST, **headers}, connections=args.connections, seconds=1)
     results: dict = {}
     for round_number in range(args.rounds):
         for name, app in apps.items():
             for target, (method, path, headers) in _targets(app).items():
-                figures = _wrk(app["url"] + path, method, {"Host": HOST, **headers}, args)
+                figures = wrk(
+                    app["url"] + path,
+                    method,
+                    {"Host": HOST, **headers},
+                    connections=args.connections,
+                    seconds=args.seconds,
+                )
                 results.setdefault((name, target), []).append(figures)
                 print(
                     f"round {round_number + 1} {name:6} {target:6} {figures['rps']:8.0f} req/s "
@@ -194,42 +157,6 @@ def _measure(apps: dict, args) -> dict:
                     file=sys.stderr,
                 )
     return results
-
-
-def _wrk(url: str, method: str, headers: dict, args) -> dict:
-    script = f"wrk.method = {json.dumps(method)}\n" + "".join(
-        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script + _LUA_STATUS)
-    try:
-        out = subprocess.run(
-            ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", lua.name, url],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    finally:
-        os.unlink(lua.name)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
-        "errors": int(re.search(r"non2xx=(\d+)", out).group(1)),
-    }
-
-
-# Count answers other than 2xx: a benchmark of 401s would measure nothing.
-_LUA_STATUS = """
-local bad = 0
-response = function(status, headers, body) if status >= 300 then bad = bad + 1 end end
-done = function(summary, latency, requests) io.write(string.format("non2xx=%d\\n", bad)) end
-"""
-
-
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def _report(results: dict, args) -> None:

@@ -22,7 +22,7 @@ def sell(tenant, by, **overrides) -> License:
     fields = {
         "name": "Sequencing core, NovaSeq X",
         "sources": ["SpliceAI", "COSMIC"],
-        "starts_at": now - timedelta(days=1),
+        "starts_at": now - timedelta(days=2),  # so tests may end it "a day ago"
         "ends_at": now + timedelta(days=365),
     }
     return services.license_create(tenant=tenant, by=by, **{**fields, **overrides})

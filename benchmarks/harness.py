@@ -1,0 +1,97 @@
+"""What the benchmarks share: databases, a gunicorn server, wrk with a status count."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PYTHON = sys.executable
+PG = "postgres://postgres@127.0.0.1:5432"
+HOST = "bench.localhost"
+
+
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        print("Installing wrk from Debian's packages", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+
+
+def recreate_database(name: str) -> str:
+    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", statement], check=True, stdout=subprocess.DEVNULL)
+    return f"{PG}/{name}"
+
+
+def shell(cwd: Path, env: dict, code: str) -> dict:
+    """Run `code` in `manage.py shell`; its last line of output is JSON."""
+    out = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def serve(cwd: Path, env: dict, module: str, port: int, credentials: dict) -> dict:
+    command = [PYTHON, "-m", "gunicorn", f"{module}:application", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen([*command, "--log-level", "warning"], cwd=cwd, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(f"{url}/api/ping", headers={"Host": HOST})
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return {"process": process, "url": url, **credentials}
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{module} did not start on port {port}")
+
+
+def wrk(url: str, method: str, headers: dict, *, connections: int, seconds: int, body: str = "") -> dict:
+    """One wrk run (one thread): requests/s, p50 and p99 in ms, and how many answers were not 2xx."""
+    script = f"wrk.method = {json.dumps(method)}\n" + "".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
+    )
+    if body:
+        script += f"wrk.body = {json.dumps(body)}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + _LUA_STATUS)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+        "errors": int(re.search(r"non2xx=(\d+)", out).group(1)),
+    }
+
+
+# Count answers other than 2xx: a benchmark of 401s would measure nothing.
+_LUA_STATUS = """
+local bad = 0
+response = function(status, headers, body) if status >= 300 then bad = bad + 1 end end
+done = function(summary, latency, requests) io.write(string.format("non2xx=%d\\n", bad)) end
+"""
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
