@@ -1,6 +1,7 @@
 import pytest
 
 from licenses import keyring
+from tests.licenses.test_license_services import actor, sell
 
 
 @pytest.fixture
@@ -11,3 +12,15 @@ def own_keyring(settings, tmp_path):
     keyring.forget()
     yield tmp_path / "license-keys.json"
     keyring.forget()
+
+
+@pytest.fixture
+def by(alice, tenant_a):
+    """Alice acting as tenant A's admin."""
+    return actor(alice, tenant_a)
+
+
+@pytest.fixture
+def license(tenant_a, by):
+    """Tenant A's license for COSMIC and SpliceAI, running for another year."""
+    return sell(tenant_a, by)

@@ -16,16 +16,6 @@ from licenses.models import Credential, LicenseFile
 from tests.licenses.test_license_services import actor, sell
 
 
-@pytest.fixture
-def license(alice, tenant_a):
-    return sell(tenant_a, actor(alice, tenant_a))
-
-
-@pytest.fixture
-def by(alice, tenant_a):
-    return actor(alice, tenant_a)
-
-
 def test_a_serial_number_is_registered_as_given_and_needs_no_secret(license, by):
     new = services.credential_add(license=license, by=by, method="dragen_serial", serial_number=" SN-1234.A ")
     assert new.secrets == {} and new.credential.identifier == "SN-1234.A"

@@ -13,19 +13,9 @@ from django.utils import timezone
 
 from licenses import keyring, services, signing
 from licenses.models import Credential, LicenseFile
-from tests.licenses.test_license_services import actor, sell
+from tests.licenses.test_license_services import sell
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def by(alice, tenant_a):
-    return actor(alice, tenant_a)
-
-
-@pytest.fixture
-def license(tenant_a, by):
-    return sell(tenant_a, by)
 
 
 def serial(license, by, number="SN-100") -> Credential:

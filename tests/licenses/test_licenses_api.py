@@ -15,11 +15,6 @@ from tests.licenses.test_license_services import actor, sell
 JSON = "application/json"
 
 
-@pytest.fixture
-def license(tenant_a, alice):
-    return sell(tenant_a, actor(alice, tenant_a), sources=["COSMIC", "SpliceAI"])
-
-
 def test_an_admin_creates_a_license_with_sources_and_a_term(as_alice):
     response = as_alice.post(
         "/api/licenses",

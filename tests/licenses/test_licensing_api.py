@@ -14,20 +14,10 @@ from django.utils import timezone
 from licenses import credentials, services, signing
 from licenses.models import Credential, License, LicenseFile
 from tests.apikeys.conftest import make_key
-from tests.licenses.test_license_services import actor, sell
+from tests.licenses.test_license_services import sell
 
 DAY = timedelta(days=1)
 FETCH, VALIDATE = "/api/licensing/premium.lic", "/api/licensing/validate"
-
-
-@pytest.fixture
-def by(alice, tenant_a):
-    return actor(alice, tenant_a)
-
-
-@pytest.fixture
-def license(tenant_a, by):
-    return sell(tenant_a, by, sources=["COSMIC", "SpliceAI"])
 
 
 def add(license, by, method, **kwargs) -> services.NewCredential:

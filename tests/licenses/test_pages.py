@@ -10,12 +10,7 @@ from django.utils import timezone
 
 from licenses import keyring, services
 from licenses.models import Credential, License
-from tests.licenses.test_license_services import actor, sell
-
-
-@pytest.fixture
-def license(tenant_a, alice):
-    return sell(tenant_a, actor(alice, tenant_a), sources=["COSMIC", "SpliceAI"])
+from tests.licenses.test_license_services import actor
 
 
 def downloads(html: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ reminding tenant admins before a license ends."""
 
 from datetime import timedelta
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 
@@ -13,19 +12,9 @@ from licenses import services
 from licenses.models import Credential, License, LicenseFile
 from tests.factories import MembershipFactory, UserFactory
 from tests.licenses.test_files import serial
-from tests.licenses.test_license_services import actor, sell
+from tests.licenses.test_license_services import sell
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def by(alice, tenant_a):
-    return actor(alice, tenant_a)
-
-
-@pytest.fixture
-def license(tenant_a, by):
-    return sell(tenant_a, by)
 
 
 def issued(credential, **changes) -> LicenseFile:

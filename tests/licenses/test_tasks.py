@@ -17,21 +17,11 @@ from licenses.models import Credential, License, LicenseFile
 from tests.accounts.test_tasks import _mails_to
 from tests.conftest import start_worker, wait_for
 from tests.licenses.test_files import serial
-from tests.licenses.test_license_services import actor, sell
+from tests.licenses.test_license_services import sell
 from tests.licenses.test_sweeps import issued
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def by(alice, tenant_a):
-    return actor(alice, tenant_a)
-
-
-@pytest.fixture
-def license(tenant_a, by):
-    return sell(tenant_a, by)
 
 
 def current_file(credential) -> LicenseFile | None:
