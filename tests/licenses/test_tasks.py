@@ -18,7 +18,6 @@ from tests.accounts.test_tasks import _mails_to
 from tests.conftest import start_worker, wait_for
 from tests.licenses.test_files import serial
 from tests.licenses.test_license_services import sell
-from tests.licenses.test_sweeps import issued
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 DAY = timedelta(days=1)
@@ -58,7 +57,8 @@ def test_the_periodic_tasks_expire_refresh_and_remind_through_the_worker(
     old_file = wait_for(lambda: current_file(near_end))
     LicenseFile.objects.filter(pk=old_file.pk).update(expires_at=now + 3 * DAY)
     ended = sell(tenant_a, by, name="ended")
-    ended_file = issued(serial(ended, by, "SN-ENDED"))
+    ended_credential = serial(ended, by, "SN-ENDED")
+    ended_file = wait_for(lambda: current_file(ended_credential))  # its job is done: no race below
     License.objects.filter(pk=ended.pk).update(ends_at=now - DAY)
     LicenseFile.objects.filter(pk=ended_file.pk).update(expires_at=now - DAY)
     ending = sell(tenant_a, by, name="ending soon", ends_at=now + 20 * DAY)
