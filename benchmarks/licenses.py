@@ -74,17 +74,20 @@ print(json.dumps(times))
 """
 
 # A million files: one current file per credential, all past their end, each with a real file's
-# text (the table is as wide as it is in use).
+# text (in its own table, as in use).
 FILL = """
 INSERT INTO licenses_credential (id, license_id, method, identifier, secret_hash, key_prefix,
     is_enabled, created_at)
 SELECT gen_random_uuid(), %(license)s, 'dragen_serial', 'SWEEP-' || n, '', '', true, now()
 FROM generate_series(1, %(rows)s) AS n;
-INSERT INTO licenses_licensefile (id, license_id, credential_id, text, sources, issued_at,
+INSERT INTO licenses_licensefile (id, license_id, credential_id, sources, issued_at,
     not_before, expires_at, status)
-SELECT gen_random_uuid(), c.license_id, c.id, %(text)s, '["COSMIC", "SpliceAI"]',
+SELECT gen_random_uuid(), c.license_id, c.id, '["COSMIC", "SpliceAI"]',
     now() - interval '100 days', now() - interval '100 days', now() - interval '10 days', 'current'
 FROM licenses_credential c WHERE c.identifier LIKE 'SWEEP-%%';
+INSERT INTO licenses_licensefilebody (file_id, text)
+SELECT f.id, %(text)s FROM licenses_licensefile f
+JOIN licenses_credential c ON c.id = f.credential_id WHERE c.identifier LIKE 'SWEEP-%%';
 ANALYZE licenses_licensefile;
 """
 
@@ -202,7 +205,7 @@ def _download(env: dict, args) -> dict:
 
 
 def _sweep(env: dict, database: str, license_id: str, rows: int) -> dict:
-    text = _count(database, "SELECT text FROM licenses_licensefile LIMIT 1", cast=str)
+    text = _count(database, "SELECT text FROM licenses_licensefilebody LIMIT 1", cast=str)
     started = time.perf_counter()
     sql = FILL % {"license": _quote(license_id), "rows": rows, "text": _quote(text)}
     subprocess.run(["psql", database, "-q", "-v", "ON_ERROR_STOP=1"], input=sql, text=True, check=True)

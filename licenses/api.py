@@ -352,7 +352,7 @@ class LicenseFileOut(serializers.Serializer):
 
 
 class LicenseFileDetailOut(LicenseFileOut):
-    premium_lic = serializers.CharField(source="text", help_text="The file itself.")
+    premium_lic = serializers.CharField(source="body.text", help_text="The file itself.")
 
 
 class LicenseFileListApi(APIView):

@@ -22,7 +22,7 @@ from accounts.models import Tenant
 from apikeys import grants, keys
 from apikeys.throttles import parse_rate
 from licenses import credentials, keyring, services, signing
-from licenses.models import Credential, License, LicenseFile
+from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from portal.cache import incr_counters, start_counters
 
 # The fields of the tools' credentials.json, highest priority first.
@@ -201,11 +201,12 @@ class Found:
 # go as parameters.
 _LOOKUP = f"""
 SELECT c.id, c.secret_hash, c.is_enabled, c.file_wanted_at, c.last_used_at,
-       l.id, l.tenant_id, l.state, l.starts_at, l.ends_at, t.is_active, f.text, f.expires_at
+       l.id, l.tenant_id, l.state, l.starts_at, l.ends_at, t.is_active, b.text, f.expires_at
 FROM {Credential._meta.db_table} c
 JOIN {License._meta.db_table} l ON l.id = c.license_id
 JOIN {Tenant._meta.db_table} t ON t.id = l.tenant_id
-LEFT JOIN {LicenseFile._meta.db_table} f ON f.credential_id = c.id AND f.status = 'current'
+LEFT JOIN {LicenseFile._meta.db_table} f ON f.credential_id = c.id AND f.superseded_at IS NULL
+LEFT JOIN {LicenseFileBody._meta.db_table} b ON b.file_id = f.id
 WHERE """  # noqa: S608
 _BY_IDENTIFIER = _LOOKUP + "c.method = %s AND c.identifier = %s"
 _BY_DIGEST = _LOOKUP + "c.key_digest = %s"

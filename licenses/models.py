@@ -109,7 +109,11 @@ class Credential(models.Model):
 
 
 class LicenseFile(models.Model):
-    """A premium.lic the portal issued. At most one is current per credential."""
+    """A premium.lic the portal issued. The latest file of a credential is the one not superseded;
+    it is current until the expiry sweep marks it expired.
+
+    The row is kept narrow (the file's text is in LicenseFileBody) and `status` is in no index, so
+    the sweep's update stays on its page (a PostgreSQL HOT update: no index entry is written)."""
 
     class Status(models.TextChoices):
         CURRENT = "current"
@@ -119,23 +123,47 @@ class LicenseFile(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the file's `fid`
     license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="files")
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="files")
-    text = models.TextField()
     sources = models.JSONField()
     issued_at = models.DateTimeField()
     not_before = models.DateTimeField()
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CURRENT)
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["status", "expires_at"], name="licensefile_status_expiry")]
+        indexes = [models.Index(fields=["expires_at"], name="licensefile_expiry")]
         constraints = [
             models.UniqueConstraint(
                 fields=["credential"],
-                condition=models.Q(status="current"),
-                name="licensefile_one_current_per_credential",
+                condition=models.Q(superseded_at__isnull=True),
+                name="licensefile_one_latest_per_credential",
             ),
         ]
 
     def __str__(self) -> str:
         return f"premium.lic {self.id}"
+
+    @property
+    def text(self) -> str:
+        return self.body.text
+
+
+class LicenseFileBody(models.Model):
+    """The signed text of a LicenseFile, apart so the file's own row stays narrow."""
+
+    file = models.OneToOneField(LicenseFile, primary_key=True, on_delete=models.CASCADE, related_name="body")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"text of premium.lic {self.file_id}"
+
+
+class SweepMark(models.Model):
+    """Up to when a periodic sweep has done its work, so the next one starts there."""
+
+    name = models.CharField(primary_key=True, max_length=50)
+    swept_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} swept until {self.swept_until:%Y-%m-%d %H:%M:%S}"

@@ -35,11 +35,13 @@ def get_credential_for_request(request: HttpRequest, license: License, credentia
 
 
 def files_of_license(license: License) -> QuerySet[LicenseFile]:
-    return LicenseFile.objects.filter(license=license).select_related("credential").defer("text")
+    return LicenseFile.objects.filter(license=license).select_related("credential")
 
 
 def get_file_for_request(request: HttpRequest, license: License, file_id) -> LicenseFile:
-    file = LicenseFile.objects.filter(license=license, pk=file_id).select_related("credential").first()
+    file = (
+        LicenseFile.objects.filter(license=license, pk=file_id).select_related("credential", "body").first()
+    )
     if file is None or license.tenant_id != request.tenant.pk:
         raise Http404("No such file.")
     return file

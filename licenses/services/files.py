@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from accounts.models import Event
 from licenses import keyring, signing
-from licenses.models import Credential, License, LicenseFile
+from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
 REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
 REQUEUE_AFTER = timedelta(minutes=2)  # a wish this old lost its job (the broker was down)
 BATCH = 10_000  # rows per statement in the sweeps
+SWEEP_OVERLAP = timedelta(days=1)  # how far before its last mark the expiry sweep looks again
 JOB_SIZE = 500  # credentials per generation job: a few queries and one commit for all of them
 
 
@@ -56,10 +57,8 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
         )
         # Read after the locks: a change committed while we waited is what we sign.
         licenses = License.objects.select_related("tenant").in_bulk({c.license_id for c in credentials})
-        currents = {
-            f.credential_id: f
-            for f in LicenseFile.objects.filter(credential__in=credentials, status=LicenseFile.Status.CURRENT)
-        }
+        latest = LicenseFile.objects.filter(credential__in=credentials, superseded_at__isnull=True)
+        currents = {f.credential_id: f for f in latest.select_related("body")}
         result, issued, superseded, fulfilled = {}, [], [], []
         for credential in credentials:
             license, current = licenses[credential.license_id], currents.get(credential.pk)
@@ -74,22 +73,34 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
                 fulfilled.append(credential.pk)
             result[credential.pk] = new
         if superseded:
-            LicenseFile.objects.filter(pk__in=superseded).update(status=LicenseFile.Status.SUPERSEDED)
+            LicenseFile.objects.filter(pk__in=superseded).update(
+                status=LicenseFile.Status.SUPERSEDED, superseded_at=now
+            )
         LicenseFile.objects.bulk_create(issued)
+        LicenseFileBody.objects.bulk_create(file.body for file in issued)
         if fulfilled:
             Credential.objects.filter(pk__in=fulfilled).update(file_wanted_at=None)
     return result
 
 
 def licenses_expire(*, now: datetime | None = None) -> dict[str, int]:
-    """Mark current files and licenses past their end as expired: bulk, in batches, idempotent."""
+    """Mark current files and licenses past their end as expired: bulk, idempotent.
+
+    Files are found by their end since the last sweep's mark (less a day, for files committed
+    late or clocks that disagree), so a sweep reads what lapsed since, not the whole history; the
+    update touches no indexed column, so PostgreSQL makes it in place."""
     now = now or timezone.now()
-    lapsed = LicenseFile.objects.filter(status=LicenseFile.Status.CURRENT, expires_at__lte=now)
-    files = 0
-    while changed := LicenseFile.objects.filter(pk__in=lapsed.values("pk")[:BATCH]).update(
-        status=LicenseFile.Status.EXPIRED
-    ):
-        files += changed
+    with transaction.atomic():
+        mark, _ = SweepMark.objects.select_for_update().get_or_create(
+            name="license-files", defaults={"swept_until": _at(0)}
+        )
+        files = LicenseFile.objects.filter(
+            status=LicenseFile.Status.CURRENT,
+            expires_at__gt=mark.swept_until - SWEEP_OVERLAP,
+            expires_at__lte=now,
+        ).update(status=LicenseFile.Status.EXPIRED)
+        mark.swept_until = max(mark.swept_until, now)
+        mark.save(update_fields=["swept_until"])
     return {"files": files, "licenses": _licenses_expire(now)}
 
 
@@ -101,7 +112,7 @@ def license_files_refresh(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     fresh = LicenseFile.objects.filter(
         credential=OuterRef("pk"),
-        status=LicenseFile.Status.CURRENT,
+        superseded_at__isnull=True,
         expires_at__gte=Least(now + REFRESH_WITHIN, OuterRef("license__ends_at")),
     )
     due = (
@@ -170,16 +181,17 @@ def _sign(credential: Credential, license: License, now: datetime) -> LicenseFil
         not_before=not_before,
         license_ends_at=int(license.ends_at.timestamp()),
     )
-    return LicenseFile(
+    file = LicenseFile(
         id=file_id,
         license=license,
         credential=credential,
-        text=keyring.current().sign(body),
         sources=body["sources"],
         issued_at=_at(body["iat"]),
         not_before=_at(body["nbf"]),
         expires_at=_at(body["exp"]),
     )
+    file.body = LicenseFileBody(file=file, text=keyring.current().sign(body))
+    return file
 
 
 def _licenses_expire(now: datetime) -> int:

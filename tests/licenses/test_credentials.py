@@ -122,18 +122,19 @@ def test_disabling_enabling_and_deleting_are_audited_once_each(license, by):
     assert actions == ["credential.add", "credential.disable", "credential.enable", "credential.delete"]
 
 
-def test_the_database_keeps_at_most_one_current_file_per_credential(license, by):
+def test_the_database_keeps_at_most_one_latest_file_per_credential(license, by):
     credential = services.credential_add(license=license, by=by, method="byol").credential
     now = timezone.now()
 
-    def file(status):
+    def file(superseded_at=None):
         return LicenseFile.objects.create(
-            license=license, credential=credential, text="x", sources=license.sources,
-            issued_at=now, not_before=now, expires_at=now, status=status,
+            license=license, credential=credential, sources=license.sources, issued_at=now,
+            not_before=now, expires_at=now, status="superseded" if superseded_at else "current",
+            superseded_at=superseded_at,
         )  # fmt: skip
 
-    file("current")
-    file("superseded")
-    file("superseded")
+    file()
+    file(superseded_at=now)
+    file(superseded_at=now)
     with pytest.raises(IntegrityError):
-        file("current")
+        file()
