@@ -10,6 +10,7 @@ before any password is hashed.
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import Tenant
 from apikeys import grants, keys
@@ -226,8 +228,29 @@ def _lookup(who: Presented) -> Found | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    license = License(id=row[5], tenant_id=row[6], state=row[7], starts_at=row[8], ends_at=row[9])
-    return Found(*row[:5], license, *row[10:])
+    (credential_id, secret_hash, is_enabled, wanted_at, used_at, license_id, tenant_id, state, starts_at,
+     ends_at, tenant_active, text, expires_at) = row  # fmt: skip
+    # Raw values: PostgreSQL gives UUIDs and aware datetimes; SQLite (`make run`) hex and naive UTC.
+    license = License(
+        id=_uuid(license_id), tenant_id=_uuid(tenant_id), state=state, starts_at=_utc(starts_at),
+        ends_at=_utc(ends_at),
+    )  # fmt: skip
+    return Found(
+        _uuid(credential_id), secret_hash, bool(is_enabled), _utc(wanted_at), _utc(used_at), license,
+        bool(tenant_active), text, _utc(expires_at),
+    )  # fmt: skip
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _utc(value) -> datetime | None:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> None:

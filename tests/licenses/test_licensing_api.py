@@ -4,6 +4,7 @@ the same answer for every bad credential, and brute force refused."""
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -279,3 +280,15 @@ def test_a_disabled_credential_gets_no_file_even_if_one_was_stored(own_keyring, 
     services.credential_set_enabled(credential=credential, by=by, enabled=False)
     assert code(fetch({"DragenSerialNo": "SN-DIS"})) == "INVALID_CREDENTIALS"
     assert Credential.objects.get(pk=credential.pk).is_enabled is False
+
+
+def test_the_lookup_reads_raw_values_as_sqlite_gives_them_too():
+    # `make run` uses SQLite, whose raw rows hold hex ids and naive UTC times (the tests run on
+    # PostgreSQL, which gives UUIDs and aware datetimes).
+    from licenses.licensing import _utc, _uuid
+
+    some = uuid.uuid4()
+    assert _uuid(some.hex) == _uuid(some) == some
+    assert _utc("2027-01-31 10:00:00") == datetime(2027, 1, 31, 10, tzinfo=UTC)
+    assert _utc(datetime(2027, 1, 31, 10)) == datetime(2027, 1, 31, 10, tzinfo=UTC)
+    assert _utc(None) is None
