@@ -48,7 +48,8 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
 
     Safe to run twice or at once from several workers and requests: the credentials' row locks
     (taken in id order, so two batches never deadlock) order them, the later one finds the
-    earlier one's files and returns them, and the database keeps one current file per credential.
+    earlier one's files and returns them, and the database keeps one latest (not superseded) file
+    per credential.
     Killed half-way, it leaves the old files current and the wishes set."""
     now = now or timezone.now()
     with transaction.atomic():
