@@ -1,0 +1,74 @@
+"""Our PostgreSQL backend: a health check that asks no query, and statements prepared where asked."""
+
+import select
+
+import psycopg
+import pytest
+from django.db import connection, connections
+
+from accounts.models import Tenant
+from portal.db import prepared_cursor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _backend_pid() -> int:
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+def _terminate(pid: int) -> None:
+    """As a restart of PostgreSQL does to every connection: the server ends it and says so."""
+    with psycopg.connect(connection.connection.info.dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    poll = select.poll()
+    poll.register(connection.connection.fileno(), select.POLLIN)
+    assert poll.poll(5000), "the server's goodbye did not arrive"
+
+
+def test_the_tests_run_on_our_backend():
+    assert type(connections["default"]).__module__ == "portal.db.postgresql.base"
+
+
+def test_an_idle_connection_is_usable():
+    _backend_pid()
+    assert connection.is_usable()
+    assert connection.is_usable()  # the check reads nothing from the socket
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_it():
+    old = _backend_pid()
+    _terminate(old)
+    assert not connection.is_usable()
+    connection.close_if_unusable_or_obsolete()  # what Django does between requests
+    connection.close_if_health_check_failed()  # and at the start of the next
+    assert Tenant.objects.count() == 0  # a query, on a new connection, without an error
+    assert connection.connection.info.backend_pid != old
+
+
+def test_the_health_check_sends_no_query():
+    """pg_stat_activity shows the last statement each connection ran: after the checks, still ours."""
+    pid = _backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'marker'")
+    for _ in range(5):
+        assert connection.is_usable()
+    with psycopg.connect(connection.connection.info.dsn, autocommit=True) as admin:
+        (query,) = admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+    assert query == "SELECT 'marker'"
+
+
+def _prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_prepared_cursor_prepares_its_statement_once_and_other_queries_are_not_prepared():
+    for _ in range(7):
+        with prepared_cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM accounts_tenant WHERE slug = %s", ["x"])
+            assert cursor.fetchone() == (0,)
+        Tenant.objects.filter(slug="y").exists()  # an ordinary ORM query, repeated
+    statements = _prepared()
+    assert statements == ["SELECT count(*) FROM accounts_tenant WHERE slug = $1"]
