@@ -56,6 +56,13 @@ def _lookup(known: dict, value: str, field: str) -> Tenant | None:
     return copy.copy(tenant) if tenant is not None else None
 
 
+def tenants_generation():
+    """A value that changes with any change to any tenant (None before the first): what copies of
+    tenant state kept elsewhere (licenses.credstate) are checked against."""
+    _revalidate()
+    return _state["generation"]
+
+
 def forget_tenants() -> None:
     """Call on any tenant change: this process now, every process within RECHECK_SECONDS."""
     _clear()

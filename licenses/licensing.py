@@ -8,6 +8,7 @@ presented identifier; past a limit every request is refused, the right credentia
 before any password is hashed.
 """
 
+import dataclasses
 import hashlib
 import time
 import uuid
@@ -22,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Tenant
 from apikeys import grants, keys
 from apikeys.throttles import parse_rate
-from licenses import credentials, keyring, services, signing
+from licenses import credentials, credstate, keyring, services, signing
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from portal.cache import incr_counters, start_counters
 from portal.db import prepared_cursor
@@ -171,7 +172,7 @@ def premium_license(body, *, tenant: Tenant | None, ip: str | None) -> str:
     who = presented(body)
     limits = Limits(ip, who.account)
     try:
-        credential = _lookup(who)  # while Redis counts
+        ident, credential = _lookup(who)  # while Redis counts
         limits.check()
         if who.method == "portal_api_key":
             _check_portal_key(who, tenant, ip)
@@ -180,7 +181,7 @@ def premium_license(body, *, tenant: Tenant | None, ip: str | None) -> str:
         if refusal.code == "INVALID_CREDENTIALS":
             limits.failed()
         raise
-    return _current_text(credential, ip)
+    return _current_text(ident, credential, ip)
 
 
 @dataclass(frozen=True)
@@ -214,15 +215,26 @@ _BY_IDENTIFIER = _LOOKUP + "c.method = %s AND c.identifier = %s"
 _BY_DIGEST = _LOOKUP + "c.key_digest = %s"
 
 
-def _lookup(who: Presented) -> Found | None:
+def _lookup(who: Presented) -> tuple[str | None, Found | None]:
+    """The presented credential's identity (None if it cannot exist) and what the download needs
+    of it: this process's copy while nothing changed (credstate), else one prepared query."""
     if who.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
-        query, params = _BY_IDENTIFIER, [who.method, who.identifier]
+        ident, query, params = (
+            credstate.identity(who.method, who.identifier),
+            _BY_IDENTIFIER,
+            [who.method, who.identifier],
+        )
     elif who.method == Credential.Method.DRAGEN_API_KEY and credentials.DRAGEN_KEYS.is_well_formed(
         who.identifier
     ):
-        query, params = _BY_DIGEST, [keys.digest(who.identifier)]
+        digest = keys.digest(who.identifier)
+        ident, query, params = credstate.identity(who.method, digest), _BY_DIGEST, [digest]
     else:
-        return None  # a malformed key, checked without the database; or a portal API key
+        return None, None  # a malformed key, checked without the database; or a portal API key
+    return ident, credstate.read(ident, lambda: _load(query, params))
+
+
+def _load(query: str, params: list) -> Found | None:
     with prepared_cursor() as cursor:  # planned once per connection: planning cost more than running
         cursor.execute(query, params)
         row = cursor.fetchone()
@@ -293,10 +305,11 @@ def _check_password(password: str, encoded: str | None) -> None:
         raise Refusal("INVALID_CREDENTIALS")
 
 
-def _current_text(credential: Found, ip: str | None) -> str:
+def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at >= LAST_USE_INTERVAL:
         Credential.objects.filter(pk=credential.id).update(last_used_at=now, last_used_ip=ip)
+        credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
     if credential.current_text is not None and not services.file_is_due(
         wanted_at=credential.file_wanted_at,
         expires_at=credential.current_expires_at,

@@ -15,7 +15,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.models import Event
-from licenses import keyring, signing
+from licenses import credstate, keyring, signing
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
 REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
@@ -28,9 +28,11 @@ JOB_SIZE = 500  # credentials per generation job: a few queries and one commit f
 def files_want(credentials: QuerySet) -> None:
     """Ask for a new file for each enabled credential in `credentials`, once this commits."""
     now = timezone.now()
-    ids = list(credentials.filter(is_enabled=True).values_list("pk", flat=True))
-    if ids:
+    wanting = list(credentials.filter(is_enabled=True).only("pk", "method", "identifier", "key_digest"))
+    if wanting:
+        ids = [credential.pk for credential in wanting]
         Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
+        credstate.invalidate(wanting)
         _enqueue_after_commit(ids)
 
 
@@ -81,6 +83,8 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
         LicenseFileBody.objects.bulk_create(file.body for file in issued)
         if fulfilled:
             Credential.objects.filter(pk__in=fulfilled).update(file_wanted_at=None)
+        changed = {file.credential_id for file in issued} | set(fulfilled)
+        credstate.invalidate([credential for credential in credentials if credential.pk in changed])
     return result
 
 
@@ -138,6 +142,7 @@ def _claim(credentials: QuerySet, now: datetime) -> list:
     their jobs: the ids this call claimed."""
     with transaction.atomic():
         ids = list(credentials.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        # No credstate.invalidate: the download already finds what is claimed here due.
         Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
         _enqueue_after_commit(ids)
     return ids

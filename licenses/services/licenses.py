@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.errors import Conflict, ServiceError
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
-from licenses import signing
+from licenses import credstate, signing
 from licenses.models import License
 
 from .files import files_want
@@ -73,6 +73,7 @@ def license_update(
         except IntegrityError:
             raise _name_taken(locked.name) from None
         event_record(tenant=locked.tenant, by=by, action="license.update", target=locked, changes=changes)
+        credstate.invalidate(locked.credentials.all())
         if changes.keys() & {"sources", "ends_at"}:
             files_want(locked.credentials.all())
     return locked
@@ -102,6 +103,7 @@ def license_delete(*, license: License, by: Actor) -> None:
         event_record(
             tenant=license.tenant, by=by, action="license.delete", target=license, **_described(license)
         )
+        credstate.invalidate(license.credentials.all())
         license.delete()
 
 
@@ -141,6 +143,7 @@ def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[
             raise Conflict(f"A {current} license cannot become {state}.", code=f"license_{current}")
         locked.state = state
         locked.save(update_fields=["state", "updated_at"])
+        credstate.invalidate(locked.credentials.all())
         event_record(
             tenant=locked.tenant, by=by, action=f"license.{_VERBS[state]}", target=locked, previous=current
         )
