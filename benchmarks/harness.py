@@ -58,24 +58,27 @@ def serve(cwd: Path, env: dict, module: str, port: int, credentials: dict) -> di
     raise RuntimeError(f"{module} did not start on port {port}")
 
 
-def wrk(url: str, method: str, headers: dict, *, connections: int, seconds: int, body: str = "") -> dict:
-    """One wrk run (one thread): requests/s, p50 and p99 in ms, and how many answers were not 2xx."""
+def wrk(
+    url: str, method: str, headers: dict, *, connections: int, seconds: int, body: str = "", lua: str = ""
+) -> dict:
+    """One wrk run (one thread): requests/s, p50 and p99 in ms, and how many answers were not 2xx.
+    `lua`: more of the wrk script (e.g. a `request` function that varies the body)."""
     script = f"wrk.method = {json.dumps(method)}\n" + "".join(
         f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
     )
     if body:
         script += f"wrk.body = {json.dumps(body)}\n"
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script + _LUA_STATUS)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script + lua + _LUA_STATUS)
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", file.name, url],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
     finally:
-        os.unlink(lua.name)
+        os.unlink(file.name)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
