@@ -1,0 +1,148 @@
+"""Calls to Portal's REST API: a Bearer token obtained and cached, problems turned into one line,
+rate limits waited out."""
+
+import base64
+import json
+import os
+import random
+import time
+
+import httpx
+import yaml
+
+from portal_cli import __version__, settings
+from portal_cli.errors import CliError
+from portal_cli.settings import Settings
+
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+RENEW_BEFORE = 60  # seconds: a cached token this close to its expiry is replaced
+MAX_RATE_LIMIT_RETRIES = 5
+MAX_WAIT = 60.0  # seconds, whatever Retry-After says
+
+
+class Client:
+    def __init__(self, config: Settings):
+        self.config = config
+        self._http = httpx.Client(timeout=TIMEOUT, headers={"User-Agent": f"portal-cli/{__version__}"})
+
+    def get(self, path: str, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def call(self, method: str, path: str, *, auth: bool = True, **kwargs):
+        """The JSON answer (None for 204), or CliError with the server's problem in one line."""
+        headers = kwargs.pop("headers", {})
+        if auth:
+            headers["Authorization"] = f"Bearer {self.access_token()}"
+        response = self.send(method, path, headers=headers, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        if "json" not in response.headers.get("Content-Type", ""):
+            return response.text
+        return response.json()
+
+    def send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """One request, retried while the server answers 429; any answer >= 400 raises CliError."""
+        url = self.config.api_url(path)
+        for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                raise CliError(f"The server at {self.config.server_url} did not answer in time.") from None
+            except httpx.HTTPError as exc:
+                raise CliError(
+                    f"Cannot reach the server at {self.config.server_url}: {_reason(exc)}."
+                ) from None
+            if response.status_code != 429 or attempt == MAX_RATE_LIMIT_RETRIES or _no_retry():
+                break
+            time.sleep(_wait(response, attempt))
+        if response.status_code >= 400:
+            raise CliError(problem_line(response), exit_code=_exit_code(response.status_code))
+        return response
+
+    def access_token(self) -> str:
+        """The token to send: given (flag or PORTAL_ACCESS_TOKEN), cached and still fresh, or new."""
+        if self.config.access_token:
+            return self.config.access_token
+        cached = _cached_token(self.config)
+        return cached or self.exchange_key()["token"]
+
+    def exchange_key(self) -> dict:
+        """Trade the API key for a JWT (POST /api/tokens) and cache it in the session file."""
+        if not self.config.x_api_key:
+            raise CliError(
+                "No API key: run `portal config set`, or pass --x-api-key (or set PORTAL_X_API_KEY)."
+            )
+        answer = self.send("POST", "/api/tokens", headers={"X-API-Key": self.config.x_api_key}).json()
+        _cache_token(self.config, answer["token"], int(time.time()) + int(answer["expires_in"]))
+        return answer
+
+
+def problem_line(response: httpx.Response) -> str:
+    """The server's problem+json as `title: detail`, or the status and reason."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if isinstance(problem, dict) and (problem.get("title") or problem.get("detail")):
+        title, detail = problem.get("title", ""), problem.get("detail", "")
+        line = f"{title}: {detail}" if title and detail and detail != title else title or detail
+        return f"{line} ({response.status_code})"
+    return f"{response.status_code} {response.reason_phrase} from {response.request.url}"
+
+
+def _exit_code(status: int) -> int:
+    return {401: 3, 403: 4, 404: 5, 429: 6}.get(status, 1)
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return str(cause or exc) or type(exc).__name__
+
+
+def _no_retry() -> bool:
+    return os.environ.get("PORTAL_NO_RETRY_RATE_LIMITING", "") not in ("", "0", "false")
+
+
+def _wait(response: httpx.Response, attempt: int) -> float:
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        seconds = 2.0**attempt  # no usable Retry-After: back off exponentially
+    return min(MAX_WAIT, max(0.0, seconds)) + random.uniform(0, 0.25)  # noqa: S311 (jitter)
+
+
+def _cached_token(config: Settings) -> str:
+    session = cached_session()
+    same_origin = (
+        session.get("server-url") == config.server_url and session.get("key") == config.key_fingerprint
+    )
+    fresh = int(session.get("expires-at") or 0) - RENEW_BEFORE > time.time()
+    return session.get("access-token", "") if same_origin and fresh else ""
+
+
+def _cache_token(config: Settings, token: str, expires_at: int) -> None:
+    session = {
+        "server-url": config.server_url,
+        "key": config.key_fingerprint,
+        "access-token": token,
+        "expires-at": expires_at,
+    }
+    settings.write_private(settings.session_path(), yaml.safe_dump(session, sort_keys=False))
+
+
+def cached_session() -> dict:
+    """The session file as stored ({} when there is none)."""
+    try:
+        session = yaml.safe_load(settings.session_path().read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return session if isinstance(session, dict) else {}
+
+
+def token_claims(token: str) -> dict:
+    """A JWT's claims, for display only: the server verifies tokens, the CLI does not need to."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        raise CliError("The access token is not a JWT.") from None

@@ -1,0 +1,45 @@
+"""What every API command shares: the four connection options and a context built from them."""
+
+import functools
+from dataclasses import dataclass
+
+import click
+
+from portal_cli import output, settings
+from portal_cli.client import Client
+
+
+@dataclass
+class Call:
+    """A command's resolved settings, its API client and its printer."""
+
+    config: settings.Settings
+    client: Client
+
+    def emit(self, data, columns: list[str] | None = None) -> None:
+        output.emit(
+            data, output_format=self.config.output_format, colormode=self.config.colormode, columns=columns
+        )
+
+
+def api_command(function):
+    """Add -o/-s/-k/-t to a command and hand it a `Call` as its first argument."""
+
+    @click.option(
+        "-o", "--output-format", type=click.Choice(settings.OUTPUT_FORMATS), help="table, yaml or json"
+    )
+    @click.option("-s", "--server-url", metavar="URL", help="e.g. https://acme.portal.example")
+    @click.option("-k", "--x-api-key", metavar="KEY", help="an API key (pak_...)")
+    @click.option("-t", "--access-token", metavar="JWT", help="a token to use instead of the key")
+    @functools.wraps(function)
+    def wrapper(output_format, server_url, x_api_key, access_token, **kwargs):
+        flags = {
+            "output-format": output_format,
+            "server-url": server_url,
+            "x-api-key": x_api_key,
+            "access-token": access_token,
+        }
+        config = settings.resolve(flags)
+        return function(Call(config=config, client=Client(config)), **kwargs)
+
+    return wrapper

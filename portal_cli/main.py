@@ -1,0 +1,41 @@
+"""The `portal` command: `portal config|tokens|me|...`; `portal --help` lists them.
+
+Every failure the user can cause or meet (no config, a server that is down, a refused key, a
+malformed file) ends as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+import sys
+
+import click
+
+from portal_cli import __version__
+from portal_cli.commands import config, resources, tokens
+from portal_cli.errors import CliError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portal")
+def portal() -> None:
+    """Portal from a terminal: API keys, tokens, workgroups and premium licenses."""
+
+
+portal.add_command(config.config)
+portal.add_command(tokens.tokens)
+for command in resources.COMMANDS:
+    portal.add_command(command)
+
+
+def main() -> None:
+    try:
+        portal.main(prog_name="portal", standalone_mode=False)
+    except CliError as error:
+        click.echo(f"portal: {error.message}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("portal: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)

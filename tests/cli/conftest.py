@@ -1,0 +1,37 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A home directory of the test's own: ~/.portal and ~/.ilmnAnnotations live here."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in list(os.environ):
+        if name.startswith("PORTAL_") and name not in ("PORTAL_VAR_DIR",):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+def run_cli(
+    *args, home: Path, env: dict | None = None, input: str | None = None
+) -> subprocess.CompletedProcess:
+    """`portal ARGS` as a user runs it: its own process, this home, no terminal."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("PORTAL_", "DJANGO_"))
+    }
+    environment.update({"HOME": str(home), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "portal_cli", *args],
+        cwd=ROOT,
+        env=environment,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
