@@ -68,6 +68,7 @@ class Client:
 
     def exchange_key(self) -> dict:
         """Trade the API key for a JWT (POST /api/tokens) and cache it in the session file."""
+        self.config.api_url("/api/tokens")  # no server URL: say that first
         if not self.config.x_api_key:
             raise CliError(
                 "No API key: run `portal config set`, or pass --x-api-key (or set PORTAL_X_API_KEY)."

@@ -1,0 +1,125 @@
+"""Every command against a live server (pytest-django's live_server on PostgreSQL), run as a user
+runs it: its own process, its own home."""
+
+import json
+import socket
+import time
+
+import pytest
+
+from tests.apikeys.conftest import make_key
+from tests.cli.conftest import run_cli
+from tests.conftest import change_tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(live_server, tenant_a):
+    """Tenant A served at http://localhost:PORT (the resolver knows localhost, not acme.localhost)."""
+    change_tenant(tenant_a, domain="localhost")
+    return live_server.url
+
+
+@pytest.fixture
+def alice_key(alice, tenant_a):
+    return make_key(alice, tenant_a)[1]
+
+
+@pytest.fixture
+def cli(server, alice_key, home):
+    """`portal` configured for Alice by `config set`, as she would."""
+    done = run_cli("config", "set", "--server-url", server, "--x-api-key", alice_key, home=home)
+    assert done.returncode == 0, done.stderr
+
+    def run(*args, **kwargs):
+        return run_cli(*args, home=home, **kwargs)
+
+    return run
+
+
+def test_tokens_create_prints_a_jwt_and_caches_it_for_the_other_commands(cli, home):
+    done = cli("tokens", "create")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.count(".") == 2
+    session = (home / ".portal" / "session.yaml").read_text()
+    assert token in session
+    assert oct((home / ".portal" / "session.yaml").stat().st_mode)[-3:] == "600"
+    me = cli("me", "-o", "json")
+    assert me.returncode == 0, me.stderr
+    assert (home / ".portal" / "session.yaml").read_text() == session  # reused, not exchanged again
+    shown = cli("config", "get")
+    assert f"access-token: {token}" in shown.stdout
+
+
+def test_me_prints_the_apis_data_exactly_as_json(cli, alice, tenant_a):
+    done = cli("me", "-o", "json")
+    data = json.loads(done.stdout)
+    assert data["email"] == "alice@acme.test" and data["tenant"]["id"] == str(tenant_a.pk)
+    assert data["is_tenant_admin"] is True
+    assert "alice@acme.test" in cli("me").stdout  # the table
+    assert "email: alice@acme.test" in cli("me", "-o", "yaml").stdout
+
+
+def test_tokens_status_says_who_where_and_until_when(cli, alice_key):
+    done = cli("tokens", "status", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["user"] == "alice@acme.test" and status["tenant"] == "Acme Genomics (localhost)"
+    assert status["token_expires_at"] and status["key_expires_at"]
+
+
+def test_a_cached_token_near_its_end_is_replaced(cli, home):
+    first = cli("tokens", "create").stdout.strip()
+    path = home / ".portal" / "session.yaml"
+    path.write_text(path.read_text().replace("expires-at:", "expires-at: 1 #"))
+    time.sleep(1)  # a new token's iat differs
+    assert cli("me").returncode == 0
+    assert first not in path.read_text()
+
+
+def test_an_access_token_given_is_used_as_is(cli, home):
+    token = cli("tokens", "create").stdout.strip()
+    (home / ".portal" / "session.yaml").unlink()
+    done = cli("me", "-t", token, "-k", "pak_notused")
+    assert done.returncode == 0, done.stderr
+    assert not (home / ".portal" / "session.yaml").exists()
+
+
+def test_a_refused_key_is_one_line_with_the_servers_title_and_a_distinct_exit(server, home):
+    done = run_cli("me", "-s", server, "-k", "pak_0000000000000000000000000000000000bad", home=home)
+    assert done.returncode == 3
+    assert done.stderr.startswith("portal: ") and done.stderr.count("\n") == 1
+    assert "(401)" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unreachable_server_is_named(home):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    done = run_cli("me", "-s", url, "-k", "pak_x", home=home)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"portal: Cannot reach the server at {url}: ")
+
+
+def test_no_key_and_no_config_say_how_to_fix_it(home):
+    done = run_cli("me", home=home)
+    assert done.stderr == "portal: No server URL: run `portal config set`, or pass --server-url.\n"
+    done = run_cli("me", "-s", "http://127.0.0.1:9", home=home)
+    assert "No API key: run `portal config set`" in done.stderr
+
+
+def test_a_rate_limited_call_is_retried_after_the_servers_wait(cli, settings, server, alice_key):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "tokens-ip": "1/s"}
+    done = cli("tokens", "create")  # the first of this second
+    assert done.returncode == 0, done.stderr
+    started = time.monotonic()
+    again = cli("tokens", "create")  # refused with Retry-After, then retried
+    assert again.returncode == 0, again.stderr
+    assert time.monotonic() - started >= 0.5
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "tokens-ip": "1/h"}
+    assert cli("tokens", "create").returncode == 0
+    refused = cli("tokens", "create", env={"PORTAL_NO_RETRY_RATE_LIMITING": "1"})
+    assert refused.returncode == 6 and "(429)" in refused.stderr
