@@ -19,9 +19,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import premiumlic
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
-from licenses import licensing, selectors, services, signing
+from licenses import licensing, selectors, services
 from licenses.models import Credential, License, LicenseFile
 from portal.api import PROBLEM_CONTENT_TYPE, paginated, valid
 
@@ -164,7 +165,7 @@ def _problem(refusal: licensing.Refusal) -> HttpResponse:
 class LicenseOut(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    sources = serializers.ListField(child=serializers.ChoiceField(choices=signing.SOURCES))
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=premiumlic.SOURCES))
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=License.State.choices)
@@ -174,7 +175,7 @@ class LicenseOut(serializers.Serializer):
 
 class LicenseIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    sources = serializers.ListField(child=serializers.ChoiceField(choices=signing.SOURCES), min_length=1)
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=premiumlic.SOURCES), min_length=1)
     starts_at = serializers.DateTimeField(required=False, help_text="ISO 8601; now when left out.")
     ends_at = serializers.DateTimeField(help_text="ISO 8601, with a time zone.")
 
@@ -182,7 +183,7 @@ class LicenseIn(serializers.Serializer):
 class LicensePatchIn(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     sources = serializers.ListField(
-        child=serializers.ChoiceField(choices=signing.SOURCES), min_length=1, required=False
+        child=serializers.ChoiceField(choices=premiumlic.SOURCES), min_length=1, required=False
     )
     ends_at = serializers.DateTimeField(required=False, help_text="Extend the term, or end it sooner.")
 

@@ -3,10 +3,10 @@ from datetime import UTC, date, datetime, time
 from django import forms
 from django.utils import timezone
 
-from licenses import signing
+import premiumlic
 from licenses.models import Credential
 
-SOURCE_CHOICES = [(source, source) for source in signing.SOURCES]
+SOURCE_CHOICES = [(source, source) for source in premiumlic.SOURCES]
 
 
 def start_of(day: date) -> datetime:

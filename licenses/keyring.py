@@ -6,36 +6,36 @@ as a file it signed can still be valid, so tools verifying offline keep working 
 import functools
 from dataclasses import dataclass
 
-from licenses import signing
+import premiumlic
 from portal.keyrings import KeyKind, Keyring
 
-RETIRED_KEY_GRACE = signing.MAX_FILE_LIFETIME + signing.CLOCK_SKEW
+RETIRED_KEY_GRACE = premiumlic.MAX_FILE_LIFETIME + premiumlic.CLOCK_SKEW
 
 
 @dataclass(frozen=True)
 class LicenseKeys:
-    signing: signing.SigningKey
+    signing: premiumlic.SigningKey
     verifying: dict  # kid → Ed25519 public key
 
     @functools.cached_property
     def jwks(self) -> dict:
-        return signing.jwks(self.verifying.values())
+        return premiumlic.jwks(self.verifying.values())
 
     def sign(self, body: dict) -> str:
-        return signing.sign(body, self.signing)
+        return premiumlic.sign(body, self.signing)
 
     def verify(self, text: str) -> dict:
-        """The payload of a genuine file signed by one of our keys, or signing.InvalidLicense."""
-        return signing.verify(text, self.verifying)
+        """The payload of a genuine file signed by one of our keys, or premiumlic.InvalidLicense."""
+        return premiumlic.verify(text, self.verifying)
 
 
 KIND = KeyKind(
     label="premium license",
     inline_setting="PORTAL_LICENSE_KEYS",
     file_setting="PORTAL_LICENSE_KEYS_FILE",
-    new_key=signing.new_signing_key,
-    key_from_pem=signing.key_from_pem,
-    key_to_pem=signing.key_to_pem,
+    new_key=premiumlic.new_signing_key,
+    key_from_pem=premiumlic.key_from_pem,
+    key_to_pem=premiumlic.key_to_pem,
     grace=RETIRED_KEY_GRACE,
 )
 _keyring = Keyring(KIND, lambda signing_key, verifying: LicenseKeys(signing=signing_key, verifying=verifying))

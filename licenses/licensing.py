@@ -20,10 +20,11 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+import premiumlic
 from accounts.models import Tenant
 from apikeys import grants, keys
 from apikeys.throttles import parse_rate
-from licenses import credentials, credstate, keyring, services, signing
+from licenses import credentials, credstate, keyring, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from portal.cache import incr_counters, start_counters
 from portal.db import prepared_cursor
@@ -327,7 +328,7 @@ def validate(text: str) -> dict:
     """Is this premium.lic good now, signature and license status both: the answer for the tools."""
     try:
         body = keyring.current().verify(text)
-    except signing.InvalidLicense:
+    except premiumlic.InvalidLicense:
         return _verdict("INVALID_LICENSE")
     file = LicenseFile.objects.select_related("license", "credential").filter(pk=body["fid"]).first()
     if file is None or str(file.license_id) != body["lid"]:
@@ -339,8 +340,8 @@ def validate(text: str) -> dict:
     if not file.credential.is_enabled:
         return _verdict("INVALID_CREDENTIALS", body)
     try:
-        signing.check_window(body, now=now.timestamp())
-    except signing.OutsideWindow as outside:
+        premiumlic.check_window(body, now=now.timestamp())
+    except premiumlic.OutsideWindow as outside:
         return _verdict("LICENSE_EXPIRED" if outside.expired else "LICENSE_NOT_YET_VALID", body)
     return _verdict(None, body)
 

@@ -14,8 +14,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
 
+import premiumlic
 from accounts.models import Event
-from licenses import credstate, keyring, signing
+from licenses import credstate, keyring
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
 REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
@@ -126,7 +127,7 @@ def license_files_refresh(*, now: datetime | None = None) -> dict[str, int]:
             file_wanted_at__isnull=True,
             license__state=License.State.ACTIVE,
             license__ends_at__gt=now,
-            license__starts_at__lt=now + timedelta(seconds=signing.MAX_FILE_LIFETIME),
+            license__starts_at__lt=now + timedelta(seconds=premiumlic.MAX_FILE_LIFETIME),
         )
         .exclude(Exists(fresh))
         .values_list("pk", flat=True)[:BATCH]
@@ -173,9 +174,9 @@ def _can_hold_file(credential: Credential, license: License, now: datetime) -> b
 def _sign(credential: Credential, license: License, now: datetime) -> LicenseFile | None:
     issued_at = int(now.timestamp())
     not_before = max(issued_at, int(license.starts_at.timestamp()))
-    if not_before >= min(issued_at + signing.MAX_FILE_LIFETIME, int(license.ends_at.timestamp())):
+    if not_before >= min(issued_at + premiumlic.MAX_FILE_LIFETIME, int(license.ends_at.timestamp())):
         return None  # the license starts more than a file's lifetime from now
-    body = signing.payload(
+    body = premiumlic.payload(
         file_id=(file_id := uuid.uuid4()),
         license_id=license.pk,
         tenant_id=license.tenant_id,

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import premiumlic
 from accounts.errors import Conflict, ServiceError
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
-from licenses import credstate, signing
+from licenses import credstate
 from licenses.models import License
 
 from .files import files_want
@@ -110,10 +111,10 @@ def license_delete(*, license: License, by: Actor) -> None:
 def clean_sources(sources) -> list[str]:
     if isinstance(sources, str) or not isinstance(sources, (list, tuple, set, frozenset)):
         raise ServiceError("Sources are a list of premium source names.", code="invalid_sources")
-    unknown = sorted(set(sources) - set(signing.SOURCES), key=str)
+    unknown = sorted(set(sources) - set(premiumlic.SOURCES), key=str)
     if unknown:
         raise ServiceError(
-            f"Unknown premium source {unknown[0]!r}: choose from {', '.join(signing.SOURCES)}.",
+            f"Unknown premium source {unknown[0]!r}: choose from {', '.join(premiumlic.SOURCES)}.",
             code="invalid_sources",
         )
     if not sources:

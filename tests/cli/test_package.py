@@ -16,6 +16,8 @@ def test_pip_install_gives_the_portal_command_without_django(tmp_path):
         [tmp_path / "venv" / "bin" / "portal", "--version"], capture_output=True, text=True
     )
     assert version.stdout == "portal, version 0.1.0\n"
+    shared = subprocess.run([str(python), "-c", "import premiumlic"], cwd=tmp_path, capture_output=True)
+    assert shared.returncode == 0, shared.stderr  # the premium.lic format ships with the command
     no_django = subprocess.run([str(python), "-c", "import django"], capture_output=True)
     assert no_django.returncode != 0
 

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from licenses import keyring, services, signing
+import premiumlic
+from licenses import keyring, services
 from licenses.models import Credential, LicenseFile
 from tests.licenses.test_license_services import sell
 
@@ -33,7 +34,7 @@ def test_a_file_names_the_license_its_sources_and_a_fingerprint_of_its_credentia
     assert payload["lid"] == str(license.pk) and payload["fid"] == str(issued.pk)
     assert (payload["tid"], payload["tenant"]) == (str(tenant_a.pk), "acme.localhost")
     assert payload["method"] == "dragen_serial" and payload["sources"] == ["COSMIC", "SpliceAI"]
-    assert payload["cred"] == signing.credential_fingerprint("SN-100") and "SN-100" not in issued.text
+    assert payload["cred"] == premiumlic.credential_fingerprint("SN-100") and "SN-100" not in issued.text
     assert payload["exp"] - payload["iat"] == 90 * 86400
     assert issued.expires_at.timestamp() == payload["exp"] and issued.status == "current"
     assert Credential.objects.get(pk=credential.pk).file_wanted_at is None
@@ -127,7 +128,9 @@ def test_a_batch_issues_what_is_due_and_returns_the_rest_as_it_is(own_keyring, l
         issued = services.license_files_issue(credential_ids=[wanted.pk, fresh.pk, disabled.pk, gone])
     assert set(issued) == {wanted.pk, fresh.pk, disabled.pk}
     assert issued[fresh.pk].pk == fresh_file.pk and issued[disabled.pk] is None
-    assert keyring.current().verify(issued[wanted.pk].text)["cred"] == signing.credential_fingerprint("SN-B0")
+    assert keyring.current().verify(issued[wanted.pk].text)["cred"] == premiumlic.credential_fingerprint(
+        "SN-B0"
+    )
     assert len(queries) <= 8  # the same few queries for a batch of any size
     assert Credential.objects.filter(file_wanted_at__isnull=False).count() == 0
 

@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+import premiumlic
 from apikeys import keyring as jwt_keyring
-from licenses import keyring, signing
+from licenses import keyring
 from tests.licenses.test_signing import body
 
 DAY = 86400
@@ -29,7 +30,7 @@ def test_the_published_keys_verify_a_file_the_portal_signs(own_keyring, db):
     assert set(jwk) == {"kty", "crv", "x", "kid", "use", "alg"}  # public parts only
     assert (jwk["kty"], jwk["crv"], jwk["alg"]) == ("OKP", "Ed25519", "EdDSA")
     public_key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "="))
-    assert signing.verify(text, {jwk["kid"]: public_key})["typ"] == "premium.lic"
+    assert premiumlic.verify(text, {jwk["kid"]: public_key})["typ"] == "premium.lic"
 
 
 def test_the_keys_are_published_on_any_host(own_keyring, db):
@@ -42,8 +43,8 @@ def test_the_license_key_is_never_the_jwt_key(own_keyring, db):
         k["kid"] for k in Client(HTTP_HOST="acme.localhost").get("/.well-known/jwks.json").json()["keys"]
     }
     assert license_kids and jwt_kids and not license_kids & jwt_kids
-    with pytest.raises(signing.InvalidLicense):
-        signing.verify(keyring.current().sign(body()), jwt_keyring.current().verifying)
+    with pytest.raises(premiumlic.InvalidLicense):
+        premiumlic.verify(keyring.current().sign(body()), jwt_keyring.current().verifying)
 
 
 def test_rotation_signs_with_a_new_key_and_keeps_old_files_verifying_for_90_days(own_keyring, db):
@@ -58,9 +59,9 @@ def test_rotation_signs_with_a_new_key_and_keeps_old_files_verifying_for_90_days
     retired_at = next(e["retired_at"] for e in document["keys"] if e["retired_at"])
     _, dropped = keyring.rotate(now=retired_at + 90 * DAY)  # a file it signed may still be valid
     assert dropped == []
-    _, dropped = keyring.rotate(now=retired_at + 90 * DAY + signing.CLOCK_SKEW + 1)
+    _, dropped = keyring.rotate(now=retired_at + 90 * DAY + premiumlic.CLOCK_SKEW + 1)
     assert dropped == [old_kid]
-    with pytest.raises(signing.InvalidLicense, match="unknown signing key"):
+    with pytest.raises(premiumlic.UnknownKey, match="unknown signing key"):
         keyring.current().verify(old_file)
 
 
@@ -70,7 +71,9 @@ def test_the_keyring_file_is_readable_by_its_owner_only(own_keyring):
 
 
 def test_keys_given_inline_cannot_be_rotated_here(settings, own_keyring):
-    document = {"keys": [{"private_key": signing.key_to_pem(signing.new_signing_key()), "retired_at": None}]}
+    document = {
+        "keys": [{"private_key": premiumlic.key_to_pem(premiumlic.new_signing_key()), "retired_at": None}]
+    }
     settings.PORTAL_LICENSE_KEYS = json.dumps(document)
     keyring.forget()
     assert keyring.current().signing

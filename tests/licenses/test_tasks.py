@@ -12,7 +12,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from licenses import keyring, services, signing, tasks
+import premiumlic
+from licenses import keyring, services, tasks
 from licenses.models import Credential, License, LicenseFile
 from tests.accounts.test_tasks import _mails_to
 from tests.conftest import start_worker, wait_for
@@ -35,7 +36,7 @@ def test_the_worker_generates_the_first_file_only_after_the_credential_commits(c
         time.sleep(1.5)
     issued_file = wait_for(lambda: current_file(credential))
     payload = keyring.current().verify(issued_file.text)
-    assert payload["cred"] == signing.credential_fingerprint("SN-COMMIT")
+    assert payload["cred"] == premiumlic.credential_fingerprint("SN-COMMIT")
     assert payload["sources"] == ["COSMIC", "SpliceAI"]
     assert Credential.objects.get(pk=credential.pk).file_wanted_at is None
 

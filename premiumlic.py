@@ -1,5 +1,9 @@
 """The `premium.lic` format, version 1: payload, Ed25519 signature, armour, verification. Pure.
 
+One module for everyone who reads or writes the format: the server signs with it (`licenses`), the
+`portal` command verifies with it (`pip install .` ships it beside `portal_cli`). It needs only
+`cryptography`.
+
 A file is the armoured envelope ``{"v": 1, "alg": "ed25519", "kid", "enc", "sig"}``: `enc` is the
 base64url payload JSON, `sig` the Ed25519 signature over ``premium.lic/v1.`` + `enc` (the prefix
 keeps a signature made for anything else, with any key, from ever passing for a license). The
@@ -38,7 +42,16 @@ _FIELDS = {"typ", "fid", "lid", "tid", "tenant", "method", "cred", "sources", "i
 
 
 class InvalidLicense(Exception):
-    """Not a genuine, intact premium.lic of ours: armour, envelope, key or signature is wrong."""
+    """Not a genuine, intact premium.lic of ours. This class itself: not shaped like one (armour,
+    envelope or payload); the subclasses say when the shape is right but the key or signature not."""
+
+
+class UnknownKey(InvalidLicense):
+    """Signed with a key (`kid`) the verifier was not given."""
+
+
+class BadSignature(InvalidLicense):
+    """The signature does not match: the file was changed, or signed by someone else."""
 
 
 class OutsideWindow(Exception):
@@ -96,6 +109,34 @@ def jwks(public_keys: Iterable[Ed25519PublicKey]) -> dict:
     }
 
 
+def public_keys(document: Mapping) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 keys of a JWKS (`/.well-known/premium-license-keys.json`) by kid; ValueError if
+    it is not one, or a key's kid is not its thumbprint."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
+        raise ValueError('not a JWKS: expected {"keys": [...]}')
+    found = {}
+    for jwk in document["keys"]:
+        if not isinstance(jwk, Mapping) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            continue  # some other kind of key: not ours to use
+        try:
+            key = Ed25519PublicKey.from_public_bytes(_b64url_decode(str(jwk.get("x", ""))))
+        except (InvalidLicense, ValueError):
+            raise ValueError(f"key {jwk.get('kid')!r} is not a valid Ed25519 public key") from None
+        kid = thumbprint(key)
+        if jwk.get("kid", kid) != kid:
+            raise ValueError(f"key {jwk.get('kid')!r} does not match its thumbprint")
+        found[kid] = key
+    return found
+
+
+def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM (SubjectPublicKeyInfo); ValueError for anything else."""
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
 def credential_fingerprint(public_identifier: str) -> str:
     """What a file says of its credential: SHA-256 of the public identifier, never a secret."""
     return hashlib.sha256(public_identifier.encode()).hexdigest()
@@ -145,16 +186,16 @@ def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
     envelope = _envelope(text)
     public_key = public_keys.get(envelope["kid"])
     if public_key is None:
-        raise InvalidLicense(f"unknown signing key {envelope['kid']!r}")
+        raise UnknownKey(f"unknown signing key {envelope['kid']!r}")
     if not isinstance(public_key, Ed25519PublicKey):  # e.g. a JWT key handed over by mistake
         raise InvalidLicense("not an Ed25519 public key")
     signature = _b64url_decode(envelope["sig"])
     if _b64url(signature) != envelope["sig"]:  # unused low bits set: same bytes, other text
-        raise InvalidLicense("signature not in canonical base64url")
+        raise BadSignature("signature not in canonical base64url")
     try:
         public_key.verify(signature, SIGNED_PREFIX + envelope["enc"].encode())
     except InvalidSignature:
-        raise InvalidLicense("bad signature") from None
+        raise BadSignature("bad signature") from None
     try:
         body = json.loads(_b64url_decode(envelope["enc"]))
         _check_payload(body)
