@@ -81,7 +81,7 @@ class WorkgroupListApi(APIView):
     def get(self, request):
         membership = selectors.current_membership(request)
         visible = selectors.workgroups_visible(
-            membership=membership, scope=selectors.workgroup_scope(request)
+            membership=membership, scope=selectors.workgroup_scope(request, membership)
         )
         return _paginated(request, self, visible, WorkgroupOut)
 

@@ -36,10 +36,16 @@ def remember_membership(request: HttpRequest, membership: Membership) -> None:
     request.__dict__.setdefault("_memberships", {})[membership.user_id] = membership
 
 
-def workgroup_scope(request: HttpRequest) -> frozenset[str] | None:
-    """The workgroups a Bearer token may reach (its `wgs` ∩ current memberships ∩ key scope), or
-    None for a browser session, which reaches whatever the user's role allows."""
-    return getattr(getattr(request, "auth", None), "workgroup_scope", None)
+def workgroup_scope(request: HttpRequest, membership: Membership) -> frozenset[str] | None:
+    """The workgroups a Bearer token may reach, or None for no limit beyond the caller's role (a
+    browser session). A member's token reaches its `wgs` ∩ their current workgroups ∩ the key's
+    scope; a tenant admin's, every workgroup the key's scope allows: creating, deleting and staffing
+    workgroups is tenant-wide power, from a terminal as in the browser."""
+    auth = getattr(request, "auth", None)
+    scope = getattr(auth, "workgroup_scope", None)
+    if scope is not None and membership.is_admin:
+        return auth.key_scope
+    return scope
 
 
 def my_workgroups(request: HttpRequest) -> list[dict]:
@@ -90,7 +96,7 @@ def get_workgroup_for_request(request: HttpRequest, workgroup_id) -> Workgroup:
     membership = current_membership(request)
     if membership is None or not membership.is_active:
         raise Http404("No such workgroup.")
-    visible = workgroups_visible(membership=membership, scope=workgroup_scope(request))
+    visible = workgroups_visible(membership=membership, scope=workgroup_scope(request, membership))
     workgroup = visible.select_related("tenant").filter(pk=workgroup_id).first()
     if workgroup is None:
         raise Http404("No such workgroup.")

@@ -8,6 +8,7 @@ tenant than the host's. On a host that is no tenant's, the token's `tid` picks t
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions
@@ -31,6 +32,7 @@ class TokenAuth:
     claims: dict
     workgroup_scope: frozenset[str]  # the only workgroups this request may see
     key_scope_all: bool  # minted from a password, or from a key scoped to all workgroups
+    key_scope: frozenset[str] | None  # the key's current scope; None: all workgroups (or no key)
     workgroups: tuple[tuple[str, str, str], ...]  # (id, name, role) of the scope, as the snapshot has them
 
     @property
@@ -103,7 +105,7 @@ def _tenant_for(request, tenant_id: str) -> Tenant:
 
 def _user_from(snap: authstate.Snapshot, user_id: str) -> TokenUser:
     fields = {k: snap.user[k] for k in ("email", "full_name", "is_active")}
-    user = TokenUser(id=user_id, **fields)
+    user = TokenUser(id=uuid.UUID(user_id), **fields)  # a UUID, as loaded from the row: compares equal
     user._state.adding, user._state.db = False, "default"
     return user
 
@@ -112,16 +114,17 @@ def _auth_for(snap: authstate.Snapshot, claims: dict) -> TokenAuth:
     """Effective workgroups: the token's `wgs` ∩ the user's current workgroups ∩ the key's current
     scope, so leaving a workgroup or narrowing a key narrows every live token at once."""
     scope = set(claims["wgs"]) & set(snap.workgroups)
-    key_scope_all = True
+    key_scope = None
     if claims.get("akid"):
         key_scope = snap.keys[claims["akid"]]["scope"]
         if key_scope is not None:
-            scope &= set(key_scope)
-            key_scope_all = False
+            key_scope = frozenset(key_scope)
+            scope &= key_scope
     names = snap.workgroup_names
     return TokenAuth(
         claims=claims,
         workgroup_scope=frozenset(scope),
-        key_scope_all=key_scope_all,
+        key_scope_all=key_scope is None,
+        key_scope=key_scope,
         workgroups=tuple((wg, names[wg], snap.workgroups[wg]) for wg in scope),
     )

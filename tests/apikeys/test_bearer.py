@@ -249,6 +249,51 @@ def test_a_token_reaches_only_the_workgroups_of_its_keys_scope(alice, bob, tenan
     assert [wg["name"] for wg in client.get("/api/me").json()["workgroups"]] == ["Y"]
 
 
+def test_a_token_renames_and_regenerates_its_owners_keys_and_no_one_elses(alice, bob, tenant_a):
+    key, text = make_key(alice, tenant_a, name="ci")
+    client = bearer(token(text))
+    json_ = "application/json"
+    assert (
+        client.patch(f"/api/apikeys/{key.pk}", {"name": "ci-2"}, content_type=json_).json()["name"] == "ci-2"
+    )
+    regenerated = client.post(f"/api/apikeys/{key.pk}:regenerate", {"overlap": "1h"}, content_type=json_)
+    assert regenerated.status_code == 201 and regenerated.json()["name"] == "ci-2"
+    bobs, _ = make_key(bob, tenant_a)
+    assert client.post(f"/api/apikeys/{bobs.pk}:regenerate", {}, content_type=json_).status_code == 404
+
+
+def test_a_tenant_admins_token_manages_every_workgroup_its_key_allows(alice, bob, tenant_a):
+    """Creating, deleting and staffing workgroups is tenant-wide power: an admin's token is not
+    limited to the workgroups she belongs to, only by her key's scope."""
+    x, y = WorkgroupFactory(tenant=tenant_a, name="X"), WorkgroupFactory(tenant=tenant_a, name="Y")
+    client = bearer(token(make_key(alice, tenant_a)[1]))  # Alice is in neither
+    created = client.post("/api/workgroups", {"name": "Z"}, content_type="application/json").json()
+    assert [wg["name"] for wg in client.get("/api/workgroups").json()["results"]] == ["X", "Y", "Z"]
+    add = {"user_id": str(bob.pk)}
+    assert (
+        client.post(
+            f"/api/workgroups/{created['id']}/members", add, content_type="application/json"
+        ).status_code
+        == 201
+    )
+    assert client.delete(f"/api/workgroups/{x.pk}").status_code == 204
+    assert client.get("/api/me").json()["workgroups"] == []  # still in none herself
+
+    WorkgroupMembershipFactory(workgroup=y, user=alice)  # a key is scoped to workgroups one is in
+    narrow = bearer(token(make_key(alice, tenant_a, name="y-only", workgroups=[y])[1]))
+    assert [wg["name"] for wg in narrow.get("/api/workgroups").json()["results"]] == ["Y"]
+    assert narrow.get(f"/api/workgroups/{created['id']}/members").status_code == 404
+
+    admin = Actor(user=alice, membership=Membership.objects.get(user=alice, tenant=tenant_a))
+    bob_admin = Membership.objects.get(user=bob, tenant=tenant_a)
+    member_update(membership=bob_admin, by=admin, role=Role.ADMIN)
+    bobs = bearer(token(make_key(bob, tenant_a)[1]))
+    assert bobs.get(f"/api/workgroups/{y.pk}/members").status_code == 200
+    member_update(membership=bob_admin, by=admin, role=Role.MEMBER)  # demoted: his own workgroups only
+    assert bobs.get(f"/api/workgroups/{y.pk}/members").status_code == 404
+    assert bobs.get(f"/api/workgroups/{created['id']}/members").status_code == 200
+
+
 def test_leaving_a_workgroup_narrows_live_tokens_at_once(alice, bob, tenant_a):
     y = WorkgroupFactory(tenant=tenant_a, name="Y")
     wgm = WorkgroupMembershipFactory(workgroup=y, user=bob)
