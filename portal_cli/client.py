@@ -18,6 +18,7 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RENEW_BEFORE = 60  # seconds: a cached token this close to its expiry is replaced
 MAX_RATE_LIMIT_RETRIES = 5
 MAX_WAIT = 60.0  # seconds, whatever Retry-After says
+PAGE_SIZE = 200  # the API's largest page
 
 
 class Client:
@@ -27,6 +28,16 @@ class Client:
 
     def get(self, path: str, **kwargs):
         return self.call("GET", path, **kwargs)
+
+    def every(self, path: str, **params) -> list:
+        """All items of a paginated list (`results` of every page, in order)."""
+        items, page = [], 1
+        while True:
+            answer = self.get(path, params={**params, "page": page, "page_size": PAGE_SIZE})
+            items.extend(answer["results"])
+            if not answer.get("next"):
+                return items
+            page += 1
 
     def call(self, method: str, path: str, *, auth: bool = True, **kwargs):
         """The JSON answer (None for 204), or CliError with the server's problem in one line."""

@@ -10,17 +10,22 @@ from tabulate import tabulate
 HEADER_STYLE = {"dark": {"fg": "bright_cyan", "bold": True}, "light": {"fg": "blue", "bold": True}}
 
 
-def emit(data, *, output_format: str, colormode: str, columns: list[str] | None = None) -> None:
+def emit(
+    data, *, output_format: str, colormode: str, columns: list[str] | None = None, cells: dict | None = None
+) -> None:
     if output_format == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif output_format == "yaml":
         click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
     else:
-        click.echo(table(data, colormode=colormode, columns=columns))
+        click.echo(table(data, colormode=colormode, columns=columns, cells=cells))
 
 
-def table(data, *, colormode: str = "none", columns: list[str] | None = None) -> str:
-    """A list of objects as rows (`columns` chosen, else every key); one object as field/value."""
+def table(
+    data, *, colormode: str = "none", columns: list[str] | None = None, cells: dict | None = None
+) -> str:
+    """A list of objects as rows (`columns` chosen, else every key); one object as field/value.
+    `cells` maps a column to how its values read in a table (JSON and YAML keep the API's data)."""
     style = HEADER_STYLE.get(colormode)
 
     def head(text: str) -> str:
@@ -32,8 +37,13 @@ def table(data, *, colormode: str = "none", columns: list[str] | None = None) ->
     if not data:
         return "(none)"
     columns = columns or list(dict.fromkeys(key for row in data for key in row))
-    rows = [[_cell(row.get(column)) for column in columns] for row in data]
+    shown = cells or {}
+    rows = [[_cell(shown.get(column, _same)(row.get(column))) for column in columns] for row in data]
     return tabulate(rows, headers=[head(column) for column in columns], tablefmt="simple")
+
+
+def _same(value):
+    return value
 
 
 def _cell(value) -> str:

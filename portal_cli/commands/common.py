@@ -16,10 +16,18 @@ class Call:
     config: settings.Settings
     client: Client
 
-    def emit(self, data, columns: list[str] | None = None) -> None:
+    def emit(self, data, columns: list[str] | None = None, cells: dict | None = None) -> None:
         output.emit(
-            data, output_format=self.config.output_format, colormode=self.config.colormode, columns=columns
+            data,
+            output_format=self.config.output_format,
+            colormode=self.config.colormode,
+            columns=columns,
+            cells=cells,
         )
+
+    @property
+    def table(self) -> bool:
+        return self.config.output_format == "table"
 
 
 def api_command(function):

@@ -19,7 +19,7 @@ def tokens() -> None:
 def tokens_create(call: Call) -> None:
     """Exchange the API key for a new JWT, print it and cache it for the other commands."""
     answer = call.client.exchange_key()
-    if call.config.output_format == "table":
+    if call.table:
         click.echo(answer["token"])  # so that TOKEN=$(portal tokens create) works
     else:
         call.emit(answer)

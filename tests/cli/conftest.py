@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.apikeys.conftest import make_key
+from tests.conftest import change_tenant
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,3 +38,27 @@ def run_cli(
         text=True,
         timeout=120,
     )
+
+
+@pytest.fixture
+def server(live_server, tenant_a):
+    """Tenant A served at http://localhost:PORT (the resolver knows localhost, not acme.localhost)."""
+    change_tenant(tenant_a, domain="localhost")
+    return live_server.url
+
+
+@pytest.fixture
+def alice_key(alice, tenant_a):
+    return make_key(alice, tenant_a)[1]
+
+
+@pytest.fixture
+def cli(server, alice_key, home):
+    """`portal` configured for Alice by `config set`, as she would."""
+    done = run_cli("config", "set", "--server-url", server, "--x-api-key", alice_key, home=home)
+    assert done.returncode == 0, done.stderr
+
+    def run(*args, **kwargs):
+        return run_cli(*args, home=home, **kwargs)
+
+    return run

@@ -8,35 +8,9 @@ import time
 import pytest
 from django.core.cache import cache
 
-from tests.apikeys.conftest import make_key
 from tests.cli.conftest import run_cli
-from tests.conftest import change_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def server(live_server, tenant_a):
-    """Tenant A served at http://localhost:PORT (the resolver knows localhost, not acme.localhost)."""
-    change_tenant(tenant_a, domain="localhost")
-    return live_server.url
-
-
-@pytest.fixture
-def alice_key(alice, tenant_a):
-    return make_key(alice, tenant_a)[1]
-
-
-@pytest.fixture
-def cli(server, alice_key, home):
-    """`portal` configured for Alice by `config set`, as she would."""
-    done = run_cli("config", "set", "--server-url", server, "--x-api-key", alice_key, home=home)
-    assert done.returncode == 0, done.stderr
-
-    def run(*args, **kwargs):
-        return run_cli(*args, home=home, **kwargs)
-
-    return run
 
 
 def test_tokens_create_prints_a_jwt_and_caches_it_for_the_other_commands(cli, home):
