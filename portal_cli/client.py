@@ -24,7 +24,7 @@ PAGE_SIZE = 200  # the API's largest page
 class Client:
     def __init__(self, config: Settings):
         self.config = config
-        self._http = httpx.Client(timeout=TIMEOUT, headers={"User-Agent": f"portal-cli/{__version__}"})
+        self.http = httpx.Client(timeout=TIMEOUT, headers={"User-Agent": f"portal-cli/{__version__}"})
 
     def get(self, path: str, **kwargs):
         return self.call("GET", path, **kwargs)
@@ -56,7 +56,7 @@ class Client:
         url = self.config.api_url(path)
         for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             try:
-                response = self._http.request(method, url, **kwargs)
+                response = self.http.request(method, url, **kwargs)
             except httpx.TimeoutException:
                 raise CliError(f"The server at {self.config.server_url} did not answer in time.") from None
             except httpx.HTTPError as exc:
@@ -98,7 +98,9 @@ def problem_line(response: httpx.Response) -> str:
     if isinstance(problem, dict) and (problem.get("title") or problem.get("detail")):
         title, detail = problem.get("title", ""), problem.get("detail", "")
         line = f"{title}: {detail}" if title and detail and detail != title else title or detail
-        return f"{line} ({response.status_code})"
+        code = problem.get("code")
+        stable = f" [{code}]" if isinstance(code, str) and code.isupper() else ""  # the licensing codes
+        return f"{line} ({response.status_code}){stable}"
     return f"{response.status_code} {response.reason_phrase} from {response.request.url}"
 
 

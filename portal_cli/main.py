@@ -9,7 +9,7 @@ import sys
 import click
 
 from portal_cli import __version__
-from portal_cli.commands import config, resources, tokens
+from portal_cli.commands import config, license, resources, tokens
 from portal_cli.errors import CliError
 
 
@@ -23,13 +23,15 @@ portal.add_command(config.config)
 portal.add_command(tokens.tokens)
 for command in resources.COMMANDS:
     portal.add_command(command)
+portal.add_command(license.license_group)
 
 
 def main() -> None:
     try:
         portal.main(prog_name="portal", standalone_mode=False)
     except CliError as error:
-        click.echo(f"portal: {error.message}", err=True)
+        if error.message:  # empty when the command has said what went wrong itself
+            click.echo(f"portal: {error.message}", err=True)
         sys.exit(error.exit_code)
     except click.exceptions.Abort:
         click.echo("portal: aborted", err=True)

@@ -30,24 +30,31 @@ class Call:
         return self.config.output_format == "table"
 
 
-def api_command(function):
-    """Add -o/-s/-k/-t to a command and hand it a `Call` as its first argument."""
+def api_command(function=None, *, auth: bool = True):
+    """Add -o/-s (and, unless `auth=False`, -k/-t) to a command and hand it a `Call` first."""
+    if function is None:
+        return functools.partial(api_command, auth=auth)
 
-    @click.option(
-        "-o", "--output-format", type=click.Choice(settings.OUTPUT_FORMATS), help="table, yaml or json"
-    )
-    @click.option("-s", "--server-url", metavar="URL", help="e.g. https://acme.portal.example")
-    @click.option("-k", "--x-api-key", metavar="KEY", help="an API key (pak_...)")
-    @click.option("-t", "--access-token", metavar="JWT", help="a token to use instead of the key")
     @functools.wraps(function)
-    def wrapper(output_format, server_url, x_api_key, access_token, **kwargs):
-        flags = {
-            "output-format": output_format,
-            "server-url": server_url,
-            "x-api-key": x_api_key,
-            "access-token": access_token,
-        }
+    def wrapper(**kwargs):
+        flags = {name: kwargs.pop(name.replace("-", "_"), None) for name in FLAGS}
         config = settings.resolve(flags)
         return function(Call(config=config, client=Client(config)), **kwargs)
 
+    options = [
+        click.option(
+            "-o", "--output-format", type=click.Choice(settings.OUTPUT_FORMATS), help="table, yaml or json"
+        ),
+        click.option("-s", "--server-url", metavar="URL", help="e.g. https://acme.portal.example"),
+    ]
+    if auth:
+        options += [
+            click.option("-k", "--x-api-key", metavar="KEY", help="an API key (pak_...)"),
+            click.option("-t", "--access-token", metavar="JWT", help="a token to use instead of the key"),
+        ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
     return wrapper
+
+
+FLAGS = ("output-format", "server-url", "x-api-key", "access-token")
