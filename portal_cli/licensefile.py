@@ -104,7 +104,13 @@ def _genuine(text: str, path: Path, keys: "Keys") -> dict:
         except premiumlic.UnknownKey:
             if not keys.can_fetch:
                 raise
-            return premiumlic.verify(text, keys.fetch())  # a key newer than the cache, or no cache
+            try:
+                fresh = keys.fetch()  # a key newer than the cache, or nothing cached yet
+            except CliError as unreachable:
+                raise LicenseProblem(
+                    f"{path} is signed with a key not cached here, and {unreachable.message}", UNKNOWN_KEY
+                ) from None
+            return premiumlic.verify(text, fresh)
     except premiumlic.UnknownKey as unknown:
         raise LicenseProblem(
             f"{path} is signed with a key not among {keys.described} ({unknown}).", UNKNOWN_KEY
@@ -163,7 +169,7 @@ class Keys:
             document = response.json()
             keys = premiumlic.public_keys(document)
         except httpx.HTTPError as exc:
-            raise CliError(f"Cannot fetch the license keys from {url}: {exc}.") from None
+            raise CliError(f"the license keys could not be fetched from {url}: {exc}.") from None
         except ValueError as exc:
             raise CliError(f"{url} is not a key set ({exc}).") from None
         cache = _read_cache()

@@ -31,13 +31,13 @@ def table(
     def head(text: str) -> str:
         return click.style(text, **style) if style else text
 
+    shown = cells or {}
     if isinstance(data, dict):
-        rows = [(head(key), _cell(value)) for key, value in data.items()]
+        rows = [(head(key), _cell(shown.get(key, _same)(value))) for key, value in data.items()]
         return tabulate(rows, tablefmt="plain")
     if not data:
         return "(none)"
     columns = columns or list(dict.fromkeys(key for row in data for key in row))
-    shown = cells or {}
     rows = [[_cell(shown.get(column, _same)(row.get(column))) for column in columns] for row in data]
     return tabulate(rows, headers=[head(column) for column in columns], tablefmt="simple")
 

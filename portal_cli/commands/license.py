@@ -74,7 +74,8 @@ def license_fetch(
     keys = licensefile.Keys(server_url=call.config.server_url, http=call.client.http)
     verified = licensefile.verify(response.text, path, keys)  # what the tools will check, before it is kept
     settings.write_private(path, response.text)
-    result = {"written": str(path), **verified.summary()}
+    summary = verified.summary()
+    result = {"written": summary.pop("path"), **summary}
     if explain and not call.table:
         result["credentials"] = found.explain()
     call.emit(result)
@@ -141,7 +142,7 @@ def license_status(
     deciding = found.deciding
     status = {
         "decides": discovery.METHODS[deciding][1] if deciding else "no credentials found",
-        "file": str(path),
+        "path": str(path),
     }
     failure = None
     try:
@@ -155,7 +156,7 @@ def license_status(
     if call.table:
         _print_explanation(call, found)
         click.echo()
-        call.emit({key: value for key, value in status.items() if key != "file" or failure is None})
+        call.emit(status)
     else:
         call.emit({"credentials": found.explain(), **status})
     if failure is not None:
