@@ -34,6 +34,8 @@ class Client:
         items, page = [], 1
         while True:
             answer = self.get(path, params={**params, "page": page, "page_size": PAGE_SIZE})
+            if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+                raise self.not_portal(path)
             items.extend(answer["results"])
             if not answer.get("next"):
                 return items
@@ -47,9 +49,22 @@ class Client:
         response = self.send(method, path, headers=headers, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
-        if "json" not in response.headers.get("Content-Type", ""):
-            return response.text
-        return response.json()
+        return self.json_of(response)
+
+    def json_of(self, response: httpx.Response):
+        """The JSON of a successful answer; CliError if it is none (a server that is no Portal)."""
+        if "json" in response.headers.get("Content-Type", ""):
+            try:
+                return response.json()
+            except ValueError:
+                pass
+        raise self.not_portal(response.request.url.path)
+
+    def not_portal(self, path: str) -> CliError:
+        return CliError(
+            f"The server at {self.config.server_url} did not answer {path} as Portal does: "
+            "is the server URL right?"
+        )
 
     def send(self, method: str, path: str, **kwargs) -> httpx.Response:
         """One request, retried while the server answers 429; any answer >= 400 raises CliError."""
@@ -84,7 +99,9 @@ class Client:
             raise CliError(
                 "No API key: run `portal config set`, or pass --x-api-key (or set PORTAL_X_API_KEY)."
             )
-        answer = self.send("POST", "/api/tokens", headers={"X-API-Key": self.config.x_api_key}).json()
+        answer = self.json_of(self.send("POST", "/api/tokens", headers={"X-API-Key": self.config.x_api_key}))
+        if not isinstance(answer, dict) or "token" not in answer:
+            raise self.not_portal("/api/tokens")
         _cache_token(self.config, answer["token"], int(time.time()) + int(answer["expires_in"]))
         return answer
 

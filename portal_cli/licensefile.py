@@ -84,20 +84,22 @@ def read_license(path: Path) -> str:
         raise LicenseProblem(f"{path} is not a premium.lic (not UTF-8 text).", MALFORMED) from None
 
 
-def verify(text: str, path: Path, keys: "Keys", *, now: float | None = None) -> Verified:
-    """The file's payload if it is genuine, intact and valid now (give or take 5 minutes)."""
+def verify(text: str, path: Path, keys: "Keys", *, name: str = "", now: float | None = None) -> Verified:
+    """The file's payload if it is genuine, intact and valid now (give or take 5 minutes). `name`
+    is what messages call the file (its path unless given)."""
     now = time.time() if now is None else now
-    payload = _genuine(text, path, keys)
+    name = name or str(path)
+    payload = _genuine(text, name, keys)
     try:
         premiumlic.check_window(payload, now=now)
     except premiumlic.OutsideWindow as outside:
         if outside.expired:
-            raise LicenseProblem(f"{path} expired on {_iso(payload['exp'])}.", EXPIRED) from None
-        raise LicenseProblem(f"{path} is not valid before {_iso(payload['nbf'])}.", NOT_YET_VALID) from None
+            raise LicenseProblem(f"{name} expired on {_iso(payload['exp'])}.", EXPIRED) from None
+        raise LicenseProblem(f"{name} is not valid before {_iso(payload['nbf'])}.", NOT_YET_VALID) from None
     return Verified(path, payload)
 
 
-def _genuine(text: str, path: Path, keys: "Keys") -> dict:
+def _genuine(text: str, name: str, keys: "Keys") -> dict:
     try:
         try:
             return premiumlic.verify(text, keys.known())
@@ -108,20 +110,20 @@ def _genuine(text: str, path: Path, keys: "Keys") -> dict:
                 fresh = keys.fetch()  # a key newer than the cache, or nothing cached yet
             except CliError as unreachable:
                 raise LicenseProblem(
-                    f"{path} is signed with a key not cached here, and {unreachable.message}", UNKNOWN_KEY
+                    f"{name} is signed with a key not cached here, and {unreachable.message}", UNKNOWN_KEY
                 ) from None
             return premiumlic.verify(text, fresh)
     except premiumlic.UnknownKey as unknown:
         raise LicenseProblem(
-            f"{path} is signed with a key not among {keys.described} ({unknown}).", UNKNOWN_KEY
+            f"{name} is signed with a key not among {keys.described} ({unknown}).", UNKNOWN_KEY
         ) from None
     except premiumlic.BadSignature:
         raise LicenseProblem(
-            f"{path} does not match its signature: it was changed, or not signed by the portal.",
+            f"{name} does not match its signature: it was changed, or not signed by the portal.",
             BAD_SIGNATURE,
         ) from None
     except premiumlic.InvalidLicense as invalid:
-        raise LicenseProblem(f"{path} is not a valid premium.lic ({invalid}).", MALFORMED) from None
+        raise LicenseProblem(f"{name} is not a valid premium.lic ({invalid}).", MALFORMED) from None
 
 
 class Keys:

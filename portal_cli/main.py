@@ -4,6 +4,7 @@ Every failure the user can cause or meet (no config, a server that is down, a re
 malformed file) ends as one line on stderr and a non-zero exit, never a traceback.
 """
 
+import os
 import sys
 
 import click
@@ -33,7 +34,7 @@ def main() -> None:
         if error.message:  # empty when the command has said what went wrong itself
             click.echo(f"portal: {error.message}", err=True)
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("portal: aborted", err=True)
         sys.exit(130)
     except click.ClickException as error:
@@ -41,3 +42,10 @@ def main() -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except Exception as bug:  # a bug of ours: one line, and the traceback only when asked for
+        if os.environ.get("PORTAL_DEBUG"):
+            raise
+        click.echo(
+            f"portal: unexpected {type(bug).__name__}: {bug} (set PORTAL_DEBUG=1 for details)", err=True
+        )
+        sys.exit(1)

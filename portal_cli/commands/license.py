@@ -72,7 +72,10 @@ def license_fetch(
     )
     path = (directory or found.directory).absolute() / FILE_NAME
     keys = licensefile.Keys(server_url=call.config.server_url, http=call.client.http)
-    verified = licensefile.verify(response.text, path, keys)  # what the tools will check, before it is kept
+    # Checked as the tools will check it before it is kept: a file that would fail is not written.
+    verified = licensefile.verify(
+        response.text, path, keys, name=f"The premium.lic {call.config.server_url} sent"
+    )
     settings.write_private(path, response.text)
     summary = verified.summary()
     result = {"written": summary.pop("path"), **summary}
@@ -168,9 +171,14 @@ def _verify(call: Call, path: Path, public_key: Path | None, online: bool) -> di
     text = licensefile.read_license(path)
     summary = licensefile.verify(text, path, keys).summary()
     if online:
-        answer = call.client.send(
-            "POST", "/api/licensing/validate", content=text.encode(), headers={"Content-Type": "text/plain"}
-        ).json()
+        answer = call.client.json_of(
+            call.client.send(
+                "POST",
+                "/api/licensing/validate",
+                content=text.encode(),
+                headers={"Content-Type": "text/plain"},
+            )
+        )
         if not answer.get("valid"):
             raise licensefile.LicenseProblem(
                 f"The portal refuses {path}: {answer.get('code') or 'invalid'}.", licensefile.REFUSED_ONLINE

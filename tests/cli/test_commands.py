@@ -1,8 +1,10 @@
 """Every command against a live server (pytest-django's live_server on PostgreSQL), run as a user
 runs it: its own process, its own home."""
 
+import http.server
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -102,3 +104,43 @@ def test_without_retries_a_rate_limited_call_fails_at_once(cli, settings):
     assert cli("tokens", "create").returncode == 0
     refused = cli("tokens", "create", env={"PORTAL_NO_RETRY_RATE_LIMITING": "1"})
     assert refused.returncode == 6 and "(429)" in refused.stderr
+
+
+@pytest.fixture
+def not_a_portal():
+    """Some other web server that answers every request with a page: a wrong server URL."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def _page(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>Welcome to nginx!</body></html>")
+
+        do_GET = do_POST = _page
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_server_that_is_no_portal_is_said_so_in_one_line(not_a_portal, home):
+    for args in (
+        ["me", "-k", "pak_x"],
+        ["workgroups", "list", "-t", "a.b.c"],
+        ["tokens", "create", "-k", "pak_x"],
+    ):
+        done = run_cli(*args, "-s", not_a_portal, home=home)
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert f"The server at {not_a_portal} did not answer /api/" in done.stderr
+    fetched = run_cli("license", "fetch", "-s", not_a_portal, home=home, env={"DRAGEN_SERIAL_NUMBER": "SN-1"})
+    assert fetched.returncode == 11, fetched.stderr
+    assert fetched.stderr.startswith(
+        f"portal: The premium.lic {not_a_portal} sent is not a valid premium.lic"
+    )
+    assert not (home / ".ilmnAnnotations" / "premium.lic").exists()

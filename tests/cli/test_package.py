@@ -1,9 +1,13 @@
 """`pip install .` gives a `portal` command with light dependencies and no Django."""
 
+import json
 import subprocess
 import sys
+import time
+import uuid
 import venv
 
+import premiumlic
 from tests.cli.conftest import ROOT
 
 
@@ -16,8 +20,35 @@ def test_pip_install_gives_the_portal_command_without_django(tmp_path):
         [tmp_path / "venv" / "bin" / "portal", "--version"], capture_output=True, text=True
     )
     assert version.stdout == "portal, version 0.1.0\n"
-    shared = subprocess.run([str(python), "-c", "import premiumlic"], cwd=tmp_path, capture_output=True)
-    assert shared.returncode == 0, shared.stderr  # the premium.lic format ships with the command
+    # The premium.lic format ships with the command: a file verifies offline with the installed one.
+    key = premiumlic.new_signing_key()
+    now = int(time.time())
+    body = premiumlic.payload(
+        file_id=str(uuid.uuid4()),
+        license_id=str(uuid.uuid4()),
+        tenant_id=str(uuid.uuid4()),
+        tenant_domain="acme.example",
+        method="dragen_serial",
+        credential="SN-1",
+        sources=["OMIM"],
+        issued_at=now,
+        license_ends_at=now + 86400,
+    )
+    (tmp_path / "premium.lic").write_text(premiumlic.sign(body, key))
+    (tmp_path / "keys.json").write_text(json.dumps(premiumlic.jwks([key.public_key])))
+    verify = [
+        tmp_path / "venv" / "bin" / "portal",
+        "license",
+        "verify",
+        "premium.lic",
+        "--public-key",
+        "keys.json",
+    ]
+    verified = subprocess.run(
+        verify, cwd=tmp_path, env={"HOME": str(tmp_path)}, capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "OMIM" in verified.stdout
     no_django = subprocess.run([str(python), "-c", "import django"], capture_output=True)
     assert no_django.returncode != 0
 
