@@ -67,6 +67,11 @@ def license_fetch(
     if explain and call.table:
         _print_explanation(call, found)
     _check_presentable(found)
+    if not call.config.server_url:
+        raise CliError(
+            "No server URL: pass --server-url https://<your portal>, set PORTAL_SERVER_URL, or keep it "
+            "with `portal config set --server-url ...` (licenses need no API key)."
+        )
     response = call.client.send(
         "POST", "/api/licensing/premium.lic", json=found.body(), headers={"Accept": "text/plain"}
     )

@@ -297,9 +297,11 @@ def test_explain_says_where_each_credential_came_from_and_shows_no_secret(
 
 
 def test_refusals_are_one_line_with_the_stable_code_and_nothing_is_written(
-    portal, annotations, license, alice, tenant_a
+    portal, annotations, home, license, alice, tenant_a
 ):
     (annotations / "credentials.json").write_text(json.dumps({"DragenSerialNo": "SN-NOBODY"}))
+    no_server = run_cli("license", "fetch", home=home)
+    assert no_server.returncode == 1 and "No server URL: pass --server-url" in no_server.stderr
     unknown = portal("license", "fetch")
     assert unknown.returncode == 3 and unknown.stderr.endswith("(401) [INVALID_CREDENTIALS]\n")
     _, portal_key = make_key(alice, tenant_a)
