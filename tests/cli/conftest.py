@@ -7,7 +7,6 @@ import pytest
 
 from tests.apikeys.conftest import make_key
 from tests.conftest import change_tenant
-from tests.licenses.conftest import own_keyring  # noqa: F401 (a fixture the license tests use)
 
 ROOT = Path(__file__).resolve().parents[2]
 

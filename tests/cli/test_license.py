@@ -23,8 +23,10 @@ DAY = 86400
 
 
 @pytest.fixture
-def license(server, own_keyring, alice, tenant_a):
-    """Tenant A's license for COSMIC and SpliceAI, with the serial number SN-LAB-1 on it."""
+def license(server, alice, tenant_a):
+    """Tenant A's license for COSMIC and SpliceAI, with the serial number SN-LAB-1 on it. Signed
+    with the default keyring, which a Celery worker started by other tests shares: it may be the
+    one that writes the file."""
     by = actor(alice, tenant_a)
     license = sell(tenant_a, by)
     credential_services.credential_add(
