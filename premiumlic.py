@@ -2,7 +2,7 @@
 
 One module for everyone who reads or writes the format: the server signs with it (`licenses`), the
 `portal` command verifies with it (`pip install .` ships it beside `portal_cli`). It needs only
-`cryptography`.
+`cryptography`. It also names the fields of the `credentials.json` the tools present for a file.
 
 A file is the armoured envelope ``{"v": 1, "alg": "ed25519", "kid", "enc", "sig"}``: `enc` is the
 base64url payload JSON, `sig` the Ed25519 signature over ``premium.lic/v1.`` + `enc` (the prefix
@@ -29,6 +29,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 VERSION = 1
 TYPE = "premium.lic"
+# The fields of the tools' credentials.json, which the licensing endpoint takes, highest priority
+# first: what a file is issued for is decided by the first method present.
+SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY = (
+    "DragenSerialNo",
+    "ApiKey",
+    "ApiSecret",
+    "DragenApiKey",
+    "MyIlluminaApiKey",
+)
+CREDENTIAL_FIELDS = (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY)
 SIGNED_PREFIX = b"premium.lic/v1."
 SOURCES = ("COSMIC", "OMIM", "PrimateAI-3D", "SpliceAI", "PromoterAI")
 METHODS = ("dragen_serial", "byol", "dragen_api_key")

@@ -9,6 +9,7 @@ import json
 import secrets
 import string
 
+import premiumlic
 from apikeys.keys import KeyFormat
 
 DRAGEN_KEYS = KeyFormat("dak_")
@@ -29,8 +30,7 @@ def byol_password() -> str:
 def credentials_json(**fields: str) -> str:
     """The tools' ``credentials.json``: ``DragenSerialNo``, ``ApiKey``/``ApiSecret``,
     ``DragenApiKey``, ``MyIlluminaApiKey``, whichever are given."""
-    known = {"DragenSerialNo", "ApiKey", "ApiSecret", "DragenApiKey", "MyIlluminaApiKey"}
-    unknown = set(fields) - known
+    unknown = set(fields) - set(premiumlic.CREDENTIAL_FIELDS)
     if unknown:
         raise ValueError(f"not a credentials.json field: {sorted(unknown)}")
     return json.dumps(fields, indent=2) + "\n"

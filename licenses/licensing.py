@@ -28,16 +28,9 @@ from licenses import credentials, credstate, keyring, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from portal.cache import incr_counters, start_counters
 from portal.db import prepared_cursor
+from premiumlic import BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY, SERIAL
+from premiumlic import CREDENTIAL_FIELDS as FIELDS
 
-# The fields of the tools' credentials.json, highest priority first.
-SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY = (
-    "DragenSerialNo",
-    "ApiKey",
-    "ApiSecret",
-    "DragenApiKey",
-    "MyIlluminaApiKey",
-)
-FIELDS = (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY)
 LAST_USE_INTERVAL = timedelta(seconds=60)
 
 

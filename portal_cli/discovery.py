@@ -19,16 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal_cli.errors import CliError
+from premiumlic import BYOL_ID, BYOL_SECRET, CREDENTIAL_FIELDS, DRAGEN_KEY, PORTAL_KEY, SERIAL
 
-# The portal's priority order, highest first (DESIGN.md section 6).
-SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY = (
-    "DragenSerialNo",
-    "ApiKey",
-    "ApiSecret",
-    "DragenApiKey",
-    "MyIlluminaApiKey",
-)
-FIELDS = (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY)
+FIELDS = CREDENTIAL_FIELDS  # in the portal's priority order, highest first
 SECRETS = frozenset({BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY})  # never printed
 METHODS = {  # the field that decides → what the portal calls the method, and how a person does
     SERIAL: ("dragen_serial", "DRAGEN serial number"),
@@ -71,7 +64,7 @@ class Discovered:
     @property
     def deciding(self) -> str | None:
         """The field the portal will decide by (the highest priority present), or None."""
-        for name in (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY):
+        for name in FIELDS:
             if name in self.fields:
                 return BYOL_ID if name == BYOL_SECRET else name
         return None

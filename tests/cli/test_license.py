@@ -62,8 +62,8 @@ def offline(*args, home):
     return run_cli(*args, home=home)
 
 
-def signed(tenant, license, **times) -> str:
-    """A file as the portal signs it, with its own key, for times of the test's choosing."""
+def signed(tenant, license, key=None, **times) -> str:
+    """A file as the portal signs it, with its own key (or `key`), for times of the test's choosing."""
     body = premiumlic.payload(
         file_id=str(uuid.uuid4()),
         license_id=str(license.pk),
@@ -74,7 +74,7 @@ def signed(tenant, license, **times) -> str:
         sources=license.sources,
         **times,
     )
-    return keyring.current().sign(body)
+    return premiumlic.sign(body, key) if key else keyring.current().sign(body)
 
 
 def test_with_only_a_credentials_json_a_verified_premium_lic_lists_the_sources(
@@ -172,22 +172,7 @@ def test_no_file_a_malformed_file_and_an_unknown_key_each_have_their_code(portal
     stranger = premiumlic.new_signing_key()  # a key the portal never published
     now = int(time.time())
     forged = home / "forged.lic"
-    forged.write_text(
-        premiumlic.sign(
-            premiumlic.payload(
-                file_id=str(uuid.uuid4()),
-                license_id=str(license.pk),
-                tenant_id=str(tenant_a.pk),
-                tenant_domain=tenant_a.domain,
-                method="dragen_serial",
-                credential="SN-LAB-1",
-                sources=["COSMIC"],
-                issued_at=now,
-                license_ends_at=now + DAY,
-            ),
-            stranger,
-        )
-    )
+    forged.write_text(signed(tenant_a, license, stranger, issued_at=now, license_ends_at=now + DAY))
     done = portal("license", "verify", str(forged))
     assert done.returncode == UNKNOWN_KEY and stranger.kid in done.stderr
     assert offline("license", "verify", str(forged), home=home).returncode == UNKNOWN_KEY
