@@ -113,12 +113,28 @@ def problem_line(response: httpx.Response) -> str:
     except ValueError:
         problem = None
     if isinstance(problem, dict) and (problem.get("title") or problem.get("detail")):
-        title, detail = problem.get("title", ""), problem.get("detail", "")
+        title, detail = (
+            problem.get("title", ""),
+            problem.get("detail", "") or _field_errors(problem.get("errors")),
+        )
         line = f"{title}: {detail}" if title and detail and detail != title else title or detail
         code = problem.get("code")
         stable = f" [{code}]" if isinstance(code, str) and code.isupper() else ""  # the licensing codes
         return f"{line} ({response.status_code}){stable}"
     return f"{response.status_code} {response.reason_phrase} from {response.request.url}"
+
+
+def _field_errors(errors, path: tuple = ()) -> str:
+    """`field: message; other: message` from a problem's `errors` (input that was refused)."""
+    if isinstance(errors, dict):
+        parts = (_field_errors(v, path if k == "non_field_errors" else (*path, k)) for k, v in errors.items())
+        return "; ".join(part for part in parts if part)
+    if not isinstance(errors, list):
+        return ""
+    if any(isinstance(item, dict | list) for item in errors):
+        return "; ".join(part for part in (_field_errors(item, path) for item in errors) if part)
+    text = " ".join(map(str, errors))
+    return f"{'.'.join(map(str, path))}: {text}" if path else text
 
 
 def _exit_code(status: int) -> int:

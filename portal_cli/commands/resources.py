@@ -5,6 +5,7 @@ Lists follow every page and print the items: `-o json` is the API's `results`, o
 by what a person knows them by (a workgroup's name, a key's name or prefix, a user's email).
 """
 
+import datetime
 import sys
 import uuid
 
@@ -148,13 +149,18 @@ def apikeys_list(call: Call, status: str | None, whole_tenant: bool) -> None:
     metavar="WORKGROUP",
     help="Limit the key to this workgroup (id or name); repeatable. Default: all your workgroups.",
 )
-@click.option("--expires", metavar="DATE", help="ISO 8601 date or time; default: the tenant's maximum.")
+@click.option(
+    "--expires",
+    metavar="WHEN",
+    help="ISO 8601: a date (the key ends as it begins, 00:00 UTC) or a time with its zone; "
+    "default: the tenant's longest.",
+)
 @api_command
 def apikeys_create(call: Call, name: str, workgroups, expires: str | None) -> None:
     """Generate a key called NAME. The key is shown this once: store it now."""
     body = {"name": name, "workgroups": [_workgroup(call, wg)["id"] for wg in workgroups] or "all"}
     if expires:
-        body["expires_at"] = expires
+        body["expires_at"] = _moment(expires)
     _emit_new_key(call, call.client.call("POST", "/api/apikeys", json=body))
 
 
@@ -253,6 +259,14 @@ def _confirm(question: str, yes: bool) -> None:
         raise CliError(f"{question} Pass --yes to confirm without a terminal.", 2)
     if not click.confirm(question, default=False):
         raise click.exceptions.Abort()
+
+
+def _moment(text: str) -> str:
+    """A date alone means its first moment in UTC; anything else goes to the server as given."""
+    try:
+        return datetime.date.fromisoformat(text).isoformat() + "T00:00:00Z"
+    except ValueError:
+        return text
 
 
 def _is_uuid(text: str) -> bool:

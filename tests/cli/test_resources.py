@@ -1,6 +1,7 @@
 """`portal workgroups|apikeys|users` against a live server, run as a user runs them."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -147,3 +148,12 @@ def test_a_workgroup_admin_adds_by_id_since_finding_users_by_email_needs_a_tenan
     )
     done = as_bob("workgroups", "members", "Variants", "--add", str(alice.pk), "-o", "json")
     assert {member["email"] for member in json.loads(ok(done))} == {"alice@acme.test", "bob@acme.test"}
+
+
+def test_a_key_ends_on_the_date_given_and_refused_input_says_which_field(cli):
+    end = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    created = json.loads(ok(cli("apikeys", "create", "short-lived", "--expires", end, "-o", "json")))
+    assert created["expires_at"].startswith(f"{end}T00:00:00")
+    refused = cli("apikeys", "create", "x", "--expires", "next tuesday")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("portal: Invalid input: expires_at: Datetime has wrong format.")
