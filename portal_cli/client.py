@@ -24,7 +24,7 @@ PAGE_SIZE = 200  # the API's largest page
 class Client:
     def __init__(self, config: Settings):
         self.config = config
-        self.http = httpx.Client(timeout=TIMEOUT, headers={"User-Agent": f"portal-cli/{__version__}"})
+        self.http = http_client()
 
     def get(self, path: str, **kwargs):
         return self.call("GET", path, **kwargs)
@@ -104,6 +104,24 @@ class Client:
             raise self.not_portal("/api/tokens")
         _cache_token(self.config, answer["token"], int(time.time()) + int(answer["expires_in"]))
         return answer
+
+
+def http_client() -> httpx.Client:
+    return httpx.Client(
+        timeout=TIMEOUT, headers={"User-Agent": f"portal-cli/{__version__}"}, transport=LocalhostTransport()
+    )
+
+
+class LocalhostTransport(httpx.HTTPTransport):
+    """`http://<name>.localhost` reaches this machine, as in browsers (RFC 6761 reserves the names for
+    loopback; the system resolver often knows only `localhost`): `make run`'s demo tenant is
+    http://demo.localhost:8000. The tenant still comes from the Host header."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http" and request.url.host.endswith(".localhost"):
+            request.headers["Host"] = request.url.netloc.decode("ascii")
+            request.url = request.url.copy_with(host="127.0.0.1")
+        return super().handle_request(request)
 
 
 def problem_line(response: httpx.Response) -> str:

@@ -15,7 +15,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import premiumlic
-from portal_cli import settings
+from portal_cli import client, settings
 from portal_cli.errors import CliError
 
 # Exit codes of `portal license verify` (and fetch/status when they check a file).
@@ -164,7 +164,7 @@ class Keys:
     def fetch(self) -> dict[str, Ed25519PublicKey]:
         """The server's published keys, now; cached for the next, offline, checks."""
         url = self.server_url + KEYS_PATH
-        http = self._http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        http = self._http or client.http_client()
         try:
             response = http.get(url)
             response.raise_for_status()

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.core.cache import cache
 
+from tests.apikeys.conftest import make_key
 from tests.cli.conftest import run_cli
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,3 +145,12 @@ def test_a_server_that_is_no_portal_is_said_so_in_one_line(not_a_portal, home):
         f"portal: The premium.lic {not_a_portal} sent is not a valid premium.lic"
     )
     assert not (home / ".ilmnAnnotations" / "premium.lic").exists()
+
+
+def test_a_tenant_at_a_localhost_name_is_reached_as_browsers_reach_it(live_server, alice, tenant_a, home):
+    """`make run`'s demo tenant is http://demo.localhost:8000; Python's resolver knows no such name."""
+    port = live_server.url.rsplit(":", 1)[1]
+    key = make_key(alice, tenant_a)[1]
+    done = run_cli("me", "-s", f"http://acme.localhost:{port}", "-k", key, "-o", "json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tenant"]["domain"] == "acme.localhost"
