@@ -24,6 +24,12 @@
     }
   });
 
+  // Buttons marked data-confirm ask first (no inline handlers: the CSP allows no inline script).
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+
   // Show / hide a secret input.
   document.querySelectorAll("[data-toggle-secret]").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -27,11 +27,21 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if anything it showed broke the Content-Security-Policy."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = []
+    page.on("console", lambda message: _record_csp(message, violations))
+    page.csp_violations = violations
     yield page
     context.close()
+    assert violations == [], "Content-Security-Policy violations"
+
+
+def _record_csp(message, violations: list) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        violations.append(f"{message.location.get('url', '')}: {message.text}")
 
 
 @pytest.fixture
