@@ -39,7 +39,9 @@ def test_over_https_plain_http_is_redirected_and_hsts_covers_every_tenant(settin
     settings.SECURE_HSTS_SECONDS = 365 * 86400
     client = Client(HTTP_HOST="acme.localhost")
     redirected = client.get("/accounts/login/")
-    assert redirected.status_code == 301 and redirected["Location"] == "https://acme.localhost/accounts/login/"
+    assert (
+        redirected.status_code == 301 and redirected["Location"] == "https://acme.localhost/accounts/login/"
+    )
     assert client.get("/healthz").status_code == 200  # probes speak plain HTTP inside the network
     secure = client.get("/accounts/login/", secure=True)
     assert secure.status_code == 200
