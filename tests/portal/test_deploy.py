@@ -12,7 +12,10 @@ PRODUCTION = {"DEBUG": "0", "PORTAL_URL_SCHEME": "https", "SECRET_KEY": secrets.
 
 
 def deploy_check(**env) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    # The process's environment, less the production knobs and what the browser tests set for
+    # themselves (DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy checks rightly refuse).
+    testing_only = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {key: value for key, value in os.environ.items() if key not in testing_only}
     environment.update(env)
     command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
