@@ -39,6 +39,12 @@ class TenantPolicyForm(forms.Form):
         min_value=5, max_value=24 * 60, help_text="5 minutes to 24 hours."
     )
     apikey_max_lifetime_days = forms.IntegerField(min_value=1, max_value=3650)
+    session_idle_minutes = forms.IntegerField(
+        min_value=5, max_value=24 * 60, help_text="Signed out after this long without a request."
+    )
+    session_max_hours = forms.IntegerField(
+        min_value=1, max_value=30 * 24, help_text="Signed out this long after signing in, whatever happens."
+    )
 
     def domains(self) -> list[str]:
         return self.cleaned_data["allowed_email_domains"].replace(",", " ").split()

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 JWT_LIFETIME_MIN = 5 * 60
 JWT_LIFETIME_MAX = 24 * 60 * 60
+SESSION_IDLE_MIN, SESSION_IDLE_MAX = 5, 24 * 60  # minutes
+SESSION_MAX_HOURS = 30 * 24
 
 
 class Tenant(models.Model):
@@ -25,6 +27,9 @@ class Tenant(models.Model):
     allowed_email_domains = models.JSONField(default=list, blank=True)
     jwt_lifetime_seconds = models.PositiveIntegerField(default=3600)
     apikey_max_lifetime_days = models.PositiveIntegerField(default=365)
+    # Browser sessions here end after this long without a request, and this long after sign-in.
+    session_idle_minutes = models.PositiveIntegerField(default=30)
+    session_max_hours = models.PositiveIntegerField(default=12)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -39,6 +44,16 @@ class Tenant(models.Model):
                 condition=models.Q(apikey_max_lifetime_days__gte=1)
                 & models.Q(apikey_max_lifetime_days__lte=3650),
                 name="tenant_apikey_lifetime_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session_idle_minutes__gte=SESSION_IDLE_MIN)
+                & models.Q(session_idle_minutes__lte=SESSION_IDLE_MAX),
+                name="tenant_session_idle_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session_max_hours__gte=1)
+                & models.Q(session_max_hours__lte=SESSION_MAX_HOURS),
+                name="tenant_session_max_range",
             ),
             models.CheckConstraint(condition=models.Q(domain=Lower("domain")), name="tenant_domain_lower"),
         ]

@@ -230,6 +230,8 @@ def tenant_settings(request):
         "allowed_email_domains": ", ".join(tenant.allowed_email_domains),
         "jwt_lifetime_minutes": tenant.jwt_lifetime_seconds // 60,
         "apikey_max_lifetime_days": tenant.apikey_max_lifetime_days,
+        "session_idle_minutes": tenant.session_idle_minutes,
+        "session_max_hours": tenant.session_max_hours,
     }
     form = TenantPolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -243,6 +245,8 @@ def tenant_settings(request):
                 allowed_email_domains=form.domains(),
                 jwt_lifetime_seconds=data["jwt_lifetime_minutes"] * 60,
                 apikey_max_lifetime_days=data["apikey_max_lifetime_days"],
+                session_idle_minutes=data["session_idle_minutes"],
+                session_max_hours=data["session_max_hours"],
             ),
             "Settings saved.",
         )

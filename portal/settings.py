@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -177,6 +178,7 @@ LOGIN_REDIRECT_URL = "home"
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 30 * 86400  # the longest any tenant may allow; each tenant's policy ends sessions sooner
 SESSION_COOKIE_SAMESITE = "Lax"
 # Served over HTTPS (PORTAL_URL_SCHEME=https, as in production): cookies only over TLS, plain HTTP
 # redirected (except the probes' /healthz), and HSTS for a year on every tenant subdomain.

@@ -7,7 +7,17 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.errors import Conflict, ServiceError
-from accounts.models import JWT_LIFETIME_MAX, JWT_LIFETIME_MIN, Membership, Role, Tenant, User
+from accounts.models import (
+    JWT_LIFETIME_MAX,
+    JWT_LIFETIME_MIN,
+    SESSION_IDLE_MAX,
+    SESSION_IDLE_MIN,
+    SESSION_MAX_HOURS,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
 
 from .audit import Actor, event_record
 from .guards import require_tenant_admin
@@ -93,8 +103,14 @@ def tenant_policy_update(
     allowed_email_domains: list[str],
     jwt_lifetime_seconds: int,
     apikey_max_lifetime_days: int,
+    session_idle_minutes: int | None = None,
+    session_max_hours: int | None = None,
 ) -> Tenant:
     require_tenant_admin(by, tenant)
+    session_idle_minutes = (
+        tenant.session_idle_minutes if session_idle_minutes is None else session_idle_minutes
+    )
+    session_max_hours = tenant.session_max_hours if session_max_hours is None else session_max_hours
     domains = _clean_email_domains(allowed_email_domains)
     if signup_mode not in Tenant.SignupMode.values:
         raise ServiceError(f"Unknown signup mode {signup_mode!r}.")
@@ -104,11 +120,17 @@ def tenant_policy_update(
         raise ServiceError("The JWT lifetime must be between 5 minutes and 24 hours.")
     if not 1 <= apikey_max_lifetime_days <= 3650:
         raise ServiceError("The maximum API key lifetime must be between 1 and 3650 days.")
+    if not SESSION_IDLE_MIN <= session_idle_minutes <= SESSION_IDLE_MAX:
+        raise ServiceError("The session idle timeout must be between 5 minutes and 24 hours.")
+    if not 1 <= session_max_hours <= SESSION_MAX_HOURS:
+        raise ServiceError("The session's longest life must be between 1 hour and 30 days.")
     new = {
         "signup_mode": signup_mode,
         "allowed_email_domains": domains,
         "jwt_lifetime_seconds": jwt_lifetime_seconds,
         "apikey_max_lifetime_days": apikey_max_lifetime_days,
+        "session_idle_minutes": session_idle_minutes,
+        "session_max_hours": session_max_hours,
     }
     changed = {k: v for k, v in new.items() if getattr(tenant, k) != v}
     if not changed:

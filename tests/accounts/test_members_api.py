@@ -73,7 +73,8 @@ def test_an_admin_deactivates_and_removes_members(as_alice, bob, tenant_a):
         as_alice.patch(f"/api/users/{bob.id}", {"is_active": False}, content_type=JSON).json()["is_active"]
         is False
     )
-    assert client_for("acme.localhost", bob).get("/api/me").status_code == 403
+    # A deactivated member's session is over (SessionPolicyMiddleware): not signed in any more.
+    assert client_for("acme.localhost", bob).get("/api/me").status_code == 401
     assert as_alice.delete(f"/api/users/{bob.id}").status_code == 204
     assert not Membership.objects.filter(tenant=tenant_a, user=bob).exists()
     assert Event.objects.filter(tenant=tenant_a, action="member.remove", target_id=str(bob.id)).exists()

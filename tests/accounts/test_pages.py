@@ -139,12 +139,15 @@ def test_the_settings_page_sets_the_tenant_policy(as_alice, tenant_a):
         "allowed_email_domains": "Acme.test, @lab.acme.test acme.test",
         "jwt_lifetime_minutes": "30",
         "apikey_max_lifetime_days": "90",
+        "session_idle_minutes": "15",
+        "session_max_hours": "8",
     }
     as_alice.post("/settings/", form)
     tenant = Tenant.objects.get(pk=tenant_a.pk)
     assert tenant.signup_mode == "email-domain"
     assert tenant.allowed_email_domains == ["acme.test", "lab.acme.test"]
     assert tenant.jwt_lifetime_seconds == 1800 and tenant.apikey_max_lifetime_days == 90
+    assert (tenant.session_idle_minutes, tenant.session_max_hours) == (15, 8)
     event = Event.objects.get(tenant=tenant, action="tenant.policy_update")
     assert event.data["jwt_lifetime_seconds"] == 1800
 
@@ -154,13 +157,16 @@ def test_the_settings_page_sets_the_tenant_policy(as_alice, tenant_a):
     [
         ("jwt_lifetime_minutes", "2", "greater than or equal to 5"),
         ("jwt_lifetime_minutes", "1441", "less than or equal to 1440"),
+        ("session_idle_minutes", "4", "greater than or equal to 5"),
+        ("session_max_hours", "721", "less than or equal to 720"),
         ("allowed_email_domains", "not a domain!", "is not an email domain"),
         ("signup_mode", "email-domain", "at least one email domain"),
     ],
 )
 def test_the_settings_page_refuses_bad_values(as_alice, tenant_a, field, value, message):
     form = {"signup_mode": "open", "allowed_email_domains": "", "jwt_lifetime_minutes": "60"}
-    form |= {"apikey_max_lifetime_days": "365", field: value}
+    form |= {"apikey_max_lifetime_days": "365", "session_idle_minutes": "30", "session_max_hours": "12"}
+    form |= {field: value}
     response = as_alice.post("/settings/", form)
     assert message in response.content.decode()
     assert Tenant.objects.get(pk=tenant_a.pk).jwt_lifetime_seconds == 3600
@@ -196,6 +202,8 @@ def _tenant_admin_form(tenant, rows):
         "allowed_email_domains": "[]",
         "jwt_lifetime_seconds": "3600",
         "apikey_max_lifetime_days": "365",
+        "session_idle_minutes": "30",
+        "session_max_hours": "12",
         "created_at_0": "2026-01-01",
         "created_at_1": "00:00:00",
         "memberships-TOTAL_FORMS": str(len(rows)),
