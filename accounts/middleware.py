@@ -3,11 +3,13 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
+from portal.api import PROBLEM_CONTENT_TYPE
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds).
 SIGNED_IN_AT, SEEN_AT = "portal_signed_in_at", "portal_seen_at"
@@ -16,23 +18,37 @@ DEFAULT_IDLE_MINUTES, DEFAULT_MAX_HOURS = 30, 12  # off a tenant's host (Django 
 
 
 class TenantMiddleware:
-    """Host → tenant, once per request, as `request.tenant`.
+    """Host → tenant, once per request, as `request.tenant`; the allowed hosts, derived from the
+    tenants' domains at run time.
 
-    An unknown host gets a plain 404 that names no tenant, except on the few host-agnostic paths
-    (health checks, static files, Django admin) where `request.tenant` is None.
+    A tenant's domain serves everything. An operator host (PORTAL_OPERATOR_HOSTS) serves Django
+    admin, the API and the published keys with `request.tenant` None. Any host serves /healthz and
+    static files. Everything else — a forged or mistyped Host — gets a plain 404 that names no
+    tenant, before any view runs.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        domain = request.get_host().rsplit(":", 1)[0].lower().rstrip(".")
-        if domain.startswith("["):  # IPv6 literal: never a tenant
-            domain = ""
-        request.tenant = tenant_for_domain(domain) if domain else None
-        if request.tenant is None and not request.path.startswith(settings.PORTAL_HOST_AGNOSTIC_PATHS):
-            return HttpResponseNotFound(render_to_string("unknown_host.html"))
+        host, _port = split_domain_port(request.get_host())  # lower case, no trailing dot; "[::1]"
+        request.tenant = tenant_for_domain(host) if host and not host.startswith("[") else None
+        if request.tenant is None and not self._served_without_tenant(request.path, host):
+            return _unknown_host(request.path)
         return self.get_response(request)
+
+    @staticmethod
+    def _served_without_tenant(path: str, host: str) -> bool:
+        if path.startswith(settings.PORTAL_ANY_HOST_PATHS):
+            return True
+        return host in settings.PORTAL_OPERATOR_HOSTS and path.startswith(settings.PORTAL_OPERATOR_PATHS)
+
+
+def _unknown_host(path: str) -> HttpResponse:
+    if path.startswith("/api/"):  # API clients get the same problem+json as for any other 404
+        body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "Not found."}
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return HttpResponseNotFound(render_to_string("unknown_host.html"))
 
 
 class SessionPolicyMiddleware:

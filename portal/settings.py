@@ -71,11 +71,16 @@ def _local_secret_key() -> str:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY") or _local_secret_key()
-# Tenant hosts are checked by accounts.middleware.TenantMiddleware against the Tenant table.
+# Hosts are checked by accounts.middleware.TenantMiddleware instead, against what changes at run
+# time: the tenants' domains, plus the operators' own hosts below. Anything else gets a 404.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
-# Paths served on any host, also on hosts that are no tenant's (operators, probes, the API: there
-# a Bearer token's `tid` or the token endpoint's `?tenant=` names the tenant).
-PORTAL_HOST_AGNOSTIC_PATHS = ("/healthz", "/static/", "/admin/", "/api/", "/.well-known/")
+# Hosts that are no tenant's but are ours: Django admin, the API without a tenant's domain (a
+# Bearer token's `tid` or the token endpoint's `?tenant=` names the tenant), the published keys.
+PORTAL_OPERATOR_HOSTS = frozenset(
+    host.lower() for host in env_list("PORTAL_OPERATOR_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+)
+PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/.well-known/")  # on an operator host
+PORTAL_ANY_HOST_PATHS = ("/healthz", "/static/")  # on any host at all: probes by IP, assets
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -282,3 +282,10 @@ def _fresh_rate_limits():
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness only slows the suite; the hasher is not what is tested.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _test_client_host_is_an_operator_host(settings):
+    # Django's test client says Host: testserver when a test names no host; it stands for "one of
+    # our own hosts" (as localhost does by default), never for a tenant or a forged host.
+    settings.PORTAL_OPERATOR_HOSTS = settings.PORTAL_OPERATOR_HOSTS | {"testserver"}

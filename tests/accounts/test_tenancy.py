@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.health import redis_version_ok
 from accounts.models import Event, Membership, Role, Tenant
+from tests.apikeys.conftest import make_key, token
 from tests.conftest import change_tenant, client_for
 
 
@@ -165,4 +166,60 @@ def test_a_tenant_change_made_by_another_process_is_seen_within_the_recheck(tena
     Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
     cache.set("tenants:generation", "moved-by-another-process")
     monkeypatch.setattr(hosts, "RECHECK_SECONDS", 0)
+    assert client_for("acme.localhost").get("/accounts/login/").status_code == 404
+
+
+# Forged and mistyped hosts (ALLOWED_HOSTS is derived from the tenants' domains at run time).
+
+FORGED = ["evil.example", "acme.localhost.evil.example", "acme.localhost@evil.example", "10.0.0.7"]
+EVERY_KIND_OF_PATH = [
+    "/",
+    "/accounts/login/",
+    "/api/me",
+    "/api/workgroups",
+    "/.well-known/jwks.json",
+    "/.well-known/premium-license-keys.json",
+    "/admin/login/",
+]
+
+
+@pytest.mark.parametrize("host", FORGED)
+@pytest.mark.parametrize("path", EVERY_KIND_OF_PATH)
+def test_a_forged_host_gets_a_404_on_every_path_even_with_a_valid_token(alice, tenant_a, host, path):
+    jwt = token(make_key(alice, tenant_a)[1])
+    response = client_for(host).get(path, HTTP_AUTHORIZATION=f"Bearer {jwt}")
+    assert response.status_code in (400, 404), response.content
+    assert b"acme" not in response.content.lower()
+
+
+def test_a_forged_host_is_refused_before_the_token_endpoint_or_licensing_run(alice, tenant_a):
+    key = make_key(alice, tenant_a)[1]
+    client = client_for("evil.example")
+    tokens = client.post(f"/api/tokens?tenant={tenant_a.slug}", {"api_key": key}, "application/json")
+    assert tokens.status_code == 404
+    assert tokens["Content-Type"] == "application/problem+json"
+    licensing = client.post("/api/licensing/premium.lic", {"DragenSerialNo": "SN"}, "application/json")
+    assert licensing.status_code == 404
+
+
+def test_an_operator_host_serves_the_api_with_the_tokens_tenant_but_no_pages(alice, tenant_a, settings):
+    settings.PORTAL_OPERATOR_HOSTS = frozenset({"portal.internal"})
+    jwt = token(make_key(alice, tenant_a)[1])  # minted on the tenant's domain
+    client = client_for("portal.internal:8443")
+    me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {jwt}").json()
+    assert me["tenant"]["domain"] == "acme.localhost"
+    assert client.get("/.well-known/jwks.json").status_code == 200
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 404  # sign-in is on a tenant's domain
+    assert client_for("localhost").get("/api/me", HTTP_AUTHORIZATION=f"Bearer {jwt}").status_code == 404
+
+
+@pytest.mark.parametrize("host", ["evil.example", "10.0.0.7", "[::1]"])
+def test_static_files_and_the_health_check_answer_on_any_host(db, host):
+    assert client_for(host).get("/healthz").status_code == 200
+
+
+def test_a_tenants_new_domain_is_served_at_once_and_its_old_one_no_more(tenant_a):
+    change_tenant(tenant_a, domain="genomics.acme.test")
+    assert client_for("genomics.acme.test").get("/accounts/login/").status_code == 200
     assert client_for("acme.localhost").get("/accounts/login/").status_code == 404

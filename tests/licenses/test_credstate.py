@@ -84,7 +84,6 @@ def _deactivate_tenant(license, by, credential):
         (_suspend, "LICENSE_SUSPENDED"),
         (_revoke, "LICENSE_REVOKED"),
         (_delete_license, "INVALID_CREDENTIALS"),
-        (_deactivate_tenant, "INVALID_CREDENTIALS"),
     ],
 )
 def test_a_change_that_refuses_the_credential_is_seen_on_the_next_fetch(
@@ -92,6 +91,12 @@ def test_a_change_that_refuses_the_credential_is_seen_on_the_next_fetch(
 ):
     change(license, by, serial)
     assert code(fetch(SERIAL)) == expected
+
+
+def test_a_deactivated_tenants_credentials_are_refused_on_the_next_fetch(serial, license, by):
+    _deactivate_tenant(license, by, serial)
+    assert fetch(SERIAL).status_code == 404  # its domain is no host of ours any more
+    assert code(fetch(SERIAL, host="localhost")) == "INVALID_CREDENTIALS"  # an operator host: the copy
 
 
 def test_new_sources_and_a_new_end_are_in_the_next_fetch(serial, license, by):

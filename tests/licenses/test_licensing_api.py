@@ -173,7 +173,7 @@ def test_a_license_that_is_not_active_is_refused_with_its_code(own_keyring, lice
         json.dumps({"DragenSerialNo": "SN", "pad": "x" * 70_000}),
     ],
 )
-def test_a_malformed_request_is_refused_with_a_400(db, body):
+def test_a_malformed_request_is_refused_with_a_400(tenant_a, body):
     response = fetch(body)
     assert (response.status_code, code(response)) == (400, "MALFORMED_REQUEST")
     assert response.json()["detail"]
