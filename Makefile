@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint format chromium clean
+.PHONY: run test fuzz lint format chromium clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ chromium:
 
 test: lint chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Schemathesis for longer than `make test` does: FUZZ_EXAMPLES per operation (and as many steps).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/pytest tests/api/test_fuzz.py -p no:logging -s
 
 clean:
 	rm -rf var/portal.sqlite3 var/celery-broker var/celerybeat-schedule

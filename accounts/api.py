@@ -1,6 +1,6 @@
 """REST API for people, workgroups and events. Thin: parse, look up in the tenant, call a service."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from accounts import selectors, services
 from accounts.models import Event, Role
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, origin_of
+from portal.api import PageQuery, page_of
 from portal.api import paginated as _paginated
 from portal.api import valid as _valid
 
@@ -77,7 +78,7 @@ class WorkgroupIn(serializers.Serializer):
 
 
 class WorkgroupListApi(APIView):
-    @extend_schema(responses=WorkgroupOut(many=True), summary="Workgroups you can see")
+    @extend_schema(responses=page_of(WorkgroupOut), parameters=[PageQuery], summary="Workgroups you can see")
     def get(self, request):
         membership = selectors.current_membership(request)
         visible = selectors.workgroups_visible(
@@ -131,7 +132,7 @@ class WorkgroupMemberListApi(APIView):
         user_id = serializers.UUIDField()
         role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
-    @extend_schema(responses=WorkgroupMemberOut(many=True))
+    @extend_schema(responses=page_of(WorkgroupMemberOut), parameters=[PageQuery])
     def get(self, request, workgroup_id):
         workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
         return _paginated(request, self, selectors.workgroup_members(workgroup=workgroup), WorkgroupMemberOut)
@@ -191,9 +192,9 @@ class UserListApi(APIView):
         )
 
     @extend_schema(
-        responses=UserOut(many=True),
+        responses=page_of(UserOut),
         summary="Members of this tenant (tenant admin)",
-        parameters=[OpenApiParameter("q", str, description="Search email or name")],
+        parameters=[PageQuery, OpenApiParameter("q", str, description="Search email or name")],
     )
     def get(self, request):
         search = request.query_params.get("q", "").strip()
@@ -208,6 +209,7 @@ class UserListApi(APIView):
             202: inline_serializer(
                 "UserInvited", {"status": serializers.CharField(), "invitation": InvitationOut()}
             ),
+            404: OpenApiResponse(description="`no_account`: with `invite: false`, no account has this email"),
         },
         summary="Invite someone by email, or add an existing account (tenant admin)",
     )
@@ -275,9 +277,10 @@ class EventListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
     @extend_schema(
-        responses=EventOut(many=True),
+        responses=page_of(EventOut),
         summary="The audit log, newest first (tenant admin)",
         parameters=[
+            PageQuery,
             OpenApiParameter("action", str, description="Only this action, e.g. member.add"),
             OpenApiParameter("actor", str, description="Only events by this email"),
         ],

@@ -3,13 +3,13 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
-from portal.api import PROBLEM_CONTENT_TYPE
+from portal.api import problem_response
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds).
 SIGNED_IN_AT, SEEN_AT = "portal_signed_in_at", "portal_seen_at"
@@ -46,8 +46,7 @@ class TenantMiddleware:
 
 def _unknown_host(path: str) -> HttpResponse:
     if path.startswith("/api/"):  # API clients get the same problem+json as for any other 404
-        body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "Not found."}
-        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+        return problem_response(404, "Not found.")
     return HttpResponseNotFound(render_to_string("unknown_host.html"))
 
 

@@ -15,6 +15,7 @@ from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm,
 from accounts.health import health_report
 from accounts.models import Role
 from accounts.requests import actor_for, origin_of
+from portal.api import problem_response
 
 
 def healthz(request):
@@ -23,6 +24,8 @@ def healthz(request):
 
 
 def not_found(request, exception=None):
+    if request.path.startswith("/api/"):  # e.g. /api/workgroups/not-a-uuid: no route at all
+        return problem_response(404, "Not found.")
     if getattr(request, "tenant", None) is None:
         return HttpResponseNotFound(render_to_string("unknown_host.html"))
     return HttpResponseNotFound(render_to_string("404.html", request=request))

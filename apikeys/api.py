@@ -4,7 +4,13 @@ import json
 import logging
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -16,7 +22,7 @@ from accounts.requests import actor_for, client_ip
 from apikeys import grants, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
 from apikeys.throttles import TokenThrottle, api_key_header, basic_credentials
-from portal.api import paginated, valid
+from portal.api import PageQuery, page_of, paginated, query, valid
 
 log = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid credentials."
@@ -24,7 +30,12 @@ INVALID_CREDENTIALS = "Invalid credentials."
 _SCOPE_SCHEMA = {
     "oneOf": [
         {"type": "string", "enum": ["all"], "description": "All current and future workgroups"},
-        {"type": "array", "items": {"type": "string", "format": "uuid"}, "description": "Workgroup ids"},
+        {
+            "type": "array",
+            "items": {"type": "string", "format": "uuid"},
+            "minItems": 1,
+            "description": "Workgroup ids",
+        },
     ]
 }
 
@@ -38,6 +49,8 @@ class ScopeField(serializers.Field):
             return data
         if not isinstance(data, list) or not data:
             raise serializers.ValidationError('Use "all" or a non-empty list of workgroup ids.')
+        if not all(isinstance(item, str) for item in data):
+            raise serializers.ValidationError("Workgroup ids are strings.")
         return [serializers.UUIDField().to_internal_value(item) for item in data]
 
     def to_representation(self, apikey):
@@ -97,6 +110,9 @@ def _within(request) -> frozenset[str] | None:
 
 
 class ApiKeyListApi(APIView):
+    class Query(PageQuery):
+        status = serializers.ChoiceField(choices=["active", "expired", "revoked"], required=False)
+
     class ApiKeyIn(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         workgroups = ScopeField(default=services.ALL)
@@ -105,13 +121,13 @@ class ApiKeyListApi(APIView):
         )
 
     @extend_schema(
-        responses=ApiKeyOut(many=True),
+        responses=page_of(ApiKeyOut),
         summary="Your API keys here (revoked and expired ones for 30 days)",
-        parameters=[OpenApiParameter("status", str, enum=["active", "expired", "revoked"])],
+        parameters=[Query],
     )
     def get(self, request):
         qs = selectors.apikeys_of(tenant=request.tenant, user=request.user)
-        wanted = request.query_params.get("status")
+        wanted = query(self.Query, request).get("status")
         if wanted:
             qs = [key for key in qs if key.status == wanted]
         return paginated(request, self, qs, ApiKeyOut)
@@ -181,13 +197,16 @@ class ApiKeyRegenerateApi(APIView):
 class TenantApiKeyListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
+    class Query(PageQuery):
+        include_ended = serializers.BooleanField(default=False, help_text="Also revoked and expired keys")
+
     @extend_schema(
-        responses=TenantApiKeyOut(many=True),
+        responses=page_of(TenantApiKeyOut),
         summary="Every key in this tenant (tenant admin)",
-        parameters=[OpenApiParameter("include_ended", bool, description="Also revoked and expired keys")],
+        parameters=[Query],
     )
     def get(self, request):
-        include_ended = request.query_params.get("include_ended", "").lower() in ("1", "true", "yes")
+        include_ended = query(self.Query, request)["include_ended"]
         qs = selectors.tenant_apikeys(tenant=request.tenant, include_ended=include_ended)
         return paginated(request, self, qs, TenantApiKeyOut)
 
@@ -236,6 +255,9 @@ def _token_response(issued: grants.Issued) -> HttpResponse:
     )
 
 
+_RATE_LIMITED = OpenApiResponse(description="Over a limit per client address or account: see `Retry-After`")
+
+
 class TokenApi(APIView):
     """Trade an API key (`X-API-Key`) or an email and password (HTTP Basic) for a short-lived JWT."""
 
@@ -245,7 +267,7 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TokenOut},
+        responses={200: TokenOut, 429: _RATE_LIMITED},
         summary="Exchange an API key, or email and password, for a Bearer JWT",
         parameters=[
             OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, description="pak_… (or use Basic)"),
@@ -313,7 +335,7 @@ class TokenRefreshApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TokenOut},
+        responses={200: TokenOut, 429: _RATE_LIMITED},
         summary="A fresh token for a valid password-derived one (key-derived: exchange the key again)",
     )
     def post(self, request):

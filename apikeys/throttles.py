@@ -90,5 +90,7 @@ def basic_credentials(request) -> tuple[str, str] | None:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    if "\x00" in decoded:  # no account has it, and PostgreSQL cannot even compare it
+        return None
     email, sep, password = decoded.partition(":")
     return (email.strip().lower(), password) if sep and email else None

@@ -24,7 +24,8 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
 from licenses import licensing, selectors, services
 from licenses.models import Credential, License, LicenseFile
-from portal.api import PROBLEM_CONTENT_TYPE, paginated, valid
+from licenses.services.credentials import SERIAL
+from portal.api import PROBLEM_CONTENT_TYPE, PageQuery, page_of, paginated, valid
 
 MAX_BODY = 64 * 1024
 
@@ -46,24 +47,52 @@ class _ToolsApi(APIView):
     content_negotiation_class = _AnyAccept
 
 
-_PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="problem+json with a stable `code`")
-CredentialsIn = inline_serializer(
-    "CredentialsJson",
-    {name: serializers.CharField(required=False) for name in licensing.FIELDS},
-)
+def _given(name: str) -> dict:
+    """JSON Schema: `name` is there, a string with more than white space in it."""
+    return {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
+
+
+def _not_given(name: str) -> dict:
+    return {"not": _given(name)}
+
+
+# credentials.json as the endpoint reads it: every field optional (null or blank = absent), and
+# one method decides — a serial, or a BYOL user id with its password, or, when no half of a BYOL
+# pair is there, a DRAGEN API key or a portal key. Other fields are ignored.
+_FIELD = {"type": "string", "maxLength": 200, "pattern": "^[^\x00]*$", "nullable": True}  # no NUL
+CREDENTIALS_JSON = {
+    "type": "object",
+    "properties": {name: _FIELD for name in licensing.FIELDS},
+    "anyOf": [
+        _given(licensing.SERIAL),
+        {"allOf": [_given(licensing.BYOL_ID), _given(licensing.BYOL_SECRET)]},
+        {
+            "allOf": [
+                _not_given(licensing.BYOL_ID),
+                _not_given(licensing.BYOL_SECRET),
+                {"anyOf": [_given(licensing.DRAGEN_KEY), _given(licensing.PORTAL_KEY)]},
+            ]
+        },
+    ],
+}
+_MALFORMED = OpenApiResponse(description="`MALFORMED_REQUEST`: not a credentials.json the portal can read")
+_RATE_LIMITED = OpenApiResponse(description="`RATE_LIMITED`: see `Retry-After`")
 
 
 class PremiumLicenseApi(_ToolsApi):
     """Trade the credentials of a credentials.json for the current premium.lic."""
 
     @extend_schema(
-        request=CredentialsIn,
+        request={"application/json": CREDENTIALS_JSON},
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The premium.lic file"),
-            400: _PROBLEM,
-            401: _PROBLEM,
-            403: _PROBLEM,
-            429: _PROBLEM,
+            400: _MALFORMED,
+            401: OpenApiResponse(description="`INVALID_CREDENTIALS`, whatever was wrong with them"),
+            403: OpenApiResponse(
+                description="`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, `LICENSE_SUSPENDED`, "
+                "`LICENSE_REVOKED` or `NO_PREMIUM_ENTITLEMENT`"
+            ),
+            429: _RATE_LIMITED,
         },
         examples=[OpenApiExample("DRAGEN serial number", value={"DragenSerialNo": "SN-1234"})],
         summary="Download premium.lic for license credentials (serial > BYOL > DRAGEN API key > portal key)",
@@ -88,7 +117,7 @@ class LicenseValidateApi(_ToolsApi):
     """Is a premium.lic good now: its signature and its license's current status."""
 
     @extend_schema(
-        request={"text/plain": OpenApiTypes.STR},
+        request={"text/plain": {"type": "string", "pattern": r"\S", "description": "A premium.lic file"}},
         responses={
             200: inline_serializer(
                 "LicenseValidity",
@@ -100,8 +129,8 @@ class LicenseValidateApi(_ToolsApi):
                     "expires_at": serializers.DateTimeField(allow_null=True),
                 },
             ),
-            400: _PROBLEM,
-            429: _PROBLEM,
+            400: OpenApiResponse(description="`MALFORMED_REQUEST`: no file, or not UTF-8 text"),
+            429: _RATE_LIMITED,
         },
         summary="Validate a premium.lic online (a revoked license is invalid even if its file verifies)",
     )
@@ -191,7 +220,9 @@ class LicensePatchIn(serializers.Serializer):
 class LicenseListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
-    @extend_schema(responses=LicenseOut(many=True), summary="The tenant's licenses (tenant admin)")
+    @extend_schema(
+        responses=page_of(LicenseOut), parameters=[PageQuery], summary="The tenant's licenses (tenant admin)"
+    )
     def get(self, request):
         return paginated(request, self, selectors.licenses_of_tenant(request.tenant), LicenseOut)
 
@@ -289,7 +320,37 @@ class NewCredentialOut(CredentialOut):
 
 class CredentialIn(serializers.Serializer):
     method = serializers.ChoiceField(choices=Credential.Method.choices)
-    serial_number = serializers.CharField(required=False, max_length=64, help_text="dragen_serial only.")
+    serial_number = serializers.RegexField(f"^{SERIAL.pattern}$", required=False, trim_whitespace=False)
+
+
+# What CredentialIn takes, as one schema: a serial number with dragen_serial, and only there.
+CREDENTIAL_IN = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "method": {"type": "string", "enum": [Credential.Method.DRAGEN_SERIAL]},
+                "serial_number": {
+                    "type": "string",
+                    "pattern": f"^{SERIAL.pattern}$",
+                    "description": "Letters, digits, '.', '_', '-'",
+                },
+            },
+            "required": ["method", "serial_number"],
+        },
+        {
+            "type": "object",
+            "properties": {
+                "method": {
+                    "type": "string",
+                    "enum": [Credential.Method.BYOL, Credential.Method.DRAGEN_API_KEY],
+                }
+            },
+            "required": ["method"],
+            "not": {"required": ["serial_number"]},
+        },
+    ]
+}
 
 
 class CredentialPatchIn(serializers.Serializer):
@@ -299,13 +360,17 @@ class CredentialPatchIn(serializers.Serializer):
 class CredentialListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
-    @extend_schema(responses=CredentialOut(many=True), summary="A license's credentials (tenant admin)")
+    @extend_schema(
+        responses=page_of(CredentialOut),
+        parameters=[PageQuery],
+        summary="A license's credentials (tenant admin)",
+    )
     def get(self, request, license_id):
         license = selectors.get_license_for_request(request, license_id)
         return paginated(request, self, selectors.credentials_of_license(license), CredentialOut)
 
     @extend_schema(
-        request=CredentialIn,
+        request={"application/json": CREDENTIAL_IN},
         responses={201: NewCredentialOut},
         summary="Add a credential; a generated secret is in this answer only",
     )
@@ -359,7 +424,11 @@ class LicenseFileDetailOut(LicenseFileOut):
 class LicenseFileListApi(APIView):
     permission_classes = [IsTenantAdmin]
 
-    @extend_schema(responses=LicenseFileOut(many=True), summary="Files issued for a license, newest first")
+    @extend_schema(
+        responses=page_of(LicenseFileOut),
+        parameters=[PageQuery],
+        summary="Files issued for a license, newest first",
+    )
     def get(self, request, license_id):
         license = selectors.get_license_for_request(request, license_id)
         return paginated(request, self, selectors.files_of_license(license), LicenseFileOut)

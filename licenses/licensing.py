@@ -98,6 +98,8 @@ def presented(body) -> Presented:
             continue
         if not isinstance(value, str) or len(value) > 200:
             raise malformed(f"{name} must be a string of at most 200 characters.")
+        if "\x00" in value:
+            raise malformed(f"{name} contains a NUL character.")
         if value.strip():
             values[name] = value.strip()
     if SERIAL in values:

@@ -24,7 +24,7 @@ class NewCredential:
     secrets: dict = field(default_factory=dict)  # shown once: {"api_key", "api_secret"} or {"key"}
 
 
-_SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a DRAGEN serial number, whole
 
 
 def credential_add(
@@ -101,7 +101,7 @@ def _new_credential(license: License, method: str, serial_number: str | None) ->
     credential = Credential(license=license, method=method, file_wanted_at=timezone.now())
     if method == Credential.Method.DRAGEN_SERIAL:
         serial = (serial_number or "").strip()
-        if not _SERIAL.fullmatch(serial):
+        if not SERIAL.fullmatch(serial):
             raise ServiceError(
                 "Give the DRAGEN server's serial number: letters, digits, '.', '_' or '-', at most 64.",
                 code="invalid_serial",

@@ -1,0 +1,38 @@
+"""Request limits applied before any view, parser or middleware reads the request."""
+
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from portal.api import problem_response
+
+
+class RequestLimitsMiddleware:
+    """A body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, decided from
+    Content-Length alone: nothing is read. DRF's parsers read the stream without Django's own
+    check, so without this a JSON body of any size would be parsed. (A body without a
+    Content-Length is empty to Django's WSGI handler, so it cannot slip past.)
+
+    A query string with a NUL character is a 400: no value of ours contains one, and PostgreSQL
+    refuses to even compare text with one (a search or filter would fail with a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isdigit():
+            return _refused(request, 400, "Content-Length is not a number.")
+        if int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+            return _refused(request, 413, f"The body is larger than {limit} KiB.")
+        if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            return _refused(request, 400, "The query string contains a NUL character.")
+        return self.get_response(request)
+
+
+def _refused(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(status, detail, code="payload_too_large" if status == 413 else "bad_request")
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
