@@ -48,7 +48,7 @@ def test_schemathesis_finds_nothing(live_server, alice, tenant_a, generous_rate_
         "--workers", "2",
         "--report", "junit", "--report-dir", str(tmp_path),
     ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3600)
     report = done.stdout + done.stderr
     (tmp_path / "schemathesis.log").write_text(report)
     print(report[report.find("=== SUMMARY") - 40 :])
