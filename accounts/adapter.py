@@ -62,6 +62,12 @@ class AccountAdapter(DefaultAccountAdapter):
         tenant = getattr(self.request, "tenant", None)
         return f"[{tenant.name}] {subject}" if tenant is not None else subject
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # One counter per account for the whole portal: allauth's own key adds the site's domain,
+        # which would give an attacker a fresh allowance at every tenant's host. (Lower-cased and
+        # stripped as every sign-in path reads the email: the login form, HTTP Basic, admin.)
+        return credentials.get("email", credentials.get("username", "")).strip().lower()
+
     def get_client_ip(self, request) -> str:
         # One rule for every client address the portal records and rate-limits by.
         return client_ip(request) or "0.0.0.0"  # noqa: S104 (an address, not a bind)

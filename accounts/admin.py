@@ -1,4 +1,6 @@
+from allauth.account.adapter import get_adapter
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -7,6 +9,27 @@ from django.forms.models import BaseInlineFormSet
 from accounts.models import Event, Membership, Role, Tenant, User, Workgroup
 from accounts.requests import client_ip
 from accounts.services import Actor, event_record
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """Django admin's sign-in through allauth's adapter, like every other sign-in: the same
+    lockout per account and per client address (ACCOUNT_RATE_LIMITS["login_failed"]), counted
+    together with the portal's login page and the token endpoint's passwords."""
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is not None and password:
+            # Raises "too many failed attempts" past the limit, right password or not.
+            self.user_cache = get_adapter(self.request).authenticate(
+                self.request, email=email, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
 
 
 class MembershipFormSet(BaseInlineFormSet):

@@ -1,5 +1,9 @@
 """What a view needs to know about the request's caller, in one place."""
 
+import functools
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.selectors import current_membership
@@ -7,8 +11,56 @@ from accounts.services import Actor
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Proxy headers are not trusted until a trusted proxy is configured (hardening issue).
-    return request.META.get("REMOTE_ADDR") or None
+    """The caller's address: every rate limit, lockout and "last used from" counts by it.
+
+    The peer's address (REMOTE_ADDR), unless the peer is one of PORTAL_TRUSTED_PROXIES: then the
+    rightmost X-Forwarded-For entry that is not a trusted proxy, i.e. the address the outermost
+    proxy of ours saw. Entries to its left are whatever the client wrote and are never believed,
+    so a client cannot pick its own address, and a spoofed header from anywhere else is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = _networks(settings.PORTAL_TRUSTED_PROXIES)
+    if not proxies or not _within(remote, proxies):
+        return remote
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        if not _within(hop, proxies):
+            return hop if _is_address(hop) else remote  # a proxy of ours writes addresses only
+    return remote
+
+
+@functools.lru_cache(maxsize=4096)
+def limit_unit(ip: str | None) -> str:
+    """What rate limits count by for this address: the address, or for IPv6 its /64 — one host
+    usually has a whole /64 to pick addresses from (allauth's own limits count the same way)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return ip or "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address) + "/64"
+    return ip
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in spec)
+
+
+def _within(address: str | None, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def actor_for(request: HttpRequest) -> Actor:

@@ -290,16 +290,17 @@ class TokenApi(APIView):
             raise outcome
         return _token_response(outcome)
 
-    def _outcome(self, request, throttle: TokenThrottle) -> grants.Issued | exceptions.APIException:
+    def _outcome(self, request, throttle: TokenThrottle) -> grants.Issued | exceptions.APIException | None:
         try:
             return self._issue(request, throttle)
         except grants.Locked:
             return exceptions.Throttled(detail="Too many failed sign-ins; try again in a few minutes.")
         except (grants.Refused, Http404) as exc:
             log.info("token refused from %s: %s", client_ip(request), exc)
+            throttle.failed()
             return exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
 
-    def _issue(self, request, throttle: TokenThrottle) -> grants.Issued:
+    def _issue(self, request, throttle: TokenThrottle) -> grants.Issued | None:
         if "HTTP_X_API_KEY" in request.META:
             return grants.token_for_apikey(
                 key_text=api_key_header(request), tenant=request.tenant, ip=client_ip(request)
@@ -307,8 +308,8 @@ class TokenApi(APIView):
         basic = basic_credentials(request)
         if basic is None:
             raise grants.Refused("no X-API-Key and no HTTP Basic credentials")
-        if throttle.wait() is not None:  # decided before any password is hashed
-            raise grants.Refused("over a rate limit")
+        if throttle.wait() is not None:  # decided before any password is hashed; post() says 429
+            return None
         return grants.token_for_password(
             request=request._request, email=basic[0], password=basic[1], tenant=_password_tenant(request)
         )

@@ -9,6 +9,7 @@ before any password is hashed.
 """
 
 import dataclasses
+import functools
 import hashlib
 import time
 import uuid
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 import premiumlic
 from accounts.models import Tenant
+from accounts.requests import limit_unit
 from apikeys import grants, keys
 from apikeys.throttles import parse_rate
 from licenses import credentials, credstate, keyring, services
@@ -123,7 +125,8 @@ class Limits:
     def __init__(self, ip: str | None, account: str | None):
         now = time.time()
         self._windows, self._failures = [], []
-        plan = [("licensing-ip", ip or "unknown", 1), ("licensing-failures-ip", ip or "unknown", 0)]
+        unit = limit_unit(ip)
+        plan = [("licensing-ip", unit, 1), ("licensing-failures-ip", unit, 0)]
         if account:
             plan.append(("licensing-failures-account", account, 0))
         for scope, ident, step in plan:
@@ -269,9 +272,6 @@ def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> 
     raise Refusal("NO_PREMIUM_ENTITLEMENT")  # a good key: basic access only
 
 
-_DUMMY_HASH = None
-
-
 def _check(who: Presented, credential: Found | None, tenant: Tenant | None) -> None:
     if who.method == Credential.Method.BYOL:
         _check_password(who.secret, credential.secret_hash if credential else None)
@@ -290,12 +290,16 @@ def _check(who: Presented, credential: Found | None, tenant: Tenant | None) -> N
         raise Refusal("LICENSE_NOT_YET_VALID")
 
 
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(hasher) -> str:
+    """A hash as the current hasher makes them (its cost included), to check in vain."""
+    return make_password(credentials.byol_password(), hasher=hasher)
+
+
 def _check_password(password: str, encoded: str | None) -> None:
     """A slow hash, checked as long for an unknown user id as for a known one."""
-    global _DUMMY_HASH
     if encoded is None:
-        _DUMMY_HASH = _DUMMY_HASH or make_password(credentials.byol_password())
-        check_password(password, _DUMMY_HASH, setter=None)
+        check_password(password, _dummy_hash(get_hasher()), setter=None)
         raise Refusal("INVALID_CREDENTIALS")
     if not check_password(password, encoded, setter=None):
         raise Refusal("INVALID_CREDENTIALS")

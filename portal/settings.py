@@ -4,6 +4,7 @@ Every knob is an environment variable with a safe development default; a malform
 loudly at start-up rather than being silently replaced. `make run` needs none of them.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -167,10 +168,10 @@ else:
 PORTAL_TRACKING_URL = REDIS_URL if REDIS_URL and env_bool("PORTAL_TRACKING", True) else ""
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend alone (a ModelBackend subclass: permissions as Django's): it finds the account
+# by email in any case and hashes once per attempt whether or not the account exists. With
+# Django's ModelBackend in front, every failed attempt hashed twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -201,6 +202,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)  # consent only: listing is a separate act
 if env_bool("PORTAL_BEHIND_PROXY", False):  # TLS ends at a proxy we run, which sets X-Forwarded-Proto
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies of ours (addresses or networks) whose X-Forwarded-For names the client for rate limits,
+# lockouts and audit (accounts.requests.client_ip); nobody else's is believed.
+PORTAL_TRUSTED_PROXIES = tuple(env_list("PORTAL_TRUSTED_PROXIES", []))
+for _proxy in PORTAL_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"PORTAL_TRUSTED_PROXIES: {_proxy!r} is no address or network") from None
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -232,6 +241,14 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
+# allauth's limits (its other actions keep allauth's defaults). Failed sign-ins — the login page,
+# Django admin and the token endpoint's passwords, one counter — per client address (IPv6: per
+# /64) and per account (the email, in any case); past either the right password is refused too.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("PORTAL_RATE_LOGIN_FAILURES", "10/m/ip,5/5m/key"),
+    "reset_password": env_str("PORTAL_RATE_PASSWORD_RESET", "20/m/ip,5/m/key"),
+}
+ACCOUNT_PREVENT_ENUMERATION = True  # a password reset answers alike for any address (allauth's default)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Portal")
@@ -337,6 +354,10 @@ PORTAL_LICENSE_KEYS_FILE = env_str("PORTAL_LICENSE_KEYS_FILE", str(VAR_DIR / "li
 PORTAL_RATES = {
     "tokens-ip": env_str("PORTAL_RATE_TOKENS_IP", "300/m"),
     "tokens-account": env_str("PORTAL_RATE_TOKENS_ACCOUNT", "60/m"),
+    # Failed exchanges (a wrong, revoked or expired key; a wrong password) per client address;
+    # past it the right credentials are refused too. Passwords also meet allauth's lockout
+    # (ACCOUNT_RATE_LIMITS["login_failed"]: per address and per account, shared with sign-in).
+    "tokens-failures-ip": env_str("PORTAL_RATE_TOKENS_FAILURES_IP", "300/h"),
     # The tools' licensing endpoints: requests per address; failed credentials per address and
     # per serial number or BYOL user id (past those, the right credentials are refused too).
     "licensing-ip": env_str("PORTAL_RATE_LICENSING_IP", "600/m"),

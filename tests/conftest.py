@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
-from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, TenantFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -289,3 +289,18 @@ def _test_client_host_is_an_operator_host(settings):
     # Django's test client says Host: testserver when a test names no host; it stands for "one of
     # our own hosts" (as localhost does by default), never for a tenant or a forged host.
     settings.PORTAL_OPERATOR_HOSTS = settings.PORTAL_OPERATOR_HOSTS | {"testserver"}
+
+
+@pytest.fixture
+def hash_seconds(settings, alice):
+    """Passwords hashed at about 22 ms each (tests/timing.py), Alice's among them, and no rate
+    limit in the way of 400 tries: the seconds a hash takes."""
+    from tests.timing import calibrate
+
+    settings.PASSWORD_HASHERS = ["tests.timing.TimedHasher"]
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "", "reset_password": "", "login": ""}
+    settings.PORTAL_RATES = {name: "" for name in settings.PORTAL_RATES}
+    seconds = calibrate()
+    alice.set_password(PASSWORD)
+    alice.save(update_fields=["password"])
+    return seconds
