@@ -1,8 +1,11 @@
+import sys
+
 from allauth.account.adapter import get_adapter
+from django import db
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotFound, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
@@ -21,6 +24,28 @@ from portal.api import problem_response
 def healthz(request):
     report, ok = health_report()
     return JsonResponse(report, status=200 if ok else 503)
+
+
+def server_error(request):
+    """Django's handler500, inside the `except` that caught the error: a database that does not
+    answer (restarting, failing over, out of connections) is a 503 to retry, not a 500. API
+    clients get a problem; browsers a plain page that needs nothing from the database."""
+    unavailable = isinstance(sys.exc_info()[1], (db.OperationalError, db.InterfaceError))
+    status = 503 if unavailable else 500
+    detail = (
+        "The database is not answering; try again in a few seconds."
+        if unavailable
+        else "Something went wrong on our side; it has been logged."
+    )
+    headers = {"Retry-After": "5"} if unavailable else {}
+    if request.path.startswith("/api/"):
+        response = problem_response(status, detail, code="unavailable" if unavailable else "server_error")
+    else:
+        page = f"<!DOCTYPE html><html lang=en><title>{status}</title><h1>Sorry</h1><p>{detail}</p></html>"
+        response = HttpResponse(page, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def not_found(request, exception=None):

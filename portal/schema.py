@@ -45,6 +45,19 @@ def document_problems(result, generator, request, public):
                 _add_problems(path, method, operation)
             if "requestBody" in operation and _needs_a_body(operation["requestBody"], result["components"]):
                 operation["requestBody"]["required"] = True
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if (
+                    parameter["in"] == "query"
+                    and schema.get("type") == "string"
+                    and not schema.keys()
+                    & {
+                        "enum",
+                        "pattern",
+                        "format",
+                    }
+                ):
+                    schema["pattern"] = "^[^\x00]*$"  # portal.middleware refuses NUL in a query string
     return result
 
 
@@ -138,13 +151,18 @@ def _problem_statuses(path: str, method: str, operation: dict) -> list[str]:
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's, naming a GET that answers a page (`portal.api.page_of`) `…_list`, and
-    saying that a text field that may not be blank needs more than white space (DRF strips it)."""
+    saying what DRF's text fields refuse: NUL characters, and white space alone where blank is
+    not allowed (DRF strips it first)."""
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        trimmed = isinstance(field, serializers.CharField) and field.trim_whitespace
-        if direction == "request" and trimmed and not field.allow_blank and "pattern" not in schema:
-            schema["pattern"] = r"\S"
+        if direction != "request" or not isinstance(field, serializers.CharField) or "pattern" in schema:
+            return schema
+        # DRF refuses NUL in any text; a field that may not be blank needs more than white space.
+        if field.trim_whitespace and not field.allow_blank:
+            schema["pattern"] = "^[^\x00]*[^\\s\x00][^\x00]*$"
+        else:
+            schema["pattern"] = "^[^\x00]*$"
         return schema
 
     def get_operation_id(self) -> str:

@@ -23,3 +23,4 @@ urlpatterns = [
 ]
 
 handler404 = "accounts.views.not_found"
+handler500 = "accounts.views.server_error"

@@ -115,17 +115,48 @@ def mail_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("mail")
 
 
+_session_worker: list = []  # the celery_worker fixture's process, once started
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, mail_dir, tmp_path_factory):
     """A real Celery worker process on Redis, using the test database."""
     worker = start_worker(log_dir=tmp_path_factory.mktemp("worker"), EMAIL_FILE_PATH=str(mail_dir))
+    _session_worker.append(worker)
     yield worker
+    _session_worker.clear()
     worker.terminate()
     worker.wait(timeout=20)
 
 
+@pytest.fixture(autouse=True)
+def _no_job_outlives_its_test(request):
+    """A test whose rows are committed (transactional) queues jobs on the suite's broker. Before
+    the database is emptied for the next test, the suite's worker finishes them — a job reading
+    while the tables are truncated deadlocks the truncation — or, with no worker, they are
+    dropped, so none runs later against another test's rows."""
+    marker = request.node.get_closest_marker("django_db")
+    committed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not committed:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so torn down after this
+    yield
+    import redis
+    from django.conf import settings
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    if _session_worker and _session_worker[0].poll() is None:
+        queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        wait_for(lambda: broker.llen(queue) == 0 and broker.hlen("unacked") == 0, timeout=60)
+    else:
+        broker.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
 def start_worker(
-    *, log_dir: Path, wait: bool = True, pool: str = "solo", **env_overrides
+    *, log_dir: Path, wait: bool = True, pool: str = "solo", concurrency: int = 1, **env_overrides
 ) -> subprocess.Popen:
     """Start a Celery worker process on the test database (and this process's broker unless
     CELERY_BROKER_URL is given); with `wait`, return once it answers a ping (a solo worker busy
@@ -152,7 +183,7 @@ def start_worker(
                 "--pool",
                 pool,
                 "--concurrency",
-                "1",
+                str(concurrency),
                 "--without-mingle",
                 "--without-gossip",
                 "-l",

@@ -16,7 +16,7 @@ from django.test import Client
 from tests.apikeys.conftest import make_key
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "5"))
 PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory's
 
 
@@ -45,7 +45,7 @@ def test_schemathesis_finds_nothing(live_server, alice, tenant_a, generous_rate_
         "--config-file", str(HERE / "schemathesis.toml"),
         "run", f"http://127.0.0.1:{port}/api/schema",
         "--max-examples", str(EXAMPLES),
-        "--workers", "2",
+        "--workers", "1",  # Python 3.11's ast.parse is not thread-safe (hypothesis calls it)
         "--report", "junit", "--report-dir", str(tmp_path),
     ]  # fmt: skip
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3600)

@@ -1,0 +1,25 @@
+"""gunicorn for Portal: `gunicorn portal.wsgi --config deploy/gunicorn.conf.py`.
+
+Every setting can be overridden by gunicorn's own environment variable GUNICORN_CMD_ARGS or the
+variables below. Sync workers: a request is short (no streaming, no long polls), and each worker
+keeps one PostgreSQL connection and one Redis connection open. Scale out with more processes
+here, or more hosts behind the proxy; they share PostgreSQL, Redis and the keys' files.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("PORTAL_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("PORTAL_REQUEST_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5  # behind a proxy that keeps connections open
+max_requests = 10_000  # recycle a worker now and then; jitter keeps them from recycling together
+max_requests_jitter = 1_000
+limit_request_line = 8190
+limit_request_fields = 100
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")  # the proxy, for wsgi.url_scheme
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -1,0 +1,119 @@
+"""Processes the tests start and stop: web nodes (gunicorn) and a PostgreSQL server of their own."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Node:
+    def __init__(self, port: int, env: dict, log: Path):
+        self.url, self.env = f"http://127.0.0.1:{port}", env
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        self.log = log
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"Host": "acme.localhost", **kwargs.pop("headers", {})}
+        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def browser(self) -> httpx.Client:
+        """A client that keeps cookies, as a browser at the tenant's domain does."""
+        return httpx.Client(base_url=self.url, headers={"Host": "acme.localhost"}, timeout=10)
+
+    def token(self, key: str) -> str:
+        response = self.request("POST", "/api/tokens", headers={"X-API-Key": key})
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    def me(self, token: str) -> httpx.Response:
+        return self.request("GET", "/api/me", headers={"Authorization": f"Bearer {token}"})
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        wait_for(self._healthy, timeout=timeout)
+
+    def _healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(self.log.read_text())
+        try:
+            return self.request("GET", "/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """A PostgreSQL server of the test's own (Debian's binaries, a data folder in /tmp, a free
+    port), so it can be stopped and started without touching the machine's. initdb refuses root:
+    as root, it runs as the postgres user."""
+
+    def __init__(self):
+        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
+        self.dir = Path(tempfile.mkdtemp(prefix="portal-pg-"))
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
+
+    @property
+    def data(self) -> str:
+        return str(self.dir / "data")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", self.data, "-o", options, "-l", str(self.dir / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        command = self._as_owner(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+        subprocess.run(command, capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = self._as_owner(self.bin / program, *args)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def _as_owner(self, *command) -> list[str]:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return [*prefix, *map(str, command)]
+
+
+def manage(*args: str, env: dict) -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
