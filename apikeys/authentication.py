@@ -46,7 +46,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
         if token is None:
             return None
         try:
-            claims = keyring.current().decode(token)
+            claims = keyring.decode(token)
             tenant = _tenant_for(request, claims["tid"])
             snap = authstate.snapshot(claims["sub"], claims["tid"])
             refusal(snap, claims, now=time.time())

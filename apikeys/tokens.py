@@ -35,6 +35,10 @@ class InvalidToken(Exception):
     """Any reason a token is refused; the reason is for logs, never for the caller."""
 
 
+class UnknownKid(InvalidToken):
+    """Signed, if at all, by a key this keyring does not hold (perhaps one just rotated in)."""
+
+
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
@@ -144,7 +148,7 @@ def decode(token: str, *, public_keys: Mapping[str, ec.EllipticCurvePublicKey], 
         raise InvalidToken(f"foreign key header {sorted(_FOREIGN_KEY_HEADERS & header.keys())}")
     public_key = public_keys.get(header.get("kid"))
     if public_key is None:
-        raise InvalidToken(f"unknown kid {header.get('kid')!r}")
+        raise UnknownKid(f"unknown kid {header.get('kid')!r}")
     try:
         body = jwt.decode(
             token,

@@ -47,9 +47,11 @@ class Keyring:
         self._lock = threading.Lock()
         self._cached: tuple[Any, float, object] | None = None  # built, checked at, source stamp
 
-    def current(self):
+    def current(self, *, recheck: bool = False):
+        """The keys, their source re-checked at most every 2 s (at once with `recheck`: a stat()
+        of the file, which is parsed again only when it changed)."""
         cached, now = self._cached, time.monotonic()
-        if cached is not None and now - cached[1] < _RECHECK_SECONDS:
+        if cached is not None and now - cached[1] < _RECHECK_SECONDS and not recheck:
             return cached[0]
         with self._lock:
             stamp = self._source_stamp()

@@ -15,6 +15,7 @@ from accounts.models import Membership, Role, User
 from accounts.services import Actor, member_remove, member_update, workgroup_member_remove
 from apikeys import keyring, services, tokens
 from tests.apikeys.conftest import bearer, make_key, token
+from tests.apikeys.test_jwks import own_keyring  # noqa: F401 (a fixture)
 from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
 
 
@@ -315,3 +316,21 @@ def test_a_scoped_key_cannot_mint_a_key_that_reaches_further(bob, tenant_a):
     assert post("all").status_code == 403
     assert post([str(x.pk)]).status_code == 403
     assert post([str(y.pk)]).status_code == 201
+
+
+def test_a_key_rotated_in_by_another_process_is_trusted_on_its_first_token(
+    alice, tenant_a, settings, tmp_path
+):
+    from apikeys.keyring import KIND, JwtKeys
+    from portal.keyrings import Keyring
+
+    settings.PORTAL_JWT_KEYS, settings.PORTAL_JWT_KEYS_FILE = "", str(tmp_path / "jwt-keys.json")
+    keyring.forget()
+    ours = keyring.current()
+    elsewhere = Keyring(KIND, lambda signing, verifying: JwtKeys(signing=signing, verifying=verifying))
+    elsewhere.rotate()  # another process, the same file
+    token_text = signed(good_claims(alice, tenant_a), key=elsewhere.current().signing)
+    assert keyring.current() is ours  # within its 2 s between re-checks: not re-read yet
+    assert keyring.decode(token_text)["sub"] == str(alice.pk)  # an unknown kid re-checks at once
+    with pytest.raises(tokens.UnknownKid):
+        keyring.decode(signed(good_claims(alice, tenant_a), key=tokens.new_signing_key()))
