@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Tenant
+from portal import cache as shared_cache
 from portal import tracking
 
 _GENERATION_KEY = "tenants:generation"
@@ -77,21 +78,32 @@ def _clear() -> None:
 
 def _bump() -> None:
     _clear()
-    # A random value, not a counter: a counter restarting after a flush could repeat a value.
-    cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    shared_cache.change([_GENERATION_KEY], timeout=None)  # owed while Redis does not answer
 
 
 def _revalidate() -> None:
     tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
     if tracker is not None:
         try:  # exact on every request, from memory (portal/tracking.py)
-            _adopt(tracker.get(cache.make_key(_GENERATION_KEY)), time.monotonic())
-            return
+            generation = tracker.get(cache.make_key(_GENERATION_KEY))
         except tracking.Unavailable:
-            pass
+            generation = None
+        if generation is not None:
+            _adopt(generation, time.monotonic())
+            return
     now = time.monotonic()
     if now - _state["checked_at"] >= RECHECK_SECONDS:
-        _adopt(cache.get(_GENERATION_KEY), now)
+        _adopt(_shared_generation(), now)
+
+
+def _shared_generation():
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:  # never set or evicted: start one, which every process then sees
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_GENERATION_KEY)
+    # None: Redis does not answer, so another process's change cannot be seen; a value never seen
+    # before drops this process's copies, which then live at most RECHECK_SECONDS.
+    return generation if generation is not None else uuid.uuid4().hex
 
 
 def _adopt(generation, now: float) -> None:

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from accounts import services
+from portal import cache
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -13,3 +14,9 @@ def invitation_send(invitation_id: str) -> bool:
 @shared_task
 def invitations_expire() -> dict[str, int]:
     return services.invitations_sweep()
+
+
+@shared_task
+def cache_changes_settle() -> bool:
+    """Make cache changes owed since Redis failed, for processes that may not have noticed."""
+    return cache.settle(force=True)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User, WorkgroupMembership
 from apikeys.models import ApiKey
+from portal import cache as shared_cache
 from portal import tracking
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ def invalidate_many(user_ids) -> None:
 
 
 def _bump(*user_ids) -> None:
-    cache.set_many({_GEN.format(user=user_id): _new_generation() for user_id in user_ids}, timeout=None)
+    # Owed in the database if Redis does not answer now, and made once it does (portal.cache).
+    shared_cache.change([_GEN.format(user=user_id) for user_id in user_ids], timeout=None)
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:

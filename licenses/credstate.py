@@ -33,6 +33,7 @@ from django.db.models import QuerySet
 
 from accounts import hosts
 from licenses.models import Credential
+from portal import cache as shared_cache
 from portal import tracking
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def invalidate(credentials) -> None:
 
 
 def _bump(keys: list[str]) -> None:
-    cache.set_many({key: _new_generation() for key in keys}, timeout=GENERATION_TTL)
+    shared_cache.change(keys, timeout=GENERATION_TTL)  # owed while Redis does not answer (portal.cache)
 
 
 def _new_generation() -> int:

@@ -37,3 +37,8 @@ def license_files_refresh() -> dict[str, int]:
 @shared_task(acks_late=True)
 def license_reminders_send() -> int:
     return services.license_reminders_send()
+
+
+@shared_task(acks_late=True)
+def license_jobs_requeue() -> int:
+    return services.license_jobs_requeue()

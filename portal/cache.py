@@ -1,21 +1,58 @@
-"""Django's Redis cache backend, minus one avoidable cost, plus counters in one round trip.
+"""Django's Redis cache backend, minus one avoidable cost, plus counters in one round trip, and
+a Portal that keeps working while Redis does not answer.
 
 Django's client builds a new `redis.Redis` object for every cache call; its constructor fills a
 table of ~170 response callbacks each time, which measured about 0.3 ms per call, more than the
 round trip to Redis itself. A `redis.Redis` is thread-safe over its connection pool, so one per
 pool is enough. Behaviour (keys, serialisation, pools) is Django's own.
+
+When Redis fails (refused, reset, timed out), this process stops asking it for RETRY_AFTER seconds
+and meanwhile:
+- keys that hold shared truth (SHARED_PREFIXES: the generations and snapshots of auth state,
+  tenants and licensing credentials) miss, so their readers go to the database, and every copy of
+  them kept elsewhere is treated as stale;
+- everything else (rate-limit counters and histories, locks, last-use marks) lives in this
+  process's memory: limits hold per process instead of per deployment, rather than not at all;
+- a `change()` to a shared key (an invalidation) is recorded in the database beside the change
+  that needs it, as an `OwedCacheChange`, and made as soon as Redis answers again. Redis may have
+  kept the old value (appendonly, or it was only unreachable), and a copy stamped with it must not
+  be trusted again.
+Owed changes are made before this process reads from Redis again after a failure, when it first
+uses Redis, whenever its tracking connection (re)connects (`portal.tracking`: every process's does
+when Redis restarts), and by beat's `cache_changes_settle` for a process that never noticed.
 """
 
+import logging
+import secrets
 import threading
+import time
 from urllib.parse import urlsplit
 
+import redis
 from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db import DatabaseError, transaction
 
 from portal import resp
 
+log = logging.getLogger(__name__)
 COUNTERS_CLIENT_NAME = b"portal-counters"
+SHARED_PREFIXES = ("auth:", "tenants:", "lic:gen:")  # apikeys.authstate, accounts.hosts, licenses.credstate
+RETRY_AFTER = 1.0  # seconds without asking Redis after it failed
+SETTLE_BATCH = 1000
+_FAILURES = (redis.RedisError, OSError)  # not ValueError: Django's incr of a missing key raises it
+_COUNTING_FAILURES = (redis.RedisError, *resp.FAILURES)
+
+
+def _shared(key: str) -> bool:
+    return key.startswith(SHARED_PREFIXES)
+
+
+def _new_value() -> int:
+    return secrets.randbits(62)  # random, not a counter: a restarted counter could repeat a value
 
 
 class _Client(RedisCacheClient):
@@ -39,8 +76,160 @@ class RedisCache(DjangoRedisCache):
         self._counters_url = primary if urlsplit(primary).scheme == "redis" else None
         self._idle: list[resp.Connection] = []
         self._idle_lock = threading.Lock()
+        # While Redis fails: this process's own store for what need not be shared (module docstring).
+        self._local = LocMemCache("portal-outage", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+        self._settled = False  # owed changes made since this process last saw Redis fail
+        self._retry_at = 0.0
+        self._state_lock = threading.Lock()
+
+    # Reads and writes: Redis when it answers, else the fallback the module docstring describes.
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._either(
+            lambda: super(RedisCache, self).add(key, value, timeout, version),
+            lambda: not _shared(key) and self._local.add(key, value, timeout, version),
+        )
+
+    def get(self, key, default=None, version=None):
+        return self._either(
+            lambda: super(RedisCache, self).get(key, default, version),
+            lambda: default if _shared(key) else self._local.get(key, default, version),
+        )
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._either(
+            lambda: super(RedisCache, self).set(key, value, timeout, version),
+            lambda: None if _shared(key) else self._local.set(key, value, timeout, version),
+        )
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._either(
+            lambda: super(RedisCache, self).touch(key, timeout, version),
+            lambda: not _shared(key) and self._local.touch(key, timeout, version),
+        )
+
+    def delete(self, key, version=None):
+        return self._either(
+            lambda: super(RedisCache, self).delete(key, version),
+            lambda: not _shared(key) and self._local.delete(key, version),
+        )
+
+    def get_many(self, keys, version=None):
+        keys = list(keys)
+        return self._either(
+            lambda: super(RedisCache, self).get_many(keys, version),
+            lambda: self._local.get_many([key for key in keys if not _shared(key)], version),
+        )
+
+    def has_key(self, key, version=None):
+        return self._either(
+            lambda: super(RedisCache, self).has_key(key, version),
+            lambda: not _shared(key) and self._local.has_key(key, version),
+        )
+
+    def incr(self, key, delta=1, version=None):
+        def local():
+            if _shared(key):
+                raise ValueError(f"Key '{key}' not found")  # as for a missing key
+            return self._local.incr(key, delta, version)
+
+        return self._either(lambda: super(RedisCache, self).incr(key, delta, version), local)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        local = {key: value for key, value in data.items() if not _shared(key)}
+        return self._either(
+            lambda: super(RedisCache, self).set_many(data, timeout, version),
+            lambda: self._local.set_many(local, timeout, version),
+        )
+
+    def delete_many(self, keys, version=None):
+        keys = list(keys)
+        self._either(
+            lambda: super(RedisCache, self).delete_many(keys, version),
+            lambda: self._local.delete_many([key for key in keys if not _shared(key)], version),
+        )
+
+    def clear(self):
+        self._local.clear()
+        return super().clear()
+
+    def change(self, keys: list[str], timeout: int | None) -> None:
+        """Give each key a new random value, so every copy stamped with its old one is stale. If
+        Redis cannot take it now, the change is owed: recorded in the database (in the caller's
+        transaction, beside what made the keys stale) and made once Redis answers."""
+        if self._usable():
+            try:
+                super().set_many({key: _new_value() for key in keys}, timeout)
+                return
+            except _FAILURES as exc:
+                self._failed(exc)
+        from accounts.models import OwedCacheChange  # an app's table; this module is wiring
+
+        OwedCacheChange.objects.bulk_create([OwedCacheChange(key=key, timeout=timeout) for key in keys])
+
+    def settle(self, *, force: bool = False) -> bool:
+        """Make the changes owed, if this process has not since it last saw Redis fail (or at all
+        when `force`): True when Redis can be trusted again."""
+        if self._settled and not force:
+            return True
+        with self._state_lock:
+            if force or not self._settled:
+                try:
+                    self._make_owed_changes()
+                except (*_FAILURES, DatabaseError) as exc:
+                    self._failed(exc, "the cache changes owed could not be made")
+                    return False
+                self._settled = True
+        return True
+
+    def _make_owed_changes(self) -> None:
+        from accounts.models import OwedCacheChange
+
+        while True:
+            with transaction.atomic():  # a savepoint when called inside a request's transaction
+                owed = list(
+                    OwedCacheChange.objects.select_for_update(skip_locked=True)
+                    .order_by("pk")
+                    .values_list("pk", "key", "timeout")[:SETTLE_BATCH]
+                )
+                for timeout in {timeout for _, _, timeout in owed}:
+                    keys = [key for _, key, owed_timeout in owed if owed_timeout == timeout]
+                    super().set_many({key: _new_value() for key in keys}, timeout)
+                OwedCacheChange.objects.filter(pk__in=[pk for pk, _, _ in owed]).delete()
+            if len(owed) < SETTLE_BATCH:
+                return
+            log.info("made %d cache changes owed since Redis failed", len(owed))
+
+    def _either(self, remote, local):
+        if self._usable():
+            try:
+                return remote()
+            except _FAILURES as exc:
+                self._failed(exc)
+        return local()
+
+    def _usable(self) -> bool:
+        if self._settled:
+            return True
+        if time.monotonic() < self._retry_at:
+            return False
+        return self.settle()
+
+    def _failed(self, exc: Exception, what: str = "Redis failed") -> None:
+        if self._settled or time.monotonic() >= self._retry_at:
+            log.warning("%s (%r): shared state from the database for %.0f s", what, exc, RETRY_AFTER)
+        self._settled = False
+        self._retry_at = time.monotonic() + RETRY_AFTER
 
     def start_counters(self, counters: list[tuple]) -> "Counting":
+        if self._usable():
+            try:
+                return self._start_counters(counters)
+            except _COUNTING_FAILURES as exc:
+                self._failed(exc)
+        return _count_in(self._local, counters)
+
+    def _start_counters(self, counters: list[tuple]) -> "Counting":
         # INCRBY, then EXPIRE NX (Redis 7+): a new window's counter gets its lifetime, and since
         # every call sends it again, a counter whose first caller died in between gets it next time.
         commands = []
@@ -54,7 +243,8 @@ class RedisCache(DjangoRedisCache):
             for command in commands:
                 pipe.execute_command(*command)
             return Counting(pipe.execute()[::2])
-        return _Sent(self, [tuple(str(arg).encode() for arg in command) for command in commands])
+        sent = [tuple(str(arg).encode() for arg in command) for command in commands]
+        return _Sent(self, sent, counters)
 
     def _connection(self) -> resp.Connection:
         with self._idle_lock:
@@ -83,11 +273,12 @@ class Counting:
 
 class _Sent(Counting):
     """Commands written to Redis; their answers are read only when asked for, so the caller can do
-    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply."""
+    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply. If Redis
+    fails before answering, the counts are made in the process's memory instead."""
 
-    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]]):
+    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]], counters: list[tuple]):
         super().__init__(None)
-        self._backend, self._expected = backend, len(commands)
+        self._backend, self._expected, self._counters = backend, len(commands), counters
         self._connection = backend._connection()
         try:
             self._connection.send(*commands)
@@ -99,9 +290,11 @@ class _Sent(Counting):
         if self._values is None:
             try:
                 replies = [self._connection.reply() for _ in range(self._expected)]
-            except resp.FAILURES:
+            except resp.FAILURES as exc:
                 self._connection.close()  # unread answers must never reach its next user
-                raise
+                self._backend._failed(exc)
+                self._values = _count_in(self._backend._local, self._counters).values()
+                return self._values
             self._backend._release(self._connection)
             self._values = replies[::2]
         return self._values
@@ -115,6 +308,10 @@ def start_counters(counters: list[tuple], *, using: str = "default") -> Counting
     backend = caches[using]
     if isinstance(backend, RedisCache):
         return backend.start_counters(counters)
+    return _count_in(backend, counters)
+
+
+def _count_in(backend, counters: list[tuple]) -> Counting:
     values = []
     for key, timeout, *by in counters:
         n = by[0] if by else 1
@@ -130,3 +327,20 @@ def start_counters(counters: list[tuple], *, using: str = "default") -> Counting
 def incr_counters(counters: list[tuple[str, int]], *, using: str = "default") -> list[int]:
     """`start_counters(...).values()`: the counters' new values, at once."""
     return start_counters(counters, using=using).values()
+
+
+def change(keys: list[str], *, timeout: int | None, using: str = "default") -> None:
+    """Give each key a new random value (an invalidation: copies stamped with the old value are
+    stale), owed until Redis takes it when it does not answer now (RedisCache.change)."""
+    backend = caches[using]
+    if isinstance(backend, RedisCache):
+        backend.change(keys, timeout)
+    else:
+        backend.set_many({key: _new_value() for key in keys}, timeout)
+
+
+def settle(*, force: bool = False, using: str = "default") -> bool:
+    """Make the cache changes owed since Redis last failed: True when its shared values can be
+    trusted (always, off Redis)."""
+    backend = caches[using]
+    return backend.settle(force=force) if isinstance(backend, RedisCache) else True

@@ -42,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -159,6 +169,12 @@ if REDIS_URL:
             "BACKEND": "portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal",
+            # A Redis that does not answer costs a request at most this, then is not asked again
+            # for a second (portal/cache.py: shared state from the database meanwhile).
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("PORTAL_REDIS_TIMEOUT", 1.0),
+                "socket_timeout": env_float("PORTAL_REDIS_TIMEOUT", 1.0),
+            },
         }
     }
 else:
@@ -331,6 +347,15 @@ CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {"task": "accounts.tasks.invitations_expire", "schedule": 3600.0},
     "expire-licenses": {"task": "licenses.tasks.licenses_expire", "schedule": 300.0},
     "refresh-license-files": {"task": "licenses.tasks.license_files_refresh", "schedule": 120.0},
+    # After a Redis outage: queue the license jobs the broker refused, make the cache changes owed.
+    "requeue-license-jobs": {
+        "task": "licenses.tasks.license_jobs_requeue",
+        "schedule": float(env_int("PORTAL_REQUEUE_SECONDS", 30)),
+    },
+    "settle-cache-changes": {
+        "task": "accounts.tasks.cache_changes_settle",
+        "schedule": float(env_int("PORTAL_REQUEUE_SECONDS", 30)),
+    },
     "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
 }
 

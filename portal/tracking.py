@@ -38,8 +38,11 @@ class Unavailable(Exception):
 class TrackedValues:
     """`get(key)` answers from process memory what a plain Redis GET would answer."""
 
-    def __init__(self, url: str, *, timeout: float = 2.0, retry_after: float = RETRY_AFTER):
+    def __init__(self, url: str, *, timeout: float = 2.0, retry_after: float = RETRY_AFTER, ready=None):
+        """`ready()`, called on every (re)connection before anything is read, returns whether the
+        values in Redis may be trusted now (`portal.cache.settle`: owed changes are made)."""
         self._connection = resp.Connection(url, name=CLIENT_NAME, timeout=timeout)
+        self._ready = ready
         self._lock = threading.Lock()
         self._values: dict[bytes, bytes | None] = {}
         self._retry_after, self._retry_at = retry_after, 0.0
@@ -69,6 +72,9 @@ class TrackedValues:
         if not connection.is_open:
             self._forget()  # also in a forked child: the parent's copies were tracked for the parent
             connection.open()
+            if self._ready is not None and not self._ready():
+                connection.close()
+                raise ConnectionError("changes owed to Redis could not be made yet")
             connection.call(b"CLIENT", b"TRACKING", b"ON")
         while connection.pending():  # with no command outstanding, only pushes can be waiting
             message = connection.read()
@@ -107,5 +113,7 @@ def tracked_values(url: str | None) -> TrackedValues | None:
         return None
     tracker = _tracked.get(url)
     if tracker is None:
-        tracker = _tracked.setdefault(url, TrackedValues(url))
+        from portal import cache  # imports Django's cache machinery: not at module load
+
+        tracker = _tracked.setdefault(url, TrackedValues(url, ready=lambda: cache.settle(force=True)))
     return tracker

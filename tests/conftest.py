@@ -225,14 +225,21 @@ def _redis_server() -> str:
 
 
 class RedisServer:
-    """A Redis server of a test's own, on a free port, that the test may stop and start again."""
+    """A Redis server of a test's own, on a free port, that the test may stop and start again.
+    With `data_dir` it keeps its data there (appendonly, as docker-compose.yml runs it): a
+    restart finds what it held; without, a restart is empty."""
 
-    def __init__(self):
+    def __init__(self, data_dir: Path | None = None):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._proc = None
+        if data_dir is None:
+            self._persistence = ["--appendonly", "no"]
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._persistence = ["--appendonly", "yes", "--dir", str(data_dir)]
 
     def start(self) -> None:
         self._proc = subprocess.Popen(
@@ -244,8 +251,7 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *self._persistence,
             ],
             stdout=subprocess.DEVNULL,
         )

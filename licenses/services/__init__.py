@@ -9,6 +9,7 @@ from .files import (
     license_file_issue,
     license_files_issue,
     license_files_refresh,
+    license_jobs_requeue,
     licenses_expire,
 )
 from .licenses import (
@@ -36,6 +37,7 @@ __all__ = [
     "license_file_issue",
     "license_files_issue",
     "license_files_refresh",
+    "license_jobs_requeue",
     "license_reminders_send",
     "license_resume",
     "license_revoke",

@@ -6,6 +6,7 @@ transaction as the change that makes it (a new credential, new sources, a new en
 the job is queued after commit; the job clears the wish when it has issued. If the broker was down
 at commit, the wish is still there and `license_files_refresh` queues the job again."""
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,12 +14,14 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 import premiumlic
 from accounts.models import Event
 from licenses import credstate, keyring
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
+log = logging.getLogger(__name__)
 REFRESH_WITHIN = timedelta(days=14)  # a current file closer than this to its end is replaced
 REQUEUE_AFTER = timedelta(minutes=2)  # a wish this old lost its job (the broker was down)
 BATCH = 10_000  # rows per statement in the sweeps
@@ -133,9 +136,15 @@ def license_files_refresh(*, now: datetime | None = None) -> dict[str, int]:
         .values_list("pk", flat=True)[:BATCH]
     )
     refreshed = _claim(Credential.objects.filter(pk__in=list(due), file_wanted_at__isnull=True), now)
+    return {"refreshed": len(refreshed), "requeued": license_jobs_requeue(now=now)}
+
+
+def license_jobs_requeue(*, now: datetime | None = None) -> int:
+    """Queue again the jobs of wishes older than REQUEUE_AFTER (their job was lost: the broker was
+    down when it was sent, or lost it); how many. Beat runs this every PORTAL_REQUEUE_SECONDS."""
+    now = now or timezone.now()
     lost = Credential.objects.filter(file_wanted_at__lte=now - REQUEUE_AFTER)
-    requeued = _claim(Credential.objects.filter(pk__in=list(lost.values_list("pk", flat=True)[:BATCH])), now)
-    return {"refreshed": len(refreshed), "requeued": len(requeued)}
+    return len(_claim(Credential.objects.filter(pk__in=list(lost.values_list("pk", flat=True)[:BATCH])), now))
 
 
 def _claim(credentials: QuerySet, now: datetime) -> list:
@@ -230,11 +239,23 @@ def _enqueue_after_commit(ids) -> None:
     ids = [str(credential_id) for credential_id in ids]
 
     def enqueue():
-        # A broker outage stops this at the first batch; the sweep queues the rest from their wishes.
         for start in range(0, len(ids), JOB_SIZE):
-            tasks.license_files_generate.delay(ids[start : start + JOB_SIZE])
+            try:
+                tasks.license_files_generate.delay(ids[start : start + JOB_SIZE])
+            except (KombuOperationalError, OSError) as exc:
+                _jobs_lost(ids[start:], exc)
+                return
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def _jobs_lost(ids: list[str], exc: Exception) -> None:
+    """The broker refused these jobs: date their wishes back so the next requeue sweep (within
+    PORTAL_REQUEUE_SECONDS of the broker's return) queues them instead of waiting REQUEUE_AFTER."""
+    log.warning("could not queue %d license file jobs (%r); the requeue sweep will", len(ids), exc)
+    Credential.objects.filter(pk__in=ids, file_wanted_at__isnull=False).update(
+        file_wanted_at=timezone.now() - REQUEUE_AFTER
+    )
 
 
 def _at(seconds: int) -> datetime:

@@ -1,11 +1,19 @@
-"""Counters in one round trip: the same answers on Redis (pipelined) and on the embedded default."""
+"""Counters in one round trip: the same answers on Redis (pipelined) and on the embedded default.
+And what the cache does while Redis does not answer: shared truth misses, the rest is kept in the
+process, invalidations are owed in the database and made before Redis is trusted again."""
 
 import time
 
 import pytest
 from django.core.cache import caches
 
+from accounts.models import OwedCacheChange
+from portal import cache as shared_cache
 from portal.cache import RedisCache, incr_counters
+from tests.conftest import RedisServer
+
+# The first use of a Redis cache in a process makes the changes owed (a query).
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(params=["default", "local"])
@@ -46,3 +54,59 @@ def test_a_counter_left_without_a_lifetime_gets_one_from_the_next_call():
     assert client.ttl(key) == -1
     assert incr_counters([("orphan", 10)]) == [6]
     assert 0 < client.ttl(key) <= 10
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cache_on(redis_server, monkeypatch):
+    """A Redis cache on a server of the test's own, retried at once after a failure."""
+    monkeypatch.setattr(shared_cache, "RETRY_AFTER", 0.0)
+    options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return RedisCache(redis_server.url, {"KEY_PREFIX": "t", "OPTIONS": options})
+
+
+def test_while_redis_is_down_shared_truth_misses_and_the_rest_is_kept_in_the_process(cache_on, redis_server):
+    cache_on.set("auth:gen:v2:u1", 7)
+    redis_server.stop()
+    assert cache_on.get("auth:gen:v2:u1") is None  # its readers go to the database
+    assert cache_on.add("auth:snap:v2:u1:t1", "snapshot") is False
+    assert cache_on.get_many(["auth:snap:v2:u1:t1", "lic:gen:v1:x", "tenants:generation"]) == {}
+    cache_on.set("allauth:rl:login", [1.0])
+    assert cache_on.get("allauth:rl:login") == [1.0]  # a rate limit's history, per process
+    assert cache_on.add("lock", 1) is True and cache_on.add("lock", 1) is False
+    assert cache_on.start_counters([("throttle:x", 60), ("throttle:x", 60)]).values() == [1, 2]
+    assert cache_on.start_counters([("throttle:x", 60)]).values() == [3]
+
+
+def test_an_invalidation_redis_cannot_take_is_owed_and_made_before_redis_is_read_again(
+    cache_on, redis_server
+):
+    cache_on.set_many({"auth:gen:v2:u1": 7, "auth:gen:v2:u2": 8}, None)
+    redis_server.stop()
+    cache_on.change(["auth:gen:v2:u1"], None)
+    assert list(OwedCacheChange.objects.values_list("key", "timeout")) == [("auth:gen:v2:u1", None)]
+
+    redis_server.start()  # empty: as a Redis that kept its data would, give it the old value back
+    cache_on._cache.get_client(write=True).set(cache_on.make_key("auth:gen:v2:u1"), 7)
+    assert cache_on.get("auth:gen:v2:u1") not in (None, 7)  # changed before this read
+    assert not OwedCacheChange.objects.exists()
+
+
+def test_a_count_sent_on_a_connection_redis_dropped_is_made_in_the_process(cache_on, redis_server):
+    assert cache_on.start_counters([("throttle:y", 60)]).values() == [1]  # leaves a pooled connection
+    redis_server.stop()
+    assert cache_on.start_counters([("throttle:y", 60)]).values() == [1]  # this process's own count
+
+
+def test_a_change_made_while_redis_answers_is_not_owed(cache_on):
+    cache_on.set("lic:gen:v1:x", 1)
+    cache_on.change(["lic:gen:v1:x"], 60)
+    assert cache_on.get("lic:gen:v1:x") != 1
+    assert not OwedCacheChange.objects.exists()
