@@ -196,9 +196,10 @@ class RedisCache(DjangoRedisCache):
                     keys = [key for _, key, owed_timeout in owed if owed_timeout == timeout]
                     super().set_many({key: _new_value() for key in keys}, timeout)
                 OwedCacheChange.objects.filter(pk__in=[pk for pk, _, _ in owed]).delete()
+            if owed:
+                log.info("made %d cache changes owed since Redis failed", len(owed))
             if len(owed) < SETTLE_BATCH:
                 return
-            log.info("made %d cache changes owed since Redis failed", len(owed))
 
     def _either(self, remote, local):
         if self._usable():
