@@ -9,6 +9,7 @@ from django.core.cache import caches
 
 from accounts.models import OwedCacheChange
 from portal import cache as shared_cache
+from portal import tracking
 from portal.cache import RedisCache, incr_counters
 from tests.conftest import RedisServer
 
@@ -110,3 +111,30 @@ def test_a_change_made_while_redis_answers_is_not_owed(cache_on):
     cache_on.change(["lic:gen:v1:x"], 60)
     assert cache_on.get("lic:gen:v1:x") != 1
     assert not OwedCacheChange.objects.exists()
+
+
+def test_a_tracked_copy_is_trusted_again_only_after_the_changes_owed_are_made(
+    redis_server, settings, monkeypatch
+):
+    """A process that holds a tracked copy and makes no cache call after Redis comes back: its
+    tracking connection reconnects, and makes the owed changes before it reads anything."""
+    monkeypatch.setattr(shared_cache, "RETRY_AFTER", 0.0)
+    settings.CACHES = {
+        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": redis_server.url, "KEY_PREFIX": "t"}
+    }
+    cache = caches["default"]
+    cache.set("auth:gen:v2:u1", 7)
+    key = cache.make_key("auth:gen:v2:u1")
+    tracker = tracking.tracked_values(redis_server.url)  # as apikeys.authstate gets it
+    try:
+        assert tracker.get(key) == b"7"
+        redis_server.stop()
+        cache.change(["auth:gen:v2:u1"], None)  # owed
+        assert OwedCacheChange.objects.exists()
+
+        redis_server.start()  # empty: as a Redis that kept its data would, give it the old value back
+        cache._cache.get_client(write=True).set(key, 7)
+        assert tracker.get(key) not in (None, b"7")  # the reconnection made the change first
+        assert not OwedCacheChange.objects.exists()
+    finally:
+        tracking._tracked.pop(redis_server.url).close()
