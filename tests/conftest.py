@@ -103,10 +103,23 @@ def change_tenant(tenant, **fields) -> None:
 
 
 def client_for(host: str, user=None) -> Client:
+    """A client at `host`; with `user`, signed in there as the login page would have done it."""
     client = Client(HTTP_HOST=host)
     if user is not None:
         client.force_login(user)
+        bind_session(client, host)
     return client
+
+
+def bind_session(client: Client, host: str) -> None:
+    """Bind `client`'s session to the tenant at `host` (force_login's request has no tenant)."""
+    from accounts.hosts import tenant_for_domain
+    from accounts.middleware import MADE_AT
+
+    tenant = tenant_for_domain(host.rsplit(":", 1)[0] if not host.endswith("]") else host)
+    session = client.session
+    session[MADE_AT] = str(tenant.pk) if tenant is not None else ""
+    session.save()
 
 
 @pytest.fixture

@@ -65,3 +65,16 @@ def medians(attempt, existing: str, missing: str) -> Medians:
     return Medians(
         statistics.median(times[existing]), statistics.median(times[missing]), statistics.median(hashes)
     )
+
+
+def paired_medians(attempt, first: str, second: str, tries: int = TRIES) -> tuple[float, float]:
+    """The median seconds of `attempt(first)` and `attempt(second)`, interleaved and taking turns
+    at going first (a request right after another runs on warmer caches): for paths that should
+    cost the same to well under a millisecond, with nothing else timed between them."""
+    times = {first: [], second: []}
+    for index in range(tries):
+        for who in (first, second) if index % 2 == 0 else (second, first):
+            started = time.perf_counter()
+            attempt(who)
+            times[who].append(time.perf_counter() - started)
+    return statistics.median(times[first]), statistics.median(times[second])

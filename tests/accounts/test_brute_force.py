@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from accounts.requests import client_ip, limit_unit
-from tests.apikeys.conftest import make_key
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import make_key
 from tests.timing import MISSING, WRONG, medians
 
 ATTACKER = "203.0.113.9"

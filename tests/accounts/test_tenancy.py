@@ -3,8 +3,8 @@ from django.core.management import CommandError, call_command
 
 from accounts.health import redis_version_ok
 from accounts.models import Event, Membership, Role, Tenant
-from tests.apikeys.conftest import make_key, token
 from tests.conftest import change_tenant, client_for
+from tests.helpers import make_key, token
 
 
 def test_it_answers_an_unknown_host_with_a_plain_404_naming_no_tenant(tenant_a):

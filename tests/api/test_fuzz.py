@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from tests.apikeys.conftest import make_key
+from tests.helpers import make_key
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "5"))

@@ -14,9 +14,9 @@ from accounts.models import Membership
 from accounts.services import Actor
 from apikeys import authstate, services
 from apikeys.models import ApiKey
-from tests.apikeys.conftest import bearer, token
 from tests.conftest import ROOT, client_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers import bearer, token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from apikeys import keyring, tokens
-from tests.apikeys.conftest import bearer, token
+from tests.helpers import bearer, token
 
 
 @pytest.fixture

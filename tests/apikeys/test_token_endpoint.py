@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.apikeys.conftest import bearer, exchange, make_key, token
 from tests.conftest import change_tenant
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.helpers import bearer, exchange, make_key, token
 
 
 def basic(email: str, password: str) -> str:

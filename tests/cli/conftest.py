@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apikeys.conftest import make_key
 from tests.conftest import change_tenant
+from tests.helpers import make_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

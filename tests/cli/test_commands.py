@@ -10,8 +10,8 @@ import time
 import pytest
 from django.core.cache import cache
 
-from tests.apikeys.conftest import make_key
 from tests.cli.conftest import run_cli
+from tests.helpers import make_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,9 @@ import pytest
 
 from accounts.models import Workgroup
 from apikeys.models import ApiKey
-from tests.apikeys.conftest import make_key
 from tests.cli.conftest import run_cli
 from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
+from tests.helpers import make_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from licenses import keyring
-from tests.licenses.test_license_services import actor, sell
+from tests.helpers import actor, sell
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 import premiumlic
 from licenses import keyring, services
 from licenses.models import Credential, LicenseFile
-from tests.licenses.test_license_services import sell
+from tests.helpers import sell
 
 DAY = timedelta(days=1)
 

@@ -8,24 +8,9 @@ from django.utils import timezone
 
 from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Event, Membership
-from accounts.services import Actor
 from licenses import services
 from licenses.models import License
-
-
-def actor(user, tenant) -> Actor:
-    return Actor(user=user, membership=Membership.objects.get(user=user, tenant=tenant))
-
-
-def sell(tenant, by, **overrides) -> License:
-    now = timezone.now()
-    fields = {
-        "name": "Sequencing core, NovaSeq X",
-        "sources": ["SpliceAI", "COSMIC"],
-        "starts_at": now - timedelta(days=2),  # so tests may end it "a day ago"
-        "ends_at": now + timedelta(days=365),
-    }
-    return services.license_create(tenant=tenant, by=by, **{**fields, **overrides})
+from tests.helpers import actor, sell
 
 
 def test_a_tenant_admin_creates_a_license_for_some_sources_and_a_term(alice, tenant_a):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Event
 from licenses import keyring, services
 from licenses.models import Credential, License, LicenseFile
-from tests.licenses.test_license_services import actor, sell
+from tests.helpers import actor, sell
 
 JSON = "application/json"
 

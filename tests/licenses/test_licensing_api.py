@@ -7,39 +7,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 import premiumlic
 from licenses import credentials, services
 from licenses.models import Credential, License, LicenseFile
-from tests.apikeys.conftest import make_key
-from tests.licenses.test_license_services import sell
+from tests.helpers import add, code, fetch, make_key, published_keys, sell, validate
 
 DAY = timedelta(days=1)
-FETCH, VALIDATE = "/api/licensing/premium.lic", "/api/licensing/validate"
-
-
-def add(license, by, method, **kwargs) -> services.NewCredential:
-    return services.credential_add(license=license, by=by, method=method, **kwargs)
-
-
-def fetch(body, host="acme.localhost", **extra):
-    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return Client(HTTP_HOST=host).post(FETCH, data, content_type="application/json", **extra)
-
-
-def validate(text, host="acme.localhost"):
-    return Client(HTTP_HOST=host).post(VALIDATE, text, content_type="text/plain")
-
-
-def published_keys() -> dict:
-    return premiumlic.public_keys(Client().get("/.well-known/premium-license-keys.json").json())
-
-
-def code(response) -> str:
-    assert response["Content-Type"] == "application/problem+json", response.content
-    return response.json()["code"]
 
 
 def test_a_lab_tool_gets_a_license_for_its_serial_number_that_verifies_offline_until_it_expires(

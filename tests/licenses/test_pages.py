@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from licenses import keyring, services
 from licenses.models import Credential, License
-from tests.licenses.test_license_services import actor
+from tests.helpers import actor
 
 
 def downloads(html: str) -> dict[str, str]:

@@ -45,8 +45,9 @@ def _record_csp(message, violations: list) -> None:
 
 
 @pytest.fixture
-def tenant_url(live_server):
+def tenant_url(live_server, settings):
     port = live_server.url.rsplit(":", 1)[1]
+    settings.PORTAL_TENANT_URL = f"http://{{domain}}:{port}"  # emailed links lead to this server
 
     def url(domain: str, path: str = "/") -> str:
         return f"http://{domain}:{port}{path}"

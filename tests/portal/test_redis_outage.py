@@ -19,10 +19,9 @@ from django.db import connection
 
 from accounts.models import OwedCacheChange
 from licenses.models import Credential, LicenseFile
-from tests.apikeys.conftest import make_key
 from tests.conftest import ROOT, RedisServer, _use_broker, start_worker, wait_for
 from tests.factories import PASSWORD
-from tests.licenses.test_license_services import actor, sell
+from tests.helpers import actor, make_key, sell
 from tests.processes import Node, free_port
 
 OUTAGE_SECONDS = 30

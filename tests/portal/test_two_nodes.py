@@ -10,8 +10,8 @@ import time
 import pytest
 from django.db import connection
 
-from tests.apikeys.conftest import make_key
 from tests.conftest import wait_for
+from tests.helpers import make_key
 from tests.processes import ROOT, Node, free_port
 
 
