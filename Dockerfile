@@ -12,7 +12,12 @@ RUN groupadd --system portal && useradd --system --gid portal --home-dir /srv/po
 
 WORKDIR /srv/portal
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# PyICU (lookalike email addresses, Unicode TR39) builds against ICU: the compiler and headers
+# only for the build, ICU's library kept.
+RUN apt-get update && apt-get install -y --no-install-recommends libicu72 \
+    && apt-get install -y --no-install-recommends g++ pkg-config libicu-dev \
+    && pip install -r requirements.txt \
+    && apt-get purge -y --auto-remove g++ pkg-config libicu-dev && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Static files are collected at build time (whitenoise serves them, compressed and fingerprinted).
 RUN SECRET_KEY=build-only-not-a-secret DEBUG=0 python manage.py collectstatic --noinput -v 0 \

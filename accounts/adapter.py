@@ -1,9 +1,13 @@
 """The one place django-allauth is customised: tenant signup policy and tenant-aware emails."""
 
+import re
+from types import SimpleNamespace
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.db import transaction
 
-from accounts import services
+from accounts import addresses, emails, services
 from accounts.models import Invitation, Tenant
 from accounts.requests import client_ip
 from accounts.services import Actor
@@ -52,11 +56,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def _join_tenant(self, request, user) -> None:
         by = Actor(user=user, ip=self.get_client_ip(request))
         invitation = invitation_in_session(request)
-        if invitation is not None and invitation.email.lower() == user.email.lower():
+        if invitation is not None and invitation.email == user.email:  # canonical, both
             services.invitation_accept(invitation=invitation, user=user, by=by)
             request.session.pop(INVITATION_SESSION_KEY, None)
         else:
             services.member_join(tenant=request.tenant, user=user, by=by, via="signup")
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Every allauth email (confirmation, password reset, unknown account) links to the tenant's
+        configured address: allauth builds its links from the request's Host, whose port (and, on
+        an operator host, name) the sender of the request chose."""
+        request = allauth_context.request
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            here = re.compile(rf"^https?://{re.escape(request.get_host())}(?=/)")
+            there = emails.tenant_url(tenant, "")
+            context = {
+                name: here.sub(lambda _: there, value) if isinstance(value, str) else value
+                for name, value in context.items()
+            }
+            context["current_site"] = SimpleNamespace(name=tenant.name, domain=tenant.domain)
+        super().send_mail(template_prefix, email, context)
 
     def format_email_subject(self, subject: str) -> str:
         tenant = getattr(self.request, "tenant", None)
@@ -66,7 +86,7 @@ class AccountAdapter(DefaultAccountAdapter):
         # One counter per account for the whole portal: allauth's own key adds the site's domain,
         # which would give an attacker a fresh allowance at every tenant's host. (Lower-cased and
         # stripped as every sign-in path reads the email: the login form, HTTP Basic, admin.)
-        return credentials.get("email", credentials.get("username", "")).strip().lower()
+        return addresses.canonical(credentials.get("email", credentials.get("username", "")))
 
     def get_client_ip(self, request) -> str:
         # One rule for every client address the portal records and rate-limits by.

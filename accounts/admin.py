@@ -2,13 +2,16 @@ from allauth.account.adapter import get_adapter
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
+from accounts import addresses
 from accounts.models import Event, Membership, Role, Tenant, User, Workgroup
 from accounts.requests import client_ip
-from accounts.services import Actor, event_record
+from accounts.services import Actor, event_record, tokens_end
 
 
 class AdminLoginForm(AdminAuthenticationForm):
@@ -71,6 +74,10 @@ class TenantAdmin(admin.ModelAdmin):
         by = Actor(user=request.user, ip=client_ip(request), system=True)
         with transaction.atomic():
             formset.save()
+            for membership, fields in formset.changed_objects:
+                if "is_active" in fields and not membership.is_active:  # as the portal deactivates
+                    tokens_end(membership)
+                    membership.save(update_fields=["tokens_valid_from"])
             changes = [(m, "member.add", {}) for m in formset.new_objects]
             changes += [
                 (m, "member.update", {field: getattr(m, field) for field in fields})
@@ -88,8 +95,25 @@ class TenantAdmin(admin.ModelAdmin):
                 )
 
 
+class _CanonicalEmail:
+    """An address typed in Django admin is stored in its one canonical form, like every other."""
+
+    def clean_email(self):
+        return addresses.canonical(self.cleaned_data["email"])
+
+
+class UserCreationForm(_CanonicalEmail, AdminUserCreationForm):
+    pass
+
+
+class UserChangeForm(_CanonicalEmail, BaseUserChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    add_form = UserCreationForm
+    form = UserChangeForm
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name"]

@@ -1,6 +1,6 @@
 """REST API for people, workgroups and events. Thin: parse, look up in the tenant, call a service."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import Event, Role
 from accounts.permissions import IsTenantAdmin
-from accounts.requests import actor_for, origin_of
+from accounts.requests import actor_for
 from portal.api import PageQuery, page_of
 from portal.api import paginated as _paginated
 from portal.api import valid as _valid
@@ -188,7 +188,9 @@ class UserListApi(APIView):
         email = serializers.EmailField()
         role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
         invite = serializers.BooleanField(
-            default=True, help_text="true: email an invitation; false: add an existing account now."
+            default=True,
+            help_text="Deprecated and ignored: adding someone always emails an invitation they accept "
+            "(an existing account included), so the answer tells nothing about accounts elsewhere.",
         )
 
     @extend_schema(
@@ -205,26 +207,19 @@ class UserListApi(APIView):
     @extend_schema(
         request=UserAddIn,
         responses={
-            201: inline_serializer("UserAdded", {"status": serializers.CharField(), "user": UserOut()}),
             202: inline_serializer(
                 "UserInvited", {"status": serializers.CharField(), "invitation": InvitationOut()}
             ),
-            404: OpenApiResponse(description="`no_account`: with `invite: false`, no account has this email"),
         },
-        summary="Invite someone by email, or add an existing account (tenant admin)",
+        summary="Invite someone by email, with an account or without (tenant admin)",
     )
     def post(self, request):
         data = _valid(self.UserAddIn, request)
-        by = actor_for(request)
-        if not data["invite"]:
-            membership = services.member_add(
-                tenant=request.tenant, email=data["email"], role=data["role"], by=by
-            )
-            return Response(
-                {"status": "added", "user": UserOut(membership).data}, status=status.HTTP_201_CREATED
-            )
         invitation = services.invitation_create(
-            tenant=request.tenant, email=data["email"], role=data["role"], by=by, origin=origin_of(request)
+            tenant=request.tenant,
+            email=data["email"],
+            role=data["role"],
+            by=actor_for(request),
         )
         body = {"status": "invited", "invitation": InvitationOut(invitation).data}
         return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -7,6 +7,13 @@ from django.template.loader import render_to_string
 from accounts.models import Tenant
 
 
+def tenant_url(tenant: Tenant, path: str = "/") -> str:
+    """Where `path` is at `tenant`, for a link in an email: built from the tenant's configured
+    domain (PORTAL_TENANT_URL), never from a request's Host header, whose port or name a sender
+    picks."""
+    return settings.PORTAL_TENANT_URL.format(domain=tenant.domain) + path
+
+
 def send(name: str, *, to: str, tenant: Tenant, context: dict) -> None:
     context = {"tenant": tenant, **context}
     subject = render_to_string(f"emails/{name}-subject.txt", context).strip()

@@ -2,6 +2,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
 
+from accounts import addresses
 from accounts.adapter import invitation_in_session, signup_refusal
 from accounts.models import Role, Tenant
 
@@ -20,7 +21,7 @@ class SignupForm(AllauthSignupForm):
     def clean_email(self):
         email = super().clean_email()
         invitation = invitation_in_session(self.request)
-        if invitation is not None and invitation.email.lower() == email.lower():
+        if invitation is not None and invitation.email == addresses.canonical(email):
             return email
         reason = signup_refusal(self.request.tenant, email)
         if reason:

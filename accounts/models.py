@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts import addresses
+
 JWT_LIFETIME_MIN = 5 * 60
 JWT_LIFETIME_MAX = 24 * 60 * 60
 SESSION_IDLE_MIN, SESSION_IDLE_MAX = 5, 24 * 60  # minutes
@@ -70,7 +72,7 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
-        user = self.model(email=email.strip().lower(), **fields)
+        user = self.model(email=addresses.canonical(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -83,6 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A global identity; what it may do in a tenant comes from its Membership there."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Canonical (accounts.addresses): looked up by exact equality on this unique index, never
+    # by database case folding.
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
@@ -97,11 +101,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-        ]
 
     def __str__(self) -> str:
         return self.email
@@ -119,12 +118,21 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+def _this_second():
+    return timezone.now().replace(microsecond=0)
+
+
 class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Bearer tokens issued (`iat`, whole seconds) before this are refused: a token of an earlier
+    # membership (removed, then joined again) never works in this one, nor one minted before a
+    # deactivation once the member is reactivated. None: none refused (memberships made before
+    # this rule).
+    tokens_valid_from = models.DateTimeField(null=True, blank=True, default=_this_second, editable=False)
 
     class Meta:
         constraints = [
@@ -183,7 +191,6 @@ class Invitation(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    origin = models.CharField(max_length=300, help_text="Scheme, host and port the link points to.")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -194,7 +201,7 @@ class Invitation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 "tenant",
-                Lower("email"),
+                "email",
                 condition=models.Q(status="pending"),
                 name="invitation_one_pending_per_email",
             ),

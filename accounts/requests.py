@@ -66,8 +66,3 @@ def _is_address(text: str) -> bool:
 def actor_for(request: HttpRequest) -> Actor:
     user = request.user if request.user.is_authenticated else None
     return Actor(user=user, ip=client_ip(request), membership=current_membership(request))
-
-
-def origin_of(request: HttpRequest) -> str:
-    """Scheme, host and port as the caller reached this tenant, for links in emails."""
-    return f"{request.scheme}://{request.get_host()}"

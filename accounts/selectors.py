@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 
+from accounts import addresses
 from accounts.models import (
     Event,
     Invitation,
@@ -66,7 +67,9 @@ def my_workgroups(request: HttpRequest) -> list[dict]:
 def members_list(*, tenant: Tenant, search: str = "") -> QuerySet[Membership]:
     qs = Membership.objects.filter(tenant=tenant).select_related("user")
     if search:
-        qs = qs.filter(Q(user__email__icontains=search) | Q(user__full_name__icontains=search))
+        # A substring of the canonical address, compared as stored: no database case folding,
+        # which would match a dotless i (U+0131) for an i.
+        qs = qs.filter(Q(user__email__contains=search.lower()) | Q(user__full_name__icontains=search))
     return qs.order_by("user__email")
 
 
@@ -159,8 +162,19 @@ def invitation_for_token(request: HttpRequest, token: str) -> Invitation | None:
     return invitation if invitation is not None and invitation.is_usable() else None
 
 
+def addresses_shown(*, tenant: Tenant, emails) -> dict[str, addresses.Shown]:
+    """How these addresses are shown to the tenant's admins: each compared with every member's
+    and pending invitee's address here, so an address with a dotless i (U+0131) is marked
+    as looking like the one with an i."""
+    members = Membership.objects.filter(tenant=tenant).values_list("user__email", flat=True)
+    invited = Invitation.objects.filter(tenant=tenant, status=Invitation.Status.PENDING).values_list(
+        "email", flat=True
+    )
+    return addresses.shown(emails, among=[*members, *invited])
+
+
 def account_exists(email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
+    return User.objects.filter(email=addresses.canonical(email)).exists()
 
 
 def get_invitation_for_request(request: HttpRequest, invitation_id) -> Invitation:
@@ -177,7 +191,7 @@ def events_list(*, tenant: Tenant, action: str = "", actor: str = "") -> QuerySe
     if action:
         qs = qs.filter(action=action)
     if actor:
-        qs = qs.filter(actor_email__iexact=actor)
+        qs = qs.filter(actor_email=addresses.canonical(actor))
     return qs.order_by("-created_at")
 
 

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
@@ -17,7 +18,7 @@ from accounts.errors import ServiceError
 from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm, WorkgroupNameForm
 from accounts.health import health_report
 from accounts.models import Role
-from accounts.requests import actor_for, origin_of
+from accounts.requests import actor_for
 from portal.api import problem_response
 
 
@@ -91,37 +92,35 @@ def join(request):
 def users(request):
     form = AddPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _add_person(request, form.cleaned_data["email"], form.cleaned_data["role"], request.POST.get("how"))
+        email, role, by = form.cleaned_data["email"], form.cleaned_data["role"], actor_for(request)
+        _attempt(
+            request,
+            lambda: services.invitation_create(tenant=request.tenant, email=email, role=role, by=by),
+            f"An invitation is on its way to {email}.",
+        )
         return redirect("users")
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.members_list(tenant=request.tenant, search=search), 25).get_page(
         request.GET.get("page")
     )
+    invitations = list(selectors.invitations_pending(tenant=request.tenant))
+    emails = [m.user.email for m in page] + [inv.email for inv in invitations]
     context = {
         "form": form,
         "page": page,
         "search": search,
-        "invitations": selectors.invitations_pending(tenant=request.tenant),
+        "invitations": invitations,
+        "shown": selectors.addresses_shown(tenant=request.tenant, emails=emails),
     }
     return render(request, "accounts/users.html", context)
 
 
-def _add_person(request, email: str, role: str, how: str | None) -> None:
-    by = actor_for(request)
-    if how == "add":
-        _attempt(
-            request,
-            lambda: services.member_add(tenant=request.tenant, email=email, role=role, by=by),
-            f"{email} is now a member.",
-        )
-    else:
-        _attempt(
-            request,
-            lambda: services.invitation_create(
-                tenant=request.tenant, email=email, role=role, by=by, origin=origin_of(request)
-            ),
-            f"An invitation is on its way to {email}.",
-        )
+def _same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this host (`/users/?page=2`), else None: never another host
+    (`https://evil.example/`, `//evil.example`) and never another scheme (`javascript:`)."""
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=set()):
+        return target
+    return None
 
 
 @require_POST
@@ -149,7 +148,7 @@ def user_update(request, user_id):
         )
     else:
         messages.error(request, "Unknown action.")
-    return redirect(request.POST.get("next") or "users")
+    return redirect(_same_site_path(request.POST.get("next")) or "users")
 
 
 @require_POST
@@ -288,11 +287,14 @@ def events(request):
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "").strip()
     qs = selectors.events_list(tenant=request.tenant, action=action, actor=actor)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    emails = {e.actor_email for e in page} | {e.target_label.split(" ", 1)[0] for e in page}
     context = {
-        "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+        "page": page,
         "actions": selectors.event_actions(tenant=request.tenant),
         "action": action,
         "actor": actor,
+        "shown": selectors.addresses_shown(tenant=request.tenant, emails=[e for e in emails if "@" in e]),
     }
     return render(request, "accounts/events.html", context)
 
@@ -315,7 +317,7 @@ def invitation_accept(request, token):
 
 
 def _accept_signed_in(request, invitation):
-    if request.user.email.lower() != invitation.email.lower():
+    if request.user.email != invitation.email:  # canonical, both: a lookalike is someone else
         if request.method == "POST" and request.POST.get("action") == "logout":
             logout(request)
             return redirect(request.path)

@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from accounts import addresses
 from accounts.requests import client_ip, limit_unit
 from apikeys import keys
 from portal.cache import incr_counters, start_counters
@@ -113,4 +114,4 @@ def basic_credentials(request) -> tuple[str, str] | None:
     if "\x00" in decoded:  # no account has it, and PostgreSQL cannot even compare it
         return None
     email, sep, password = decoded.partition(":")
-    return (email.strip().lower(), password) if sep and email else None
+    return (addresses.canonical(email), password) if sep and email else None

@@ -10,7 +10,7 @@ from .invitations import (
     invitation_token,
     invitations_sweep,
 )
-from .members import member_add, member_join, member_remove, member_update
+from .members import member_join, member_remove, member_update, tokens_end
 from .tenants import normalize_domain, tenant_create, tenant_policy_update
 from .workgroups import (
     workgroup_create,
@@ -31,13 +31,13 @@ __all__ = [
     "invitation_send",
     "invitation_token",
     "invitations_sweep",
-    "member_add",
     "member_join",
     "member_remove",
     "member_update",
     "normalize_domain",
     "tenant_create",
     "tenant_policy_update",
+    "tokens_end",
     "workgroup_create",
     "workgroup_delete",
     "workgroup_member_add",

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import emails
+from accounts import addresses, emails
 from accounts.errors import Conflict, ServiceError
 from accounts.models import Invitation, Membership, Tenant, User
 
@@ -29,27 +29,31 @@ def invitation_id_from_token(token: str) -> str | None:
         return None
 
 
-def invitation_create(*, tenant: Tenant, email: str, role: str, by: Actor, origin: str) -> Invitation:
-    """Invite an email address to the tenant; inviting the same address again re-sends it."""
+def invitation_create(*, tenant: Tenant, email: str, role: str, by: Actor) -> Invitation:
+    """Invite an email address to the tenant; inviting the same address again re-sends it.
+
+    The one way in for someone a tenant admin names, with an account or without: the answer is the
+    same either way (it tells nothing of accounts elsewhere), and nobody becomes a member of a
+    tenant without accepting at the emailed address."""
     from accounts import tasks
 
     require_tenant_admin(by, tenant)
     check_role(role)
-    email = email.strip().lower()
+    email = addresses.canonical(email)
     if "@" not in email:
         raise ServiceError(f"{email!r} is not an email address.")
-    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+    if Membership.objects.filter(tenant=tenant, user__email=email).exists():
         raise Conflict(f"{email} is already a member of {tenant.name}.")
     expires_at = timezone.now() + timedelta(days=settings.PORTAL_INVITATION_DAYS)
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
-            .filter(tenant=tenant, email__iexact=email, status=Invitation.Status.PENDING)
+            .filter(tenant=tenant, email=email, status=Invitation.Status.PENDING)
             .first()
         )
         if invitation is None:
             invitation = Invitation(tenant=tenant, email=email)
-        invitation.role, invitation.expires_at, invitation.origin = role, expires_at, origin
+        invitation.role, invitation.expires_at = role, expires_at
         invitation.invited_by, invitation.sent_at = by.user, None
         invitation.save()
         event_record(tenant=tenant, by=by, action="invitation.create", target=invitation, role=role)
@@ -67,7 +71,9 @@ def invitation_send(*, invitation_id) -> bool:
     invitation = Invitation.objects.select_related("tenant").filter(pk=invitation_id).first()
     if invitation is None or not invitation.is_usable() or invitation.sent_at is not None:
         return False
-    url = invitation.origin + reverse("invitation_accept", args=[invitation_token(invitation)])
+    url = emails.tenant_url(
+        invitation.tenant, reverse("invitation_accept", args=[invitation_token(invitation)])
+    )
     emails.send(
         "invitation",
         to=invitation.email,
@@ -83,7 +89,7 @@ def invitation_accept(*, invitation: Invitation, user: User, by: Actor) -> Membe
         raise ServiceError(
             "This invitation is no longer valid; ask for a new one.", code="invitation_invalid"
         )
-    if user.email.lower() != invitation.email.lower():
+    if user.email != invitation.email:  # both canonical: a lookalike is someone else
         raise ServiceError(f"This invitation is for {invitation.email}.", code="invitation_other_email")
     tenant = invitation.tenant
     with transaction.atomic():

@@ -1,6 +1,9 @@
-from django.db import transaction
+from datetime import timedelta
 
-from accounts.errors import Conflict, NotFound
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict
 from accounts.models import Membership, Role, Tenant, User, WorkgroupMembership
 
 from .audit import Actor, event_record
@@ -18,23 +21,6 @@ def member_join(*, tenant: Tenant, user: User, by: Actor, role: str = Role.MEMBE
                 raise Conflict(f"Your membership of {tenant.name} is deactivated; ask a tenant admin.")
             return membership
         event_record(tenant=tenant, by=by, action="member.join", target=membership, role=role, via=via)
-    return membership
-
-
-def member_add(*, tenant: Tenant, email: str, role: str, by: Actor) -> Membership:
-    """A tenant admin adds an existing account, found by its email."""
-    require_tenant_admin(by, tenant)
-    check_role(role)
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise NotFound(f"There is no account for {email}; send an invitation instead.", code="no_account")
-    with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(
-            tenant=tenant, user=user, defaults={"role": role}
-        )
-        if not created:
-            raise Conflict(f"{user.email} is already a member of {tenant.name}.")
-        event_record(tenant=tenant, by=by, action="member.add", target=membership, role=role)
     return membership
 
 
@@ -58,10 +44,19 @@ def member_update(
             _keep_an_admin(tenant, losing=membership.user_id)
         for field, value in changes.items():
             setattr(membership, field, value)
-        membership.save(update_fields=list(changes))
+        if changes.get("is_active") is False:
+            tokens_end(membership)
+        membership.save(update_fields=[*changes, "tokens_valid_from"])
         for field, value in changes.items():
             event_record(tenant=tenant, by=by, action=_ACTIONS[field, value], target=membership)
     return membership
+
+
+def tokens_end(membership: Membership) -> None:
+    """Every token minted so far for this membership dies for good, also once the member is
+    reactivated: from the next whole second, as a token's `iat` is in whole seconds. (Sets the
+    field; the caller saves it, beside the deactivation.)"""
+    membership.tokens_valid_from = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
 
 
 _ACTIONS = {
@@ -73,7 +68,9 @@ _ACTIONS = {
 
 
 def member_remove(*, membership: Membership, by: Actor) -> None:
-    """Remove a member from the tenant and from all its workgroups."""
+    """Remove a member from the tenant and from all its workgroups. Their API keys here go with
+    the membership (deleted by the database's cascade, whatever path removes it), so joining again
+    never brings an old key back; their tokens die with it (`tokens_valid_from`)."""
     tenant = membership.tenant
     require_tenant_admin(by, tenant)
     with transaction.atomic():

@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.password_validation import validate_password
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts import addresses
 from accounts.errors import Conflict, ServiceError
 from accounts.models import (
     JWT_LIFETIME_MAX,
@@ -35,6 +37,13 @@ def normalize_domain(domain: str) -> str:
     return domain
 
 
+@dataclass(frozen=True)
+class TenantCreated:
+    tenant: Tenant
+    created: bool  # False: the tenant was there already
+    admin_existed: bool  # True: the admin's account was there already, its password unchanged
+
+
 def tenant_create(
     *,
     name: str,
@@ -42,8 +51,10 @@ def tenant_create(
     admin_email: str,
     admin_password: str | None,
     signup_mode: str = Tenant.SignupMode.INVITE_ONLY,
-) -> tuple[Tenant, bool]:
-    """Create a tenant and its first tenant admin; repeating it for the same tenant changes nothing."""
+) -> TenantCreated:
+    """Create a tenant and its first tenant admin; repeating it for the same tenant changes nothing.
+    The admin is the account with exactly this address (canonical form), never a lookalike; an
+    existing account keeps its password, and the answer says so."""
     name = name.strip()
     if not name:
         raise ServiceError("A tenant needs a name.")
@@ -58,7 +69,7 @@ def tenant_create(
         if tenant is None:
             slug = _free_slug(name, domain)
             tenant = Tenant.objects.create(name=name, domain=domain, slug=slug, signup_mode=signup_mode)
-        admin = _ensure_user(admin_email, admin_password)
+        admin, existed = _ensure_user(admin_email, admin_password)
         by = Actor.system_actor()
         membership, added = Membership.objects.get_or_create(
             tenant=tenant, user=admin, defaults={"role": Role.ADMIN}
@@ -67,7 +78,7 @@ def tenant_create(
             event_record(tenant=tenant, by=by, action="tenant.create", target=tenant, domain=domain)
         if added:
             event_record(tenant=tenant, by=by, action="member.add", target=membership, role=Role.ADMIN)
-    return tenant, created
+    return TenantCreated(tenant=tenant, created=created, admin_existed=existed)
 
 
 def _free_slug(name: str, domain: str) -> str:
@@ -78,11 +89,12 @@ def _free_slug(name: str, domain: str) -> str:
     return slug
 
 
-def _ensure_user(email: str, password: str | None) -> User:
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
+def _ensure_user(email: str, password: str | None) -> tuple[User, bool]:
+    """The account with exactly this address, and whether it existed; else a new, verified one."""
+    email = addresses.canonical(email)
+    user = User.objects.filter(email=email).first()
     if user is not None:
-        return user
+        return user, True
     if not password:
         raise ServiceError(f"{email} has no account yet: give a password for it.")
     candidate = User(email=email)
@@ -92,7 +104,7 @@ def _ensure_user(email: str, password: str | None) -> User:
         raise ServiceError(" ".join(exc.messages)) from None
     user = User.objects.create_user(email, password)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return user, False
 
 
 def tenant_policy_update(

@@ -4,7 +4,6 @@ the end owes the reminders again: `licenses._move_end`)."""
 import math
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -49,8 +48,7 @@ def _remind(license_id, now: datetime) -> int:
                 context={
                     "license": license,
                     "days_left": math.ceil((license.ends_at - now) / timedelta(days=1)),
-                    "url": settings.PORTAL_TENANT_URL.format(domain=license.tenant.domain)
-                    + f"/licenses/{license.pk}/",
+                    "url": emails.tenant_url(license.tenant, f"/licenses/{license.pk}/"),
                 },
             )
         license.reminded_30_at = license.reminded_30_at or now  # within 7 days, one email says it

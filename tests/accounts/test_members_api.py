@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.models import Event, Membership, Role
+from accounts.models import Event, Membership
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory
 
@@ -104,19 +104,26 @@ def test_a_deactivated_admin_does_not_count_as_the_remaining_admin(as_alice, ali
     assert as_alice.patch(f"/api/users/{alice.id}", {"role": "member"}, content_type=JSON).status_code == 409
 
 
-def test_an_admin_adds_an_existing_account_by_email(as_alice, charlie, tenant_a):
-    response = as_alice.post(
-        "/api/users", {"email": "CHARLIE@globex.test", "invite": False}, content_type=JSON
+@pytest.mark.parametrize("invite", [True, False])
+def test_naming_an_account_invites_it_and_tells_nothing_of_accounts_elsewhere(
+    as_alice, charlie, tenant_a, invite
+):
+    """Once `"invite": false` added an existing account at once (201) and answered 404 for a
+    missing one: an oracle for who has an account anywhere, and a membership nobody agreed to."""
+    existing = as_alice.post(
+        "/api/users", {"email": "CHARLIE@globex.test", "invite": invite, "role": "admin"}, content_type=JSON
     )
-    assert response.status_code == 201
-    assert response.json()["user"]["id"] == str(charlie.id)
-    assert Membership.objects.get(tenant=tenant_a, user=charlie).role == Role.MEMBER
-
-
-def test_adding_an_unknown_account_suggests_an_invitation(as_alice):
-    response = as_alice.post("/api/users", {"email": "nobody@x.test", "invite": False}, content_type=JSON)
-    assert response.status_code == 404
-    assert response.json()["code"] == "no_account"
+    missing = as_alice.post(
+        "/api/users", {"email": "nobody@x.test", "invite": invite, "role": "admin"}, content_type=JSON
+    )
+    assert existing.status_code == missing.status_code == 202
+    assert existing.json().keys() == missing.json().keys() == {"status", "invitation"}
+    assert existing.json()["invitation"].keys() == missing.json()["invitation"].keys()
+    assert not Membership.objects.filter(tenant=tenant_a, user=charlie).exists()
+    assert set(tenant_a.invitations.values_list("email", flat=True)) == {
+        "charlie@globex.test",
+        "nobody@x.test",
+    }
 
 
 def test_an_admin_invites_by_email(as_alice, tenant_a):

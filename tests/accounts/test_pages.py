@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import Event, Invitation, Membership, Role, Tenant, Workgroup, WorkgroupMembership
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, WorkgroupFactory, WorkgroupMembershipFactory
+from tests.helpers import tenant_admin_form
 
 
 @pytest.fixture
@@ -24,25 +25,20 @@ def test_the_users_page_lists_searches_and_paginates_members(as_alice, tenant_a,
     assert "member29@acme.test" in as_alice.get("/users/?page=2").content.decode()
 
 
-def test_the_users_page_invites_and_adds_people(as_alice, tenant_a, charlie):
-    response = as_alice.post(
-        "/users/", {"email": "new@lab.test", "role": "member", "how": "invite"}, follow=True
-    )
+def test_the_users_page_invites_people_with_an_account_or_without(as_alice, tenant_a, charlie):
+    response = as_alice.post("/users/", {"email": "new@lab.test", "role": "member"}, follow=True)
     assert "An invitation is on its way to new@lab.test" in response.content.decode()
     assert Invitation.objects.get(tenant=tenant_a).email == "new@lab.test"
     assert "new@lab.test" in as_alice.get("/users/").content.decode()  # pending list
 
-    as_alice.post("/users/", {"email": charlie.email, "role": "admin", "how": "add"})
-    assert Membership.objects.get(tenant=tenant_a, user=charlie).role == Role.ADMIN
-
-    response = as_alice.post(
-        "/users/", {"email": "ghost@x.test", "role": "member", "how": "add"}, follow=True
-    )
-    assert "no account for ghost@x.test" in response.content.decode()
+    response = as_alice.post("/users/", {"email": charlie.email, "role": "admin"}, follow=True)
+    assert f"An invitation is on its way to {charlie.email}" in response.content.decode()
+    assert not Membership.objects.filter(tenant=tenant_a, user=charlie).exists()  # until he accepts
+    assert "Add existing account" not in response.content.decode()
 
 
 def test_the_users_page_revokes_an_invitation(as_alice, as_charlie, tenant_a):
-    as_alice.post("/users/", {"email": "new@lab.test", "role": "member", "how": "invite"})
+    as_alice.post("/users/", {"email": "new@lab.test", "role": "member"})
     invitation = Invitation.objects.get(tenant=tenant_a)
     assert as_charlie.post(f"/invitations/{invitation.id}/revoke").status_code == 404
     as_alice.post(f"/invitations/{invitation.id}/revoke")
@@ -58,6 +54,16 @@ def test_the_users_page_changes_roles_and_status(as_alice, alice, bob):
     as_alice.post(f"/users/{bob.id}/", {"action": "reactivate"})
     as_alice.post(f"/users/{bob.id}/", {"action": "remove"})
     assert not Membership.objects.filter(user=bob).exists()
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "/\\evil.example"]
+)
+def test_the_users_page_returns_only_to_a_path_on_this_host(as_alice, bob, target):
+    response = as_alice.post(f"/users/{bob.id}/", {"action": "make_admin", "next": target})
+    assert response.status_code == 302 and response["Location"] == "/users/"
+    kept = as_alice.post(f"/users/{bob.id}/", {"action": "remove_admin", "next": "/users/?page=2"})
+    assert kept["Location"] == "/users/?page=2"
 
 
 def test_the_users_page_explains_the_last_admin_rule(as_alice, alice):
@@ -192,35 +198,6 @@ def test_password_reset_mails_a_link_to_this_tenants_host(alice, mailoutbox):
     assert mailoutbox[-1].subject.startswith("[Acme Genomics]")
 
 
-def _tenant_admin_form(tenant, rows):
-    form = {
-        "name": tenant.name,
-        "slug": tenant.slug,
-        "domain": tenant.domain,
-        "is_active": "on",
-        "signup_mode": tenant.signup_mode,
-        "allowed_email_domains": "[]",
-        "jwt_lifetime_seconds": "3600",
-        "apikey_max_lifetime_days": "365",
-        "session_idle_minutes": "30",
-        "session_max_hours": "12",
-        "created_at_0": "2026-01-01",
-        "created_at_1": "00:00:00",
-        "memberships-TOTAL_FORMS": str(len(rows)),
-        "memberships-INITIAL_FORMS": str(len(rows)),
-    }
-    for i, (membership, role, active) in enumerate(rows):
-        form |= {
-            f"memberships-{i}-id": membership.pk,
-            f"memberships-{i}-tenant": tenant.pk,
-            f"memberships-{i}-user": membership.user_id,
-            f"memberships-{i}-role": role,
-        }
-        if active:
-            form[f"memberships-{i}-is_active"] = "on"
-    return form
-
-
 @pytest.fixture
 def as_superuser(db):
     return client_for("localhost", UserFactory(email="root@portal.test", is_staff=True, is_superuser=True))
@@ -233,7 +210,7 @@ def test_a_superuser_makes_tenant_admins_in_django_admin(as_superuser, tenant_a,
         (Membership.objects.get(user=alice), "admin", True),
         (Membership.objects.get(user=bob), "admin", True),
     ]
-    response = as_superuser.post(url, _tenant_admin_form(tenant_a, rows))
+    response = as_superuser.post(url, tenant_admin_form(tenant_a, rows))
     assert response.status_code == 302
     assert Membership.objects.get(user=bob).role == Role.ADMIN
     event = Event.objects.get(tenant=tenant_a, action="member.update")
@@ -243,7 +220,7 @@ def test_a_superuser_makes_tenant_admins_in_django_admin(as_superuser, tenant_a,
 def test_django_admin_keeps_the_last_active_tenant_admin(as_superuser, tenant_a, alice):
     url = f"/admin/accounts/tenant/{tenant_a.pk}/change/"
     response = as_superuser.post(
-        url, _tenant_admin_form(tenant_a, [(alice.memberships.get(), "admin", False)])
+        url, tenant_admin_form(tenant_a, [(alice.memberships.get(), "admin", False)])
     )
     assert "must keep at least one active tenant admin" in response.content.decode()
     assert Membership.objects.get(user=alice).is_active

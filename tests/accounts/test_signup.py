@@ -79,7 +79,7 @@ def test_an_invitation_opens_signup_whatever_the_policy(tenant_a, alice, mode):
     tenant_a.refresh_from_db()
     by = Actor(user=alice, membership=alice.memberships.get())
     invitation = services.invitation_create(
-        tenant=tenant_a, email="ivan@elsewhere.test", role=Role.ADMIN, by=by, origin="http://acme.localhost"
+        tenant=tenant_a, email="ivan@elsewhere.test", role=Role.ADMIN, by=by
     )
     token = services.invitation_token(invitation)
     client = client_for("acme.localhost")
@@ -103,9 +103,7 @@ def test_an_invitation_link_is_useless_at_another_tenant(tenant_a, tenant_b, ali
     from accounts.services import Actor
 
     by = Actor(user=alice, membership=alice.memberships.get())
-    invitation = services.invitation_create(
-        tenant=tenant_a, email="jo@x.test", role=Role.MEMBER, by=by, origin="http://acme.localhost"
-    )
+    invitation = services.invitation_create(tenant=tenant_a, email="jo@x.test", role=Role.MEMBER, by=by)
     token = services.invitation_token(invitation)
     assert client_for("globex.localhost").get(f"/invite/{token}/").status_code == 404
     assert client_for("acme.localhost").get(f"/invite/{token[:-2]}xx/").status_code == 404
@@ -116,9 +114,7 @@ def test_an_existing_account_accepts_an_invitation_after_signing_in(tenant_a, al
     from accounts.services import Actor
 
     by = Actor(user=alice, membership=alice.memberships.get())
-    invitation = services.invitation_create(
-        tenant=tenant_a, email=charlie.email, role=Role.MEMBER, by=by, origin="http://acme.localhost"
-    )
+    invitation = services.invitation_create(tenant=tenant_a, email=charlie.email, role=Role.MEMBER, by=by)
     url = f"/invite/{services.invitation_token(invitation)}/"
     assert "Sign in" in client_for("acme.localhost").get(url).content.decode()
     as_charlie = client_for("acme.localhost", charlie)
@@ -126,9 +122,7 @@ def test_an_existing_account_accepts_an_invitation_after_signing_in(tenant_a, al
     assert Membership.objects.get(tenant=tenant_a, user=charlie).role == Role.MEMBER
 
     # Somebody else signed in cannot use it.
-    invitation2 = services.invitation_create(
-        tenant=tenant_a, email="kim@x.test", role=Role.MEMBER, by=by, origin="http://acme.localhost"
-    )
+    invitation2 = services.invitation_create(tenant=tenant_a, email="kim@x.test", role=Role.MEMBER, by=by)
     url2 = f"/invite/{services.invitation_token(invitation2)}/"
     assert "This invitation is for" in as_charlie.get(url2).content.decode()
     as_charlie.post(url2)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import services
+from accounts import addresses, services
 from accounts.errors import ServiceError
 from accounts.models import Tenant
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            tenant, created = services.tenant_create(
+            made = services.tenant_create(
                 name=opts["name"],
                 domain=opts["domain"],
                 admin_email=opts["admin_email"],
@@ -28,7 +28,14 @@ class Command(BaseCommand):
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        verb = "Created" if created else "Already there:"
+        tenant = made.tenant
+        verb = "Created" if made.created else "Already there:"
         self.stdout.write(
             self.style.SUCCESS(f"{verb} tenant {tenant.name} at {tenant.domain} (id {tenant.id})")
         )
+        if made.admin_existed:
+            email = addresses.canonical(opts["admin_email"])
+            unused = " (the password given was NOT used)" if opts["admin_password"] else ""
+            self.stdout.write(
+                self.style.WARNING(f"{email} already had an account: its password is unchanged{unused}.")
+            )

@@ -1,0 +1,97 @@
+"""Email addresses as identities: one canonical form, and how an admin tells lookalikes apart.
+
+An address is stored and compared in one form: stripped and lower-cased with `str.lower`, as
+allauth stores it. It is never folded further, and never compared with the database's UPPER or
+LOWER: PostgreSQL's UPPER maps the dotless i (U+0131) to `I`, which made `victim@b\u0131o.test`
+the account found for `victim@bio.test`. Lookalike addresses stay different accounts; an admin sees them
+marked instead: the ASCII (punycode) form of a non-ASCII domain, a name mixing scripts, and an
+address whose Unicode TR39 skeleton (ICU's SpoofChecker) equals another address's.
+
+Pure: no ORM, no settings.
+"""
+
+import functools
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import icu
+import idna
+
+
+def canonical(email: str) -> str:
+    """The one form an address is stored, looked up and compared in."""
+    return email.strip().lower()
+
+
+def _checker() -> icu.SpoofChecker:
+    checker = icu.SpoofChecker()
+    checker.setChecks(
+        icu.USpoofChecks.RESTRICTION_LEVEL | icu.USpoofChecks.INVISIBLE | icu.USpoofChecks.MIXED_NUMBERS
+    )
+    # One script per label, or the usual CJK combinations: Latin with a Cyrillic a (U+0430) is not.
+    checker.setRestrictionLevel(icu.URestrictionLevel.HIGHLY_RESTRICTIVE)
+    return checker
+
+
+_CHECKER = _checker()
+
+
+@functools.lru_cache(maxsize=8192)
+def skeleton(email: str) -> str:
+    """TR39's skeleton: two addresses that look alike have the same one (`rn` and `m` too).
+    Width is folded first (NFKC), so a full-width letter looks like its ASCII one here as well."""
+    return _CHECKER.getSkeleton(0, unicodedata.normalize("NFKC", email))
+
+
+@functools.lru_cache(maxsize=8192)
+def ascii_domain(email: str) -> str | None:
+    """The domain as DNS and mail servers see it (punycode), when it is not ASCII; else None."""
+    domain = email.rpartition("@")[2]
+    if domain.isascii():
+        return None
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return "not a valid domain name"
+
+
+@functools.lru_cache(maxsize=8192)
+def mixed_script(email: str) -> bool:
+    """A part of the address (the name, or one label of the domain) that mixes scripts, or
+    hides invisible characters: what a spoofer writes, never a real address of a real lab."""
+    local, _, domain = email.rpartition("@")
+    return any(part and _CHECKER.check(part) for part in [local, *domain.split(".")])
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How an address is shown to an admin."""
+
+    email: str
+    ascii_domain: str | None  # its punycode domain, when the domain is not ASCII
+    mixed_script: bool
+    looks_like: tuple[str, ...]  # other known addresses with the same skeleton
+
+    @property
+    def suspicious(self) -> bool:
+        return self.mixed_script or bool(self.looks_like)
+
+
+def shown(emails: Iterable[str], *, among: Iterable[str] = ()) -> dict[str, Shown]:
+    """How each of `emails` is shown, each compared with the others and with `among` (e.g. every
+    member and invitee of the tenant): same skeleton, different address → a lookalike."""
+    emails = set(emails)
+    by_skeleton: dict[str, set[str]] = defaultdict(set)
+    for email in emails | set(among):
+        by_skeleton[skeleton(email)].add(email)
+    return {
+        email: Shown(
+            email=email,
+            ascii_domain=ascii_domain(email),
+            mixed_script=mixed_script(email),
+            looks_like=tuple(sorted(by_skeleton[skeleton(email)] - {email})),
+        )
+        for email in emails
+    }
