@@ -1,9 +1,12 @@
+import functools
+import importlib
 import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 
@@ -11,8 +14,9 @@ from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
 from portal.api import problem_response
 
-# Session keys: when the user signed in, and when the session last made a request (Unix seconds).
-SIGNED_IN_AT, SEEN_AT = "portal_signed_in_at", "portal_seen_at"
+# Session keys: when the user signed in, and when the session last made a request (Unix seconds);
+# the tenant it was made at ("" off any tenant's host, e.g. Django admin on an operator host).
+SIGNED_IN_AT, SEEN_AT, MADE_AT = "portal_signed_in_at", "portal_seen_at", "portal_tenant"
 SEEN_RESOLUTION = 60  # seconds: the last request's time is written at most once a minute
 DEFAULT_IDLE_MINUTES, DEFAULT_MAX_HOURS = 30, 12  # off a tenant's host (Django admin)
 
@@ -21,8 +25,9 @@ class TenantMiddleware:
     """Host → tenant, once per request, as `request.tenant`; the allowed hosts, derived from the
     tenants' domains at run time.
 
-    A tenant's domain serves everything. An operator host (PORTAL_OPERATOR_HOSTS) serves Django
-    admin, the API and the published keys with `request.tenant` None. Any host serves /healthz and
+    A tenant's domain serves everything but Django admin (unless PORTAL_ADMIN_ON_TENANT_HOSTS). An
+    operator host (PORTAL_OPERATOR_HOSTS) serves Django admin, the API and the published keys with
+    `request.tenant` None. Any host serves /healthz and
     static files. Everything else — a forged or mistyped Host — gets a plain 404 that names no
     tenant, before any view runs.
     """
@@ -35,6 +40,9 @@ class TenantMiddleware:
         request.tenant = tenant_for_domain(host) if host and not host.startswith("[") else None
         if request.tenant is None and not self._served_without_tenant(request.path, host):
             return _unknown_host(request.path)
+        admin_here = request.tenant is None or settings.PORTAL_ADMIN_ON_TENANT_HOSTS
+        if not admin_here and request.path.startswith("/admin/"):
+            raise Http404("Django admin is served on the operator hosts only.")  # operators' tool
         return self.get_response(request)
 
     @staticmethod
@@ -51,9 +59,12 @@ def _unknown_host(path: str) -> HttpResponse:
 
 
 class SessionPolicyMiddleware:
-    """Browser sessions end after the tenant's idle timeout and its longest session (tenant policy,
-    30 minutes and 12 hours by default), and at once when the user's membership here is deactivated.
+    """A signed-in session is good only at the tenant it was made at: its cookie, replayed at
+    another tenant's host (or an operator host), is a stranger's there, and the session itself is
+    left untouched.
 
+    Browser sessions end after the tenant's idle timeout and its longest session (tenant policy,
+    30 minutes and 12 hours by default), and at once when the user's membership here is deactivated.
     The times live in the session itself; the last request's time is written at most once a minute,
     so an active session costs one session write a minute, not one per request. Bearer requests
     carry no session and pass straight through.
@@ -63,7 +74,10 @@ class SessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if SESSION_KEY in request.session and request.session.get(MADE_AT) != _tenant_key(request):
+            request.session = _session_engine().SessionStore()  # empty: what this host may write to
+            request.user = AnonymousUser()
+        elif request.user.is_authenticated:
             self._enforce(request)
         return self.get_response(request)
 
@@ -89,8 +103,20 @@ class SessionPolicyMiddleware:
             session[SEEN_AT] = now
 
 
+def _tenant_key(request: HttpRequest) -> str:
+    tenant = getattr(request, "tenant", None)
+    return str(tenant.pk) if tenant is not None else ""
+
+
+@functools.cache
+def _session_engine():
+    return importlib.import_module(settings.SESSION_ENGINE)
+
+
 def session_started(sender, request, user, **kwargs) -> None:
-    """At sign-in (Django has just given the session a new key): start both clocks."""
+    """At sign-in (Django has just given the session a new key): bind it to this tenant, start
+    both clocks."""
+    request.session[MADE_AT] = _tenant_key(request)
     now = int(time.time())
     request.session[SIGNED_IN_AT] = now
     request.session[SEEN_AT] = now

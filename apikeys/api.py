@@ -70,6 +70,12 @@ class ApiKeyOut(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
     last_used_ip = serializers.IPAddressField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+    replaced_by = serializers.UUIDField(
+        source="replaced_by_id",
+        allow_null=True,
+        help_text="Set on a regenerated key: the key that replaced it. While `status` is active it is an "
+        "old key in its overlap: it works until `expires_at`, and counts against the key limit.",
+    )
     rotation_due = serializers.BooleanField(help_text="Older than 11 months: plan the yearly rotation.")
 
 
@@ -87,8 +93,10 @@ class TenantApiKeyOut(ApiKeyOut):
     )
 
 
-def _created(apikey, text: str) -> dict:
-    return ApiKeyCreatedOut(apikey, context={"key": text}).data
+def _created(apikey, text: str) -> Response:
+    """201 with the key, shown this once: no cache, proxy or browser keeps a copy (no-store)."""
+    body = ApiKeyCreatedOut(apikey, context={"key": text}).data
+    return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 def _workgroups(request, ids):
@@ -144,7 +152,7 @@ class ApiKeyListApi(APIView):
             by=actor_for(request),
             within=_within(request),
         )
-        return Response(_created(apikey, text), status=status.HTTP_201_CREATED)
+        return _created(apikey, text)
 
 
 class ApiKeyDetailApi(APIView):
@@ -191,7 +199,7 @@ class ApiKeyRegenerateApi(APIView):
         new, text = services.apikey_regenerate(
             apikey=apikey, by=actor_for(request), overlap=data["overlap"], within=_within(request)
         )
-        return Response(_created(new, text), status=status.HTTP_201_CREATED)
+        return _created(new, text)
 
 
 class TenantApiKeyListApi(APIView):
@@ -341,7 +349,9 @@ class TokenRefreshApi(APIView):
     )
     def post(self, request):
         try:
-            issued = grants.token_refresh(claims=request.auth.claims, tenant=request.tenant)
+            issued = grants.token_refresh(
+                claims=request.auth.claims, user=request.user, tenant=request.tenant
+            )
         except grants.Refused as exc:
             raise exceptions.PermissionDenied(str(exc), code="not_refreshable") from None
         return _token_response(issued)

@@ -2,8 +2,10 @@
 
 A token is refused (401, one answer for every reason) when its signature, algorithm, audience,
 issuer or time window is wrong; when its key is revoked or expired; when its user is deactivated,
-removed from the tenant, or changed password after it was issued; or when it names another
-tenant than the host's. On a host that is no tenant's, the token's `tid` picks the tenant.
+removed from the tenant, or changed password after it was issued; when it was issued before the
+membership began or was last deactivated (so neither rejoining nor reactivation revives it); or
+when it names another tenant than the host's. On a host that is no tenant's, the token's `tid`
+picks the tenant.
 """
 
 import logging
@@ -72,6 +74,8 @@ def refusal(snap: authstate.Snapshot | None, claims: dict, *, now: float) -> Non
     changed = snap.user["password_changed_at"]
     if changed is not None and claims["iat"] < changed:
         raise tokens.InvalidToken("password changed since the token was issued")
+    if snap.tokens_valid_from is not None and claims["iat"] < snap.tokens_valid_from:
+        raise tokens.InvalidToken("issued before this membership began or was last deactivated")
     akid = claims.get("akid")
     if akid is not None:
         key = snap.keys.get(akid)

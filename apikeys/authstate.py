@@ -35,7 +35,7 @@ SNAPSHOT_TTL = 3600
 LOCAL_SNAPSHOTS_MAX = 10_000
 # The versions change with the value formats: a generation is an int, and the Snapshot's fields.
 _GEN = "auth:gen:v2:{user}"
-_SNAP = "auth:snap:v2:{user}:{tenant}"
+_SNAP = "auth:snap:v3:{user}:{tenant}"
 
 _local: dict[tuple[str, str], tuple[int, "Snapshot | None"]] = {}  # (user, tenant) → (generation, snapshot)
 
@@ -47,6 +47,7 @@ class Snapshot:
     workgroups: dict  # workgroup id → role
     workgroup_names: dict  # workgroup id → name
     keys: dict  # usable key id → {"expires_at": epoch seconds, "scope": None | [workgroup ids]}
+    tokens_valid_from: float | None = None  # the membership's: tokens issued earlier are refused
 
 
 def snapshot(user_id, tenant_id) -> Snapshot | None:
@@ -134,9 +135,10 @@ def _build(user_id, tenant_id) -> Snapshot | None:
     user["password_changed_at"] = changed.timestamp() if changed else None
     membership = (
         Membership.objects.filter(user_id=user_id, tenant_id=tenant_id)
-        .values("id", "role", "is_active")
+        .values("id", "role", "is_active", "tokens_valid_from")
         .first()
     )
+    valid_from = membership.pop("tokens_valid_from") if membership else None
     workgroups = WorkgroupMembership.objects.filter(
         user_id=user_id, workgroup__tenant_id=tenant_id
     ).values_list("workgroup_id", "role", "workgroup__name")
@@ -146,6 +148,7 @@ def _build(user_id, tenant_id) -> Snapshot | None:
         workgroups={str(wg): role for wg, role, _ in workgroups},
         workgroup_names={str(wg): name for wg, _, name in workgroups},
         keys=_usable_keys(user_id, tenant_id),
+        tokens_valid_from=valid_from.timestamp() if valid_from else None,
     )
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts import addresses
 from accounts.hosts import tenant_by_id
 from accounts.models import Tenant
 from apikeys import authstate, keyring, keys, tokens
@@ -51,6 +52,7 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
         holder.scope,
         key_expiry,
         holder.owner.apikey_id,
+        None,
     )
 
 
@@ -85,27 +87,46 @@ def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Ke
 def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant) -> Issued:
     """Email and password through allauth, so its failed-login lockout applies here too."""
     try:
-        user = get_adapter(request).authenticate(request, email=email.strip().lower(), password=password)
+        user = get_adapter(request).authenticate(request, email=addresses.canonical(email), password=password)
     except ValidationError:
         raise Locked() from None
     if user is None:
         raise Refused("wrong email or password")
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+    if not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists():
         raise Refused("email not verified")
     if is_mfa_enabled(user):
         raise Refused("account uses two-factor authentication: exchange an API key instead")
     snap = authstate.snapshot(user.pk, tenant.pk)
     _require_member(snap)
-    return _mint(snap, user.pk, tenant, tokens.AMR_PASSWORD, set(snap.workgroups), None, None)
+    now = int(time.time())
+    return _mint(
+        snap, user.pk, tenant, tokens.AMR_PASSWORD, set(snap.workgroups), now + _longest(tenant), None, now
+    )
 
 
-def token_refresh(*, claims: dict, tenant: Tenant) -> Issued:
-    """A fresh password-derived token for a valid one; key-derived tokens exchange the key again."""
+def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
+    """A fresh password-derived token for a valid one; key-derived tokens exchange the key again.
+
+    A chain of refreshes ends with the tenant's longest session, counted from the password
+    (`auth_time`, carried along; a token minted before the claim existed counts from its `iat`),
+    and no token is refreshed once the account has a second factor the password alone lacks."""
     if claims["amr"] != [tokens.AMR_PASSWORD]:
         raise Refused("only password-derived tokens are refreshed; exchange the API key again")
+    signed_in = claims.get("auth_time", claims["iat"])
+    ends = signed_in + _longest(tenant)
+    if ends <= time.time():
+        raise Refused("this sign-in is older than the tenant's longest session: sign in again")
+    if is_mfa_enabled(user):
+        raise Refused("the account now uses two-factor authentication: exchange an API key instead")
     snap = authstate.snapshot(claims["sub"], tenant.pk)
     _require_member(snap)
-    return _mint(snap, claims["sub"], tenant, tokens.AMR_PASSWORD, set(snap.workgroups), None, None)
+    return _mint(
+        snap, claims["sub"], tenant, tokens.AMR_PASSWORD, set(snap.workgroups), ends, None, signed_in
+    )
+
+
+def _longest(tenant: Tenant) -> int:
+    return tenant.session_max_hours * 3600
 
 
 def _require_member(snap: authstate.Snapshot | None) -> None:
@@ -124,11 +145,12 @@ def _key_scope(snap: authstate.Snapshot | None, key_id: str) -> set[str]:
     return mine if key["scope"] is None else mine & set(key["scope"])
 
 
-def _mint(snap, user_id, tenant: Tenant, amr: str, scope: set[str], key_expiry, key_id) -> Issued:
+def _mint(snap, user_id, tenant: Tenant, amr: str, scope: set[str], ends, key_id, auth_time) -> Issued:
+    """`ends`: the latest a token may live (its key's expiry, or its sign-in's longest session)."""
     now = int(time.time())
     expires_at = now + tenant.jwt_lifetime_seconds
-    if key_expiry is not None:
-        expires_at = min(expires_at, int(key_expiry))
+    if ends is not None:
+        expires_at = min(expires_at, int(ends))
     body = tokens.claims(
         issuer=settings.PORTAL_JWT_ISSUER,
         user_id=str(user_id),
@@ -138,5 +160,6 @@ def _mint(snap, user_id, tenant: Tenant, amr: str, scope: set[str], key_expiry, 
         now=now,
         expires_at=expires_at,
         apikey_id=key_id,
+        auth_time=auth_time,
     )
     return Issued(tokens.encode(body, keyring.current().signing), expires_at - now, body)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Tenant, User, Workgroup
+from accounts.models import Membership, Tenant, User, Workgroup
 
 ROTATION_DUE_AFTER = timedelta(days=335)  # about 11 months: time to plan the yearly rotation
 
@@ -21,6 +21,9 @@ class ApiKey(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="apikeys")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="apikeys")
+    # The membership it was made in: removing the member removes the key (every path, Django admin
+    # included), so joining the tenant again never brings an old key back to life.
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="apikeys")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=8, help_text="The first characters, to tell keys apart.")
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -34,8 +37,8 @@ class ApiKey(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Set when the key was regenerated: it then lives on only for the chosen overlap window and no
-    # longer counts against the owner's limit.
+    # Set when the key was regenerated: it then lives on only for the chosen overlap window, and
+    # counts against the owner's limit while it works.
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
     )

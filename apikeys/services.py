@@ -42,8 +42,8 @@ def apikey_create(
     expires_at = _checked_expiry(tenant, expires_at, now)
     chosen = _checked_scope(tenant, user, workgroups, within)
     with transaction.atomic():
-        _lock_owner_slots(tenant, user, now)
-        apikey, text = _insert(tenant, user, name, chosen, expires_at, now)
+        membership = _lock_owner_slots(tenant, user, now)
+        apikey, text = _insert(membership, name, chosen, expires_at, now)
         event_record(
             tenant=tenant, by=by, action="apikey.create", target=apikey, **_scope_data(apikey, chosen)
         )
@@ -98,13 +98,15 @@ def apikey_revoke(*, apikey: ApiKey, by: Actor) -> bool:
 def apikey_regenerate(
     *, apikey: ApiKey, by: Actor, overlap: str = "none", within: frozenset[str] | None = None
 ) -> tuple[ApiKey, str]:
-    """A new key with the same name and scope; the old one lives on for the overlap window only."""
+    """A new key with the same name and scope; the old one lives on for the overlap window only,
+    and counts against the limit while it does: it still works."""
     _require_self(by, apikey.user)
     if overlap not in OVERLAPS:
         raise ServiceError(f"Unknown overlap {overlap!r}: use one of {', '.join(OVERLAPS)}.")
     tenant, now = apikey.tenant, timezone.now()
     with transaction.atomic():
-        _lock_owner_slots(tenant, apikey.user, now, replacing=apikey)
+        replacing = None if OVERLAPS[overlap] else apikey  # revoked at once: its slot is free
+        membership = _lock_owner_slots(tenant, apikey.user, now, replacing=replacing)
         old = ApiKey.objects.select_for_update().get(pk=apikey.pk)
         _require_usable(old)
         if old.replaced_by_id is not None:
@@ -113,7 +115,7 @@ def apikey_regenerate(
         _check_within(chosen, within)
         lifetime = max(old.expires_at - old.created_at, timedelta(days=1))
         new_expiry = min(now + lifetime, now + timedelta(days=tenant.apikey_max_lifetime_days))
-        new, text = _insert(tenant, old.user, old.name, chosen, new_expiry, now)
+        new, text = _insert(membership, old.name, chosen, new_expiry, now)
         old.replaced_by = new
         if OVERLAPS[overlap]:
             old.expires_at = min(old.expires_at, now + OVERLAPS[overlap])
@@ -228,30 +230,42 @@ def _check_within(chosen: list[Workgroup] | None, within: frozenset[str] | None)
         raise Forbidden("A key cannot make a key for workgroups beyond its own scope.")
 
 
-def _lock_owner_slots(tenant: Tenant, user: User, now: datetime, replacing: ApiKey | None = None) -> None:
-    """The per-user key limit, held by the database: lock the owner's membership row, then count.
-    Concurrent creations for one user queue on that lock, so the count cannot go stale."""
-    membership = Membership.objects.select_for_update().filter(tenant=tenant, user=user, is_active=True)
-    if membership.first() is None:
-        raise Forbidden("Only active members can hold API keys.")
-    live = ApiKey.objects.filter(
-        tenant=tenant, user=user, revoked_at__isnull=True, expires_at__gt=now, replaced_by__isnull=True
+def _lock_owner_slots(
+    tenant: Tenant, user: User, now: datetime, replacing: ApiKey | None = None
+) -> Membership:
+    """The per-user key limit, held by the database: lock the owner's membership row, then count
+    every key that still works, an old one in its regeneration overlap included (`replacing`: a
+    key this change revokes at once). Concurrent changes for one user queue on that lock, so the
+    count cannot go stale."""
+    membership = (
+        Membership.objects.select_for_update().filter(tenant=tenant, user=user, is_active=True).first()
     )
+    if membership is None:
+        raise Forbidden("Only active members can hold API keys.")
+    live = ApiKey.objects.filter(membership=membership, revoked_at__isnull=True, expires_at__gt=now)
     if replacing is not None:
         live = live.exclude(pk=replacing.pk)
     limit = settings.APIKEYS_MAX_PER_USER
     if live.count() >= limit:
-        raise Conflict(
-            f"You already have {limit} active API keys, the most allowed. Revoke one you no longer use.",
-            code="apikey_limit",
+        overlapping = live.filter(replaced_by__isnull=False).count()
+        advice = (
+            f" {overlapping} of them {'is an old key' if overlapping == 1 else 'are old keys'} still in "
+            "a regeneration overlap: regenerate without an overlap, or revoke one."
+            if overlapping
+            else " Revoke one you no longer use."
         )
+        raise Conflict(
+            f"You already have {limit} API keys that work, the most allowed.{advice}", code="apikey_limit"
+        )
+    return membership
 
 
-def _insert(tenant, user, name, chosen, expires_at, now) -> tuple[ApiKey, str]:
+def _insert(membership: Membership, name, chosen, expires_at, now) -> tuple[ApiKey, str]:
     text = keys.generate()
     apikey = ApiKey.objects.create(
-        tenant=tenant,
-        user=user,
+        tenant_id=membership.tenant_id,
+        user_id=membership.user_id,
+        membership=membership,
         name=name,
         prefix=keys.display_prefix(text),
         digest=keys.digest(text),

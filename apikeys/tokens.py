@@ -101,6 +101,7 @@ def claims(
     now: int,
     expires_at: int,
     apikey_id: str | None = None,
+    auth_time: int | None = None,
 ) -> dict:
     body = {
         "iss": issuer,
@@ -116,6 +117,8 @@ def claims(
     }
     if apikey_id is not None:
         body["akid"] = apikey_id
+    if auth_time is not None:
+        body["auth_time"] = auth_time  # when the password was given (OIDC's claim): refreshes keep it
     return body
 
 
@@ -221,3 +224,5 @@ def _check_shapes(body: dict) -> None:
         raise InvalidToken(f"unknown amr {body['amr']!r}")
     if (body["amr"] == [AMR_APIKEY]) != isinstance(body.get("akid"), str):
         raise InvalidToken("akid goes with amr apikey, and only with it")
+    if "auth_time" in body and (type(body["auth_time"]) is not int or body["auth_time"] > body["iat"]):
+        raise InvalidToken("auth_time must be whole seconds, no later than iat")

@@ -129,14 +129,28 @@ def apikeys_list(call: Call, status: str | None, whole_tenant: bool) -> None:
         keys = call.client.every("/api/tenant/apikeys", include_ended="true")
         if status:
             keys = [key for key in keys if key["status"] == status]
-        call.emit(keys, columns=TENANT_APIKEY_COLUMNS, cells={"owner": lambda owner: owner["email"]})
+        call.emit(
+            _overlaps_shown(keys) if call.table else keys,
+            columns=TENANT_APIKEY_COLUMNS,
+            cells={"owner": lambda owner: owner["email"]},
+        )
         return
     keys = call.client.every("/api/apikeys", **({"status": status} if status else {}))
     cells = {}
     if call.table and any(key["workgroups"] != "all" for key in keys):
         names = {wg["id"]: wg["name"] for wg in call.client.every("/api/workgroups")}
         cells["workgroups"] = lambda scope: scope if scope == "all" else [names.get(i, i) for i in scope]
-    call.emit(keys, columns=APIKEY_COLUMNS, cells=cells)
+    call.emit(_overlaps_shown(keys) if call.table else keys, columns=APIKEY_COLUMNS, cells=cells)
+
+
+def _overlaps_shown(keys: list[dict]) -> list[dict]:
+    """An old key in its regeneration overlap reads as such, never as one more plain active key."""
+    return [
+        {**key, "status": f"old key, works until {key['expires_at'][:16].replace('T', ' ')} UTC"}
+        if key["status"] == "active" and key.get("replaced_by")
+        else key
+        for key in keys
+    ]
 
 
 @apikeys.command("create")

@@ -11,9 +11,8 @@ from django.test import Client
 
 from accounts.middleware import SEEN_AT, SIGNED_IN_AT
 from accounts.services import member_update
-from tests.apikeys.conftest import bearer, exchange, make_key, token
 from tests.conftest import change_tenant
-from tests.licenses.test_license_services import actor
+from tests.helpers import actor, bearer, exchange, make_key, token
 
 PASSWORD = "correct-horse-battery-staple"
 MINUTE, HOUR = 60, 3600
@@ -130,3 +129,38 @@ def test_the_limits_are_checked_by_the_database_too(tenant_a, field):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         change_tenant(tenant_a, **{field: 0})
+
+
+def test_a_session_cookie_replayed_at_another_tenants_host_is_a_strangers_there(alice, tenant_a, tenant_b):
+    """Cookies are host-only, but a stolen one can be sent anywhere: the server checks where the
+    session was made. Alice is a member of both tenants, so only that check refuses it."""
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=tenant_b, user=alice)
+    at_acme = signed_in(alice)
+    cookie = at_acme.cookies[django_settings.SESSION_COOKIE_NAME].value
+    replayed = Client(HTTP_HOST="globex.localhost")
+    replayed.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
+    assert replayed.get("/").status_code == 302  # to the login page: nobody is signed in here
+    assert replayed.get("/api/me").status_code == 401
+    assert replayed.post("/api/workgroups", {"name": "x"}, content_type="application/json").status_code in (
+        401,
+        403,
+    )
+    at_operator_host = Client(HTTP_HOST="localhost")
+    at_operator_host.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
+    assert at_operator_host.get("/api/me").status_code == 401
+    assert is_signed_in(at_acme)  # the session itself is untouched where it was made
+
+
+def test_a_session_made_at_django_admin_is_nobodys_at_a_tenants_host(alice, tenant_a):
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    admin = Client(HTTP_HOST="localhost")
+    response = admin.post("/admin/login/", {"username": alice.email, "password": PASSWORD, "next": "/admin/"})
+    assert response.status_code == 302 and admin.get("/admin/").status_code == 200
+    replayed = Client(HTTP_HOST="acme.localhost")
+    replayed.cookies[django_settings.SESSION_COOKIE_NAME] = admin.cookies[
+        django_settings.SESSION_COOKIE_NAME
+    ].value
+    assert not is_signed_in(replayed)
