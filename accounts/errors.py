@@ -24,3 +24,14 @@ class Forbidden(ServiceError):
 class NotFound(ServiceError):
     status = 404
     code = "not_found"
+
+
+class RateLimited(ServiceError):
+    """Too many of these changes lately; `retry_after` seconds until one more is allowed."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

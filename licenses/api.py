@@ -133,6 +133,11 @@ class LicenseValidateApi(_ToolsApi):
             429: _RATE_LIMITED,
         },
         summary="Validate a premium.lic online (a revoked license is invalid even if its file verifies)",
+        description="`valid` is true only for the credential's current file of a license in force. "
+        "Otherwise `code` says why: `INVALID_LICENSE` (not ours, changed, or its credential deleted), "
+        "`INVALID_CREDENTIALS` (credential disabled), `LICENSE_REVOKED`, `LICENSE_SUSPENDED`, "
+        "`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, or `LICENSE_SUPERSEDED`: a newer file replaces this "
+        "one; `sources` are then the license's sources now (fetch the new file), never more.",
     )
     def post(self, request):
         try:
@@ -141,7 +146,7 @@ class LicenseValidateApi(_ToolsApi):
         except licensing.Refusal as refusal:
             return _problem(refusal)
         return HttpResponse(
-            json.dumps(licensing.validate(text)),
+            json.dumps(licensing.validate(text, tenant=request.tenant)),
             content_type="application/json",
             headers={"Cache-Control": "no-store"},
         )
@@ -151,7 +156,7 @@ def _json_body(request) -> object:
     body = _raw_body(request)
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise licensing.malformed("The body is not JSON: send a credentials.json.") from None
 
 
@@ -371,7 +376,11 @@ class CredentialListApi(APIView):
 
     @extend_schema(
         request={"application/json": CREDENTIAL_IN},
-        responses={201: NewCredentialOut},
+        responses={
+            201: NewCredentialOut,
+            409: OpenApiResponse(description="`serial_taken`: this tenant has this serial number already"),
+            429: OpenApiResponse(description="`rate_limited`: this tenant added many credentials lately"),
+        },
         summary="Add a credential; a generated secret is in this answer only",
     )
     def post(self, request, license_id):

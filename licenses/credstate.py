@@ -44,19 +44,23 @@ _GEN = "lic:gen:v1:{identity}"
 _local: dict[str, tuple[tuple, object]] = {}  # identity → (stamp, what the loader returned)
 
 
-def identity(method: str, value: str) -> str:
-    """What a request presents and a credential row holds alike: the method and the identifier
-    (serial number, BYOL user id) or, for a DRAGEN API key, the key's digest. Hashed, so Redis
-    keys name no serial number."""
-    return hashlib.sha256(f"{method}\0{value}".encode()).hexdigest()[:32]
+def identity(tenant_id, method: str, value: str) -> str:
+    """What a request presents (at its host's tenant) and a credential row holds alike: the
+    tenant, the method and the identifier (serial number, BYOL user id) or, for a DRAGEN API key,
+    the key's digest. Hashed, so Redis keys name no serial number."""
+    return hashlib.sha256(f"{tenant_id}\0{method}\0{value}".encode()).hexdigest()[:32]
 
 
 def identity_of(credential: Credential) -> str:
-    return _row_identity(credential.method, credential.identifier, credential.key_digest)
+    return _row_identity(
+        credential.tenant_id, credential.method, credential.identifier, credential.key_digest
+    )
 
 
-def _row_identity(method: str, identifier: str, key_digest: str) -> str:
-    return identity(method, key_digest if method == Credential.Method.DRAGEN_API_KEY else identifier)
+def _row_identity(tenant_id, method: str, identifier: str, key_digest: str) -> str:
+    return identity(
+        tenant_id, method, key_digest if method == Credential.Method.DRAGEN_API_KEY else identifier
+    )
 
 
 def read(ident: str, load):
@@ -99,9 +103,9 @@ def invalidate(credentials) -> None:
     (the second discards a copy another request made meanwhile from rows not yet committed).
     `credentials`: Credential rows or a queryset of them (read here, so before any delete)."""
     if isinstance(credentials, QuerySet):
-        rows = credentials.values_list("method", "identifier", "key_digest")
+        rows = credentials.values_list("tenant_id", "method", "identifier", "key_digest")
     else:
-        rows = [(c.method, c.identifier, c.key_digest) for c in credentials]
+        rows = [(c.tenant_id, c.method, c.identifier, c.key_digest) for c in credentials]
     keys = [_GEN.format(identity=_row_identity(*row)) for row in rows]
     if keys:
         _bump(keys)

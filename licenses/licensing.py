@@ -1,11 +1,13 @@
 """The annotation tools' side: trade the credentials of a `credentials.json` for a premium.lic, and
 ask whether a premium.lic is still good online.
 
-Every answer for credentials that do not work is the same INVALID_CREDENTIALS, whatever was wrong
-(unknown serial number, wrong password, disabled credential, another tenant's host), so the
-endpoint tells nothing about what exists. Failures are counted per client address and per
-presented identifier; past a limit every request is refused, the right credentials included,
-before any password is hashed.
+A license credential is looked up only in the tenant whose host the request came to: another
+tenant's host, or an operator host, never finds it. Every answer for credentials that do not work
+is the same INVALID_CREDENTIALS, whatever was wrong (unknown serial number, wrong password,
+disabled credential, another tenant's), so the endpoint tells nothing about what exists.
+Failures are counted per client address and per presented identifier in its tenant; past a limit
+every request is refused, the right credentials included, before the credential is even looked up
+(so a refusal costs the same whether the serial exists or not).
 """
 
 import dataclasses
@@ -80,12 +82,13 @@ class Presented:
     identifier: str
     secret: str = ""
 
-    @property
-    def account(self) -> str | None:
-        """What failures are counted against besides the client address (None: a key whose
-        190 bits nobody guesses)."""
+    def account(self, tenant: Tenant | None) -> str | None:
+        """What failures are counted against besides the client address: the identifier in this
+        tenant, so guesses at one tenant's host never lock out another tenant's instrument.
+        (None: a key whose 190 bits nobody guesses.)"""
         if self.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
-            return hashlib.sha256(f"{self.method}:{self.identifier}".encode()).hexdigest()[:32]
+            where = tenant.pk if tenant is not None else ""
+            return hashlib.sha256(f"{where}:{self.method}:{self.identifier}".encode()).hexdigest()[:32]
         return None
 
 
@@ -169,10 +172,10 @@ def rate_limited(seconds: int) -> Refusal:
 def premium_license(body, *, tenant: Tenant | None, ip: str | None) -> str:
     """The text of the current premium.lic for the presented credentials, or Refusal."""
     who = presented(body)
-    limits = Limits(ip, who.account)
+    limits = Limits(ip, who.account(tenant))
     try:
-        ident, credential = _lookup(who)  # while Redis counts
-        limits.check()
+        limits.check()  # before the lookup: a refusal here costs the same for any identifier
+        ident, credential = _lookup(who, tenant)
         if who.method == "portal_api_key":
             _check_portal_key(who, tenant, ip)
         _check(who, credential, tenant)
@@ -210,26 +213,27 @@ JOIN {Tenant._meta.db_table} t ON t.id = l.tenant_id
 LEFT JOIN {LicenseFile._meta.db_table} f ON f.credential_id = c.id AND f.superseded_at IS NULL
 LEFT JOIN {LicenseFileBody._meta.db_table} b ON b.file_id = f.id
 WHERE """  # noqa: S608
-_BY_IDENTIFIER = _LOOKUP + "c.method = %s AND c.identifier = %s"
-_BY_DIGEST = _LOOKUP + "c.key_digest = %s"
+_BY_IDENTIFIER = _LOOKUP + "c.tenant_id = %s AND c.method = %s AND c.identifier = %s"
+_BY_DIGEST = _LOOKUP + "c.tenant_id = %s AND c.key_digest = %s"
 
 
-def _lookup(who: Presented) -> tuple[str | None, Found | None]:
+def _lookup(who: Presented, tenant: Tenant | None) -> tuple[str | None, Found | None]:
     """The presented credential's identity (None if it cannot exist) and what the download needs
-    of it: this process's copy while nothing changed (credstate), else one prepared query."""
+    of it: this process's copy while nothing changed (credstate), else one prepared query. Only
+    in the host's tenant: on an operator host (no tenant) no license credential is found."""
+    if tenant is None:
+        return None, None
     if who.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
-        ident, query, params = (
-            credstate.identity(who.method, who.identifier),
-            _BY_IDENTIFIER,
-            [who.method, who.identifier],
-        )
+        value, query = who.identifier, _BY_IDENTIFIER
+        params = [tenant.pk, who.method, who.identifier]
     elif who.method == Credential.Method.DRAGEN_API_KEY and credentials.DRAGEN_KEYS.is_well_formed(
         who.identifier
     ):
-        digest = keys.digest(who.identifier)
-        ident, query, params = credstate.identity(who.method, digest), _BY_DIGEST, [digest]
+        value = keys.digest(who.identifier)
+        query, params = _BY_DIGEST, [tenant.pk, value]
     else:
         return None, None  # a malformed key, checked without the database; or a portal API key
+    ident = credstate.identity(tenant.pk, who.method, value)
     return ident, credstate.read(ident, lambda: _load(query, params))
 
 
@@ -275,12 +279,7 @@ def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> 
 def _check(who: Presented, credential: Found | None, tenant: Tenant | None) -> None:
     if who.method == Credential.Method.BYOL:
         _check_password(who.secret, credential.secret_hash if credential else None)
-    if (
-        credential is None
-        or not credential.is_enabled
-        or not credential.tenant_active
-        or (tenant is not None and tenant.pk != credential.license.tenant_id)
-    ):
+    if credential is None or not credential.is_enabled or not credential.tenant_active:
         raise Refusal("INVALID_CREDENTIALS")
     license, now = credential.license, timezone.now()
     code = _STATUS_CODES.get(license.status_at(now))
@@ -323,13 +322,17 @@ def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     return issued.text
 
 
-def validate(text: str) -> dict:
-    """Is this premium.lic good now, signature and license status both: the answer for the tools."""
+def validate(text: str, *, tenant: Tenant | None) -> dict:
+    """Is this premium.lic good now, signature and license status both: the answer for the tools.
+    At a tenant's host only that tenant's files are known (an operator host knows any)."""
     try:
         body = keyring.current().verify(text)
     except premiumlic.InvalidLicense:
         return _verdict("INVALID_LICENSE")
-    file = LicenseFile.objects.select_related("license", "credential").filter(pk=body["fid"]).first()
+    files = LicenseFile.objects.select_related("license", "credential").filter(pk=body["fid"])
+    if tenant is not None:
+        files = files.filter(license__tenant=tenant)
+    file = files.first()
     if file is None or str(file.license_id) != body["lid"]:
         return _verdict("INVALID_LICENSE", body)  # its credential was deleted
     now = timezone.now()
@@ -342,14 +345,18 @@ def validate(text: str) -> dict:
         premiumlic.check_window(body, now=now.timestamp())
     except premiumlic.OutsideWindow as outside:
         return _verdict("LICENSE_EXPIRED" if outside.expired else "LICENSE_NOT_YET_VALID", body)
+    if file.superseded_at is not None or not set(body["sources"]) <= set(file.license.sources):
+        # A newer file replaces it (or will: the license changed and its job is queued). The
+        # answer is the license as it is now: never a source it no longer has.
+        return _verdict("LICENSE_SUPERSEDED", body, sources=file.license.sources)
     return _verdict(None, body)
 
 
-def _verdict(code: str | None, body: dict | None = None) -> dict:
+def _verdict(code: str | None, body: dict | None = None, *, sources: list[str] | None = None) -> dict:
     return {
         "valid": code is None,
         "code": code,
         "license_id": body["lid"] if body else None,
-        "sources": body["sources"] if body else [],
+        "sources": sorted(sources if sources is not None else body["sources"] if body else []),
         "expires_at": datetime.fromtimestamp(body["exp"], tz=UTC).isoformat() if body else None,
     }

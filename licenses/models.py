@@ -68,6 +68,8 @@ class Credential(models.Model):
         DRAGEN_API_KEY = "dragen_api_key", "DRAGEN API key"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The license's tenant, here too so that the database can hold identifiers unique per tenant.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
     license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="credentials")
     method = models.CharField(max_length=20, choices=Method.choices)
     # The public identifier, named (hashed) in every file: the serial number, the BYOL user id, or
@@ -94,8 +96,13 @@ class Credential(models.Model):
             )
         ]
         constraints = [
-            # A serial number (or BYOL user id) names one credential in the whole portal.
-            models.UniqueConstraint(fields=["method", "identifier"], name="credential_identifier_unique"),
+            # A serial number (or BYOL user id) names one credential in its tenant. Per tenant, not
+            # portal-wide: whether another tenant holds a serial must never show (a refusal to add
+            # one would tell), and the tools' endpoint looks a credential up only in the tenant
+            # whose host it was asked at.
+            models.UniqueConstraint(
+                fields=["tenant", "method", "identifier"], name="credential_identifier_unique_per_tenant"
+            ),
             models.CheckConstraint(
                 condition=models.Q(method__in=["dragen_serial", "byol", "dragen_api_key"]),
                 name="credential_method_known",

@@ -123,7 +123,10 @@ def problem_response(status: int, detail: str, **extra) -> JsonResponse:
 def problem_exception_handler(exc, context):
     """Every API error, DRF's or Django's, leaves as application/problem+json."""
     if isinstance(exc, ServiceError):
-        return problem(exc.status, _title(exc.status), exc.message, code=exc.code)
+        response = problem(exc.status, _title(exc.status), exc.message, code=exc.code)
+        if getattr(exc, "retry_after", None) is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

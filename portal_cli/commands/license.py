@@ -185,11 +185,20 @@ def _verify(call: Call, path: Path, public_key: Path | None, online: bool) -> di
             )
         )
         if not answer.get("valid"):
-            raise licensefile.LicenseProblem(
-                f"The portal refuses {path}: {answer.get('code') or 'invalid'}.", licensefile.REFUSED_ONLINE
-            )
+            raise licensefile.LicenseProblem(_refusal(path, answer), licensefile.REFUSED_ONLINE)
         summary["online"] = "valid"
     return summary
+
+
+def _refusal(path: Path, answer: dict) -> str:
+    code = answer.get("code") or "invalid"
+    if code == "LICENSE_SUPERSEDED":
+        now = ", ".join(answer.get("sources") or []) or "no premium sources"
+        return (
+            f"The portal refuses {path}: {code}: a newer file replaces it; the license now grants "
+            f"{now}. Run `portal license fetch`."
+        )
+    return f"The portal refuses {path}: {code}."
 
 
 def _check_presentable(found: discovery.Discovered) -> None:

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import serialization
 import premiumlic
 from licenses import keyring, services
 from licenses.services import credentials as credential_services
-from tests.apikeys.conftest import make_key
 from tests.cli.conftest import run_cli
-from tests.licenses.test_license_services import actor, sell
+from tests.conftest import client_for
+from tests.helpers import actor, make_key, sell
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE = range(10, 17)
@@ -324,3 +324,17 @@ def test_status_sums_up_credentials_file_and_validity(portal, annotations, licen
     table = portal("license", "status").stdout
     assert "SN-LAB-1" in table and "environment" not in table
     assert fields(table.split("\n\n")[1])["for_these_credentials"] == "yes"
+
+
+def test_online_a_file_superseded_by_a_cut_in_sources_fails_and_says_what_holds_now(
+    portal, annotations, license, alice, tenant_a
+):
+    (annotations / "credentials.json").write_text(json.dumps({"DragenSerialNo": "SN-LAB-1"}))
+    assert portal("license", "fetch").returncode == 0
+    cut = client_for("localhost", alice).patch(  # tenant A is at localhost here (the server fixture)
+        f"/api/licenses/{license.pk}", {"sources": ["SpliceAI"]}, content_type="application/json"
+    )
+    assert cut.status_code == 200
+    refused = portal("license", "verify", "--online")
+    assert refused.returncode == REFUSED_ONLINE
+    assert "LICENSE_SUPERSEDED" in refused.stderr and "now grants SpliceAI" in refused.stderr

@@ -10,13 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Tenant
 from licenses import credstate, keyring, services
 from licenses.models import Credential
 from tests.apikeys.test_concurrency import in_another_process
 from tests.conftest import change_tenant
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.licenses.test_license_services import actor, sell
-from tests.licenses.test_licensing_api import add, code, fetch
+from tests.helpers import actor, add, code, fetch, sell
 
 SERIAL = {"DragenSerialNo": "SN-COPY"}
 
@@ -26,8 +26,9 @@ def payload(response) -> dict:
     return keyring.current().verify(response.content.decode())
 
 
-def kept(serial: str = "SN-COPY") -> bool:
-    return credstate.identity(Credential.Method.DRAGEN_SERIAL, serial) in credstate._local
+def kept(serial: str = "SN-COPY", domain: str = "acme.localhost") -> bool:
+    tenant = Tenant.objects.get(domain=domain)
+    return credstate.identity(tenant.pk, Credential.Method.DRAGEN_SERIAL, serial) in credstate._local
 
 
 def served_from_memory(host: str = "acme.localhost") -> bytes:
@@ -96,7 +97,7 @@ def test_a_change_that_refuses_the_credential_is_seen_on_the_next_fetch(
 def test_a_deactivated_tenants_credentials_are_refused_on_the_next_fetch(serial, license, by):
     _deactivate_tenant(license, by, serial)
     assert fetch(SERIAL).status_code == 404  # its domain is no host of ours any more
-    assert code(fetch(SERIAL, host="localhost")) == "INVALID_CREDENTIALS"  # an operator host: the copy
+    assert code(fetch(SERIAL, host="localhost")) == "INVALID_CREDENTIALS"  # no credential on an operator host
 
 
 def test_new_sources_and_a_new_end_are_in_the_next_fetch(serial, license, by):
@@ -147,7 +148,7 @@ def test_a_serial_number_moved_to_another_license_serves_that_license(serial, li
 def test_unknown_serial_numbers_leave_nothing_in_redis_or_in_memory(own_keyring, license):
     for n in range(5):
         assert code(fetch({"DragenSerialNo": f"SN-NOBODY-{n}"})) == "INVALID_CREDENTIALS"
-        ident = credstate.identity(Credential.Method.DRAGEN_SERIAL, f"SN-NOBODY-{n}")
+        ident = credstate.identity(license.tenant_id, Credential.Method.DRAGEN_SERIAL, f"SN-NOBODY-{n}")
         assert cache.get(credstate._GEN.format(identity=ident)) is None
         assert ident not in credstate._local
 

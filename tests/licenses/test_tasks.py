@@ -17,8 +17,8 @@ from licenses import keyring, services, tasks
 from licenses.models import Credential, License, LicenseFile
 from tests.accounts.test_tasks import _mails_to
 from tests.conftest import start_worker, wait_for
+from tests.helpers import sell
 from tests.licenses.test_files import serial
-from tests.licenses.test_license_services import sell
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 DAY = timedelta(days=1)
@@ -130,8 +130,9 @@ def test_a_worker_killed_mid_generation_leaves_exactly_one_current_file(own_brok
 
 
 def test_a_worker_killed_mid_batch_of_200_jobs_leaves_each_done_exactly_once(
-    own_broker, license, by, tmp_path
+    own_broker, license, by, tmp_path, settings
 ):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "credentials-tenant": ""}  # 200 at once, on purpose
     workers = {"log_dir": tmp_path, "CELERY_BROKER_URL": own_broker.url, "CELERY_VISIBILITY_TIMEOUT": "2"}
     credentials = [serial(license, by, f"SN-BATCH-{n:03}") for n in range(200)]  # 200 jobs queued
     doomed = start_worker(pool="prefork", concurrency=2, wait=False, **workers)

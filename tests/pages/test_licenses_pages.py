@@ -51,12 +51,13 @@ def test_an_admin_sells_a_license_and_the_labs_tool_gets_a_premium_lic(page, ten
     dialog.get_by_role("button", name="Done").click()
 
     # The lab's tool (outside the browser: Node does not resolve *.localhost, so it uses the
-    # server's address; the API answers on any host) posts its credentials.json and verifies
-    # the answer offline.
+    # server's address and names the tenant's domain in Host, where credentials are served)
+    # posts its credentials.json and verifies the answer offline.
+    port = live_server.url.rsplit(":", 1)[1]
     answer = page.request.post(
         live_server.url + "/api/licensing/premium.lic",
         data=credentials_json,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Host": f"acme.localhost:{port}"},
     )
     assert answer.status == 200, answer.text()
     premium_lic = answer.text()
