@@ -8,10 +8,7 @@ notice a rewritten file by its modification time. The JWT keys (`apikeys.keyring
 license keys (`licenses.keyring`) are two keyrings of two kinds, never sharing a key.
 """
 
-import contextlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +18,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from portal.files import write_private
 
 _RECHECK_SECONDS = 2.0
 
@@ -142,16 +141,4 @@ def _loads(text: str, where: str) -> dict:
 
 def _write(path: Path, document: dict, *, exclusive: bool = False) -> None:
     """Atomically, readable by the owner only; `exclusive` loses gracefully to a concurrent first write."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w") as out:
-            json.dump(document, out, indent=1)
-        if exclusive:
-            with contextlib.suppress(FileExistsError):  # another process created the keyring first
-                os.link(tmp, path)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_private(path, json.dumps(document, indent=1), exclusive=exclusive)

@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.files import write_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -71,12 +73,11 @@ def env_secret(name: str) -> str:
 
 
 def _local_secret_key() -> str:
-    # Development default: a random key kept in var/, never a key written in the source.
+    # Development default: a random key kept in var/, never a key written in the source. Processes
+    # starting at once on an empty var/ all read the one that was written first.
     path = VAR_DIR / "secret-key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(50), exclusive=True)
     return path.read_text().strip()
 
 
@@ -91,6 +92,8 @@ PORTAL_OPERATOR_HOSTS = frozenset(
     host.lower() for host in env_list("PORTAL_OPERATOR_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 )
 PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/.well-known/")  # on an operator host
+# Django admin on every tenant's domain too (off: only on the operator hosts, out of tenants' reach).
+PORTAL_ADMIN_ON_TENANT_HOSTS = env_bool("PORTAL_ADMIN_ON_TENANT_HOSTS", False)
 PORTAL_ANY_HOST_PATHS = ("/healthz", "/static/")  # on any host at all: probes by IP, assets
 
 INSTALLED_APPS = [
@@ -291,7 +294,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "portal.schema.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.problem_exception_handler",
@@ -304,7 +307,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # A pasted token lives in the page only: persistAuthorization would keep it in localStorage.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are what its serializer says
     "POSTPROCESSING_HOOKS": [
@@ -388,6 +392,8 @@ PORTAL_RATES = {
     "licensing-ip": env_str("PORTAL_RATE_LICENSING_IP", "600/m"),
     "licensing-failures-ip": env_str("PORTAL_RATE_LICENSING_FAILURES_IP", "60/h"),
     "licensing-failures-account": env_str("PORTAL_RATE_LICENSING_FAILURES_ACCOUNT", "10/h"),
+    # License credentials a tenant's admins may add (API and pages alike).
+    "credentials-tenant": env_str("PORTAL_RATE_CREDENTIALS_TENANT", "100/h"),
 }
 
 LANGUAGE_CODE = "en-us"

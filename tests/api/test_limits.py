@@ -149,3 +149,17 @@ def test_an_unknown_api_path_is_a_problem_not_a_page(as_alice, settings):
     response = as_alice.get("/api/workgroups/not-a-uuid/members")
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
+
+
+@pytest.mark.parametrize("path", ["/api/workgroups", "/api/apikeys", "/api/users"])
+def test_json_nested_too_deeply_is_a_400_problem(as_alice, path):
+    body = "[" * 100_000 + "]" * 100_000
+    response = as_alice.post(path, body, content_type=JSON)
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM and "nested too deeply" in response.json()["detail"]
+
+
+def test_json_nested_too_deeply_is_a_400_at_the_tools_endpoint(tenant_a):
+    body = "[" * 100_000 + "]" * 100_000
+    response = Client(HTTP_HOST="acme.localhost").post("/api/licensing/premium.lic", body, content_type=JSON)
+    assert (response.status_code, response.json()["code"]) == (400, "MALFORMED_REQUEST")
