@@ -1,11 +1,17 @@
 """Helpers shared by test modules: doing what a person, a pipeline or a lab's tool does."""
 
+import email
 import json
+import os
 import re
+import subprocess
+import sys
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -14,8 +20,8 @@ from accounts.models import Membership, User
 from accounts.services import Actor
 from apikeys import services as apikey_services
 from licenses import services as license_services
-from licenses.models import License
-from tests.conftest import client_for
+from licenses.models import Credential, License
+from tests.conftest import ROOT, client_for
 
 FETCH, VALIDATE = "/api/licensing/premium.lic", "/api/licensing/validate"
 
@@ -137,3 +143,53 @@ def published_keys() -> dict:
 def code(response) -> str:
     assert response["Content-Type"] == "application/problem+json", response.content
     return response.json()["code"]
+
+
+def serial(license, by, number="SN-100") -> Credential:
+    return license_services.credential_add(
+        license=license, by=by, method="dragen_serial", serial_number=number
+    ).credential
+
+
+LICENSE_ISSUED = 1_790_000_000
+
+
+def license_payload(**overrides) -> dict:
+    """A premium.lic payload with made-up ids, issued at LICENSE_ISSUED."""
+    fields = {
+        "file_id": str(uuid.uuid4()),
+        "license_id": str(uuid.uuid4()),
+        "tenant_id": str(uuid.uuid4()),
+        "tenant_domain": "acme.localhost",
+        "method": "dragen_serial",
+        "credential": "SN-0042",
+        "sources": ["SpliceAI", "COSMIC"],
+        "issued_at": LICENSE_ISSUED,
+        "license_ends_at": LICENSE_ISSUED + 365 * 86400,
+    }
+    return premiumlic.payload(**{**fields, **overrides})
+
+
+# Processes and files
+
+
+def in_another_process(code: str) -> None:
+    """Run Django code in a separate process on the test database, as another worker would."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    command = [sys.executable, "manage.py", "shell", "-c", code]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=60)
+
+
+def mails_to(mail_dir, address) -> list:
+    """The emails the Celery worker wrote to `mail_dir` (EMAIL_FILE_PATH) for `address`."""
+    found = []
+    for path in sorted(mail_dir.glob("*.log")):
+        for chunk in path.read_text().split("-" * 79):
+            if chunk.strip() and f"To: {address}" in chunk:
+                found.append(email.message_from_string(chunk.strip()))
+    return found

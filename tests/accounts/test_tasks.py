@@ -1,6 +1,5 @@
 """Invitation emails go through a real Celery worker process on Redis."""
 
-import email
 import re
 from datetime import timedelta
 
@@ -11,18 +10,10 @@ from accounts.models import Invitation, Membership
 from accounts.tasks import invitations_expire
 from tests.conftest import client_for, wait_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers import mails_to
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 JSON = "application/json"
-
-
-def _mails_to(mail_dir, address):
-    found = []
-    for path in sorted(mail_dir.glob("*.log")):
-        for chunk in path.read_text().split("-" * 79):
-            if chunk.strip() and f"To: {address}" in chunk:
-                found.append(email.message_from_string(chunk.strip()))
-    return found
 
 
 def _text(message) -> str:
@@ -48,7 +39,7 @@ def test_the_worker_emails_an_invitation_whose_link_signs_the_invitee_up(celery_
     assert response.status_code == 202
     invitation = Invitation.objects.get(email="nora@lab.test")
 
-    messages = wait_for(lambda: _mails_to(mail_dir, "nora@lab.test"))
+    messages = wait_for(lambda: mails_to(mail_dir, "nora@lab.test"))
     assert messages[0]["Subject"] == "[Acme Genomics] You are invited to Acme Genomics"
     link = re.search(r"http://acme\.localhost/invite/\S+/", _text(messages[0])).group(0)
     wait_for(lambda: Invitation.objects.get(pk=invitation.pk).sent_at)
@@ -77,5 +68,5 @@ def test_the_sweep_expires_old_invitations_and_requeues_unsent_ones(celery_worke
     assert result.id
     wait_for(lambda: Invitation.objects.get(pk=stale.pk).status == Invitation.Status.EXPIRED)
     wait_for(lambda: Invitation.objects.get(pk=unsent.pk).sent_at)
-    assert len(_mails_to(mail_dir, "lost@lab.test")) == 1
-    assert _mails_to(mail_dir, "old@lab.test") == []
+    assert len(mails_to(mail_dir, "lost@lab.test")) == 1
+    assert mails_to(mail_dir, "old@lab.test") == []

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Membership, Role, User
 from accounts.services import Actor, member_remove, member_update, workgroup_member_remove
 from apikeys import keyring, services, tokens
-from tests.apikeys.test_jwks import own_keyring  # noqa: F401 (a fixture)
 from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
 from tests.helpers import bearer, make_key, token
 

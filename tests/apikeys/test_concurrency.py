@@ -1,8 +1,5 @@
 """On real PostgreSQL, with real transactions: what only the database can hold."""
 
-import os
-import subprocess
-import sys
 import threading
 from collections import Counter
 
@@ -14,9 +11,9 @@ from accounts.models import Membership
 from accounts.services import Actor
 from apikeys import authstate, services
 from apikeys.models import ApiKey
-from tests.conftest import ROOT, client_for
+from tests.conftest import client_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.helpers import bearer, token
+from tests.helpers import bearer, in_another_process, token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,15 +104,3 @@ def test_a_tenant_deactivated_by_another_process_is_gone_on_the_very_next_reques
         f"tenant = Tenant.objects.get(pk='{tenant.pk}'); tenant.is_active = False; tenant.save()"
     )
     assert browser.get("/accounts/login/").status_code == 404
-
-
-def in_another_process(code: str) -> None:
-    """Run Django code in a separate process on the test database, as another worker would."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    command = [sys.executable, "manage.py", "shell", "-c", code]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=60)

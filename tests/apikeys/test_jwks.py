@@ -15,16 +15,6 @@ from apikeys import keyring, tokens
 from tests.helpers import bearer, token
 
 
-@pytest.fixture
-def own_keyring(settings, tmp_path):
-    """A keyring file of this test's own, so rotating it touches nothing else."""
-    settings.PORTAL_JWT_KEYS = ""
-    settings.PORTAL_JWT_KEYS_FILE = str(tmp_path / "jwt-keys.json")
-    keyring.forget()
-    yield tmp_path / "jwt-keys.json"
-    keyring.forget()
-
-
 def jwks(host: str = "acme.localhost") -> dict:
     response = Client(HTTP_HOST=host).get("/.well-known/jwks.json")
     assert response.status_code == 200

@@ -13,10 +13,9 @@ from django.utils import timezone
 from accounts.models import Tenant
 from licenses import credstate, keyring, services
 from licenses.models import Credential
-from tests.apikeys.test_concurrency import in_another_process
 from tests.conftest import change_tenant
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.helpers import actor, add, code, fetch, sell
+from tests.helpers import actor, add, code, fetch, in_another_process, sell
 
 SERIAL = {"DragenSerialNo": "SN-COPY"}
 

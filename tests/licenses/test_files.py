@@ -14,15 +14,9 @@ from django.utils import timezone
 import premiumlic
 from licenses import keyring, services
 from licenses.models import Credential, LicenseFile
-from tests.helpers import sell
+from tests.helpers import sell, serial
 
 DAY = timedelta(days=1)
-
-
-def serial(license, by, number="SN-100") -> Credential:
-    return services.credential_add(
-        license=license, by=by, method="dragen_serial", serial_number=number
-    ).credential
 
 
 def test_a_file_names_the_license_its_sources_and_a_fingerprint_of_its_credential(

@@ -12,7 +12,7 @@ from django.test import Client
 import premiumlic
 from apikeys import keyring as jwt_keyring
 from licenses import keyring
-from tests.licenses.test_signing import body
+from tests.helpers import license_payload as body
 
 DAY = 86400
 

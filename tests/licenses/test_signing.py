@@ -13,26 +13,13 @@ from hypothesis import strategies as st
 
 import premiumlic
 from apikeys import tokens
+from tests.helpers import LICENSE_ISSUED
+from tests.helpers import license_payload as body
 
-ISSUED = 1_790_000_000
+ISSUED = LICENSE_ISSUED  # when license_payload() says the file was issued
 DAY = 86400
 KEY = premiumlic.new_signing_key()
 KEYS = {KEY.kid: KEY.public_key}
-
-
-def body(**overrides) -> dict:
-    fields = {
-        "file_id": str(uuid.uuid4()),
-        "license_id": str(uuid.uuid4()),
-        "tenant_id": str(uuid.uuid4()),
-        "tenant_domain": "acme.localhost",
-        "method": "dragen_serial",
-        "credential": "SN-0042",
-        "sources": ["SpliceAI", "COSMIC"],
-        "issued_at": ISSUED,
-        "license_ends_at": ISSUED + 365 * DAY,
-    }
-    return premiumlic.payload(**{**fields, **overrides})
 
 
 FILE = premiumlic.sign(body(), KEY)

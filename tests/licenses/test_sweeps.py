@@ -12,8 +12,7 @@ from accounts.models import Event
 from licenses import services
 from licenses.models import Credential, License, LicenseFile, SweepMark
 from tests.factories import MembershipFactory, UserFactory
-from tests.helpers import sell
-from tests.licenses.test_files import serial
+from tests.helpers import sell, serial
 
 DAY = timedelta(days=1)
 

@@ -15,10 +15,8 @@ from django.utils import timezone
 import premiumlic
 from licenses import keyring, services, tasks
 from licenses.models import Credential, License, LicenseFile
-from tests.accounts.test_tasks import _mails_to
 from tests.conftest import start_worker, wait_for
-from tests.helpers import sell
-from tests.licenses.test_files import serial
+from tests.helpers import mails_to, sell, serial
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 DAY = timedelta(days=1)
@@ -78,7 +76,7 @@ def test_the_periodic_tasks_expire_refresh_and_remind_through_the_worker(
     tasks.licenses_expire.delay()  # the worker takes tasks in order: once this ran, so had both
     ending_last = serial(ending, by, "SN-LAST")
     wait_for(lambda: current_file(ending_last))
-    mails = _mails_to(mail_dir, "alice@acme.test")
+    mails = mails_to(mail_dir, "alice@acme.test")
     assert [m["Subject"] for m in mails] == ['[Acme Genomics] License "ending soon" ends in 20 days']
 
 
