@@ -45,7 +45,9 @@ now = timezone.now()
 license = services.license_create(tenant=tenant, by=Actor.system_actor(), name="bench",
     sources=["COSMIC", "SpliceAI"], starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=365))
 Credential.objects.bulk_create(
-    Credential(license=license, method="dragen_serial", identifier=f"SN-{n:07d}", file_wanted_at=now)
+    Credential(
+        tenant=tenant, license=license, method="dragen_serial", identifier=f"SN-{n:07d}", file_wanted_at=now
+    )
     for n in range(%(credentials)d)
 )
 print(json.dumps({"license": str(license.pk)}))
