@@ -209,7 +209,7 @@ def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
     try:
         body = json.loads(_b64url_decode(envelope["enc"]))
         _check_payload(body)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: nested past the parser
         raise InvalidLicense(f"malformed payload: {exc}") from None
     return body
 
@@ -260,7 +260,7 @@ def _envelope(text: str) -> dict:
     try:
         raw = base64.b64decode("".join(lines[1:-2]), validate=True)
         envelope = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: '[' * 5000 and so on
         raise InvalidLicense("armour does not hold a JSON envelope") from None
     if not isinstance(envelope, dict) or set(envelope) != {"v", "alg", "kid", "enc", "sig"}:
         raise InvalidLicense("not a premium.lic envelope")

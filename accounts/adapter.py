@@ -1,10 +1,12 @@
 """The one place django-allauth is customised: tenant signup policy and tenant-aware emails."""
 
+import logging
 import re
 from types import SimpleNamespace
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django import forms
 from django.db import transaction
 
 from accounts import addresses, emails, services
@@ -12,6 +14,7 @@ from accounts.models import Invitation, Tenant
 from accounts.requests import client_ip
 from accounts.services import Actor
 
+log = logging.getLogger(__name__)
 INVITATION_SESSION_KEY = "portal_invitation_id"
 
 
@@ -62,10 +65,21 @@ class AccountAdapter(DefaultAccountAdapter):
         else:
             services.member_join(tenant=request.tenant, user=user, by=by, via="signup")
 
+    def clean_email(self, email: str) -> str:
+        """Sign-up and every address added later: one whose mail could reach another mailbox is
+        refused (accounts.addresses.problem)."""
+        problem = addresses.problem(addresses.canonical(email))
+        if problem:
+            raise forms.ValidationError(f"This address {problem}.")
+        return email
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Every allauth email (confirmation, password reset, unknown account) links to the tenant's
         configured address: allauth builds its links from the request's Host, whose port (and, on
         an operator host, name) the sender of the request chose."""
+        if addresses.problem(addresses.canonical(email)):  # an account made before such were refused
+            log.warning("not sending %s to %r: its mail could reach another mailbox", template_prefix, email)
+            return
         request = allauth_context.request
         tenant = getattr(request, "tenant", None)
         if tenant is not None:

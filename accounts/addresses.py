@@ -7,6 +7,12 @@ the account found for `victim@bio.test`. Lookalike addresses stay different acco
 marked instead: the ASCII (punycode) form of a non-ASCII domain, a name mixing scripts, and an
 address whose Unicode TR39 skeleton (ICU's SpoofChecker) equals another address's.
 
+An address whose mail could reach another mailbox is refused outright (`problem`): a name
+that is not ASCII, a domain with characters IDNA maps away (full-width letters, invisible ones),
+and a domain that IDNA 2003 (which Python's and so Django's mail code use) and IDNA 2008 encode
+differently: `straße.test` is `xn--strae-oqa.test` to the address's owner but `strasse.test` to
+Django's SMTP code, so a password reset for it would go to whoever has `strasse.test`.
+
 Pure: no ORM, no settings.
 """
 
@@ -36,6 +42,36 @@ def _checker() -> icu.SpoofChecker:
 
 
 _CHECKER = _checker()
+
+
+@functools.lru_cache(maxsize=8192)
+def problem(email: str) -> str | None:
+    """Why `email` (canonical) cannot be an identity here, in words for the person who typed it;
+    None when it can: every mail program sends its mail to the one mailbox it names."""
+    local, at, domain = email.rpartition("@")
+    if not (at and local and domain):
+        return "is not an email address"
+    if not local.isascii():
+        return "must have a name of ASCII letters, digits and punctuation before the @"
+    if domain.isascii():
+        return None
+    try:
+        dns_form = idna.encode(domain, uts46=True).decode("ascii")
+        read_back = idna.decode(dns_form)
+    except idna.IDNAError:
+        return "has a domain that is not a valid international domain name"
+    if read_back != domain:
+        return f"has hidden or look-alike characters that mail servers read as {read_back}: write that"
+    try:
+        old_form = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        old_form = None
+    if old_form != dns_form:
+        return (
+            f"has a domain some mail software would deliver to {old_form or 'nowhere'} rather than "
+            f"{dns_form}: write the ASCII form, {dns_form}"
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=8192)
@@ -73,10 +109,11 @@ class Shown:
     ascii_domain: str | None  # its punycode domain, when the domain is not ASCII
     mixed_script: bool
     looks_like: tuple[str, ...]  # other known addresses with the same skeleton
+    problem: str | None = None  # an address made before such ones were refused
 
     @property
     def suspicious(self) -> bool:
-        return self.mixed_script or bool(self.looks_like)
+        return self.mixed_script or bool(self.looks_like) or self.problem is not None
 
 
 def shown(emails: Iterable[str], *, among: Iterable[str] = ()) -> dict[str, Shown]:
@@ -92,6 +129,7 @@ def shown(emails: Iterable[str], *, among: Iterable[str] = ()) -> dict[str, Show
             ascii_domain=ascii_domain(email),
             mixed_script=mixed_script(email),
             looks_like=tuple(sorted(by_skeleton[skeleton(email)] - {email})),
+            problem=problem(email),
         )
         for email in emails
     }

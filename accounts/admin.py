@@ -99,7 +99,11 @@ class _CanonicalEmail:
     """An address typed in Django admin is stored in its one canonical form, like every other."""
 
     def clean_email(self):
-        return addresses.canonical(self.cleaned_data["email"])
+        email = addresses.canonical(self.cleaned_data["email"])
+        problem = addresses.problem(email)
+        if problem:
+            raise ValidationError(f"This address {problem}.")
+        return email
 
 
 class UserCreationForm(_CanonicalEmail, AdminUserCreationForm):

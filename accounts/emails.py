@@ -1,10 +1,15 @@
 """Every email is a subject/text/html triple under templates/emails/, rendered here."""
 
+import logging
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from accounts import addresses
 from accounts.models import Tenant
+
+log = logging.getLogger(__name__)
 
 
 def tenant_url(tenant: Tenant, path: str = "/") -> str:
@@ -15,6 +20,9 @@ def tenant_url(tenant: Tenant, path: str = "/") -> str:
 
 
 def send(name: str, *, to: str, tenant: Tenant, context: dict) -> None:
+    if addresses.problem(addresses.canonical(to)):  # made before such addresses were refused
+        log.warning("not sending %s to %r: its mail could reach another mailbox", name, to)
+        return
     context = {"tenant": tenant, **context}
     subject = render_to_string(f"emails/{name}-subject.txt", context).strip()
     text = render_to_string(f"emails/{name}-body-text.txt", context)

@@ -449,4 +449,5 @@ class LicenseFileDetailApi(APIView):
     @extend_schema(responses=LicenseFileDetailOut, summary="One issued file, with its text")
     def get(self, request, license_id, file_id):
         license = selectors.get_license_for_request(request, license_id)
-        return Response(LicenseFileDetailOut(selectors.get_file_for_request(request, license, file_id)).data)
+        file = selectors.get_file_for_request(request, license, file_id)
+        return Response(LicenseFileDetailOut(file).data, headers={"Cache-Control": "no-store"})  # a license

@@ -144,6 +144,8 @@ def read_credentials_json(path: Path) -> list[tuple[str, str]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CredentialsFileError(path, f"not valid JSON ({exc.msg})", exc.lineno) from None
+    except RecursionError:
+        raise CredentialsFileError(path, "not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise CredentialsFileError(
             path, 'expected a JSON object of credentials, e.g. {"DragenSerialNo": "..."}'

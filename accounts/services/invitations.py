@@ -40,8 +40,9 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, by: Actor) -> In
     require_tenant_admin(by, tenant)
     check_role(role)
     email = addresses.canonical(email)
-    if "@" not in email:
-        raise ServiceError(f"{email!r} is not an email address.")
+    problem = addresses.problem(email)
+    if problem:
+        raise ServiceError(f"{email} {problem}.", code="invalid_email")
     if Membership.objects.filter(tenant=tenant, user__email=email).exists():
         raise Conflict(f"{email} is already a member of {tenant.name}.")
     expires_at = timezone.now() + timedelta(days=settings.PORTAL_INVITATION_DAYS)

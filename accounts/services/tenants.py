@@ -92,6 +92,9 @@ def _free_slug(name: str, domain: str) -> str:
 def _ensure_user(email: str, password: str | None) -> tuple[User, bool]:
     """The account with exactly this address, and whether it existed; else a new, verified one."""
     email = addresses.canonical(email)
+    problem = addresses.problem(email)
+    if problem:
+        raise ServiceError(f"{email} {problem}.")
     user = User.objects.filter(email=email).first()
     if user is not None:
         return user, True

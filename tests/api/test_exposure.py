@@ -4,6 +4,8 @@ browser, Django admin is not on tenants' domains, and the API reference keeps no
 import pytest
 from django.test import Client
 
+from licenses.models import LicenseFile
+from licenses.services import license_file_issue
 from tests.conftest import client_for
 from tests.helpers import actor, sell
 
@@ -21,6 +23,11 @@ def test_every_answer_carrying_a_new_secret_says_no_store(as_alice, alice, tenan
     for response in (created, regenerated, credential, page):
         assert response.status_code == 201, response.content
         assert "no-store" in response["Cache-Control"]
+    file = LicenseFile.objects.filter(license=license).first() or license_file_issue(
+        credential_id=credential.json()["id"]
+    )
+    with_text = as_alice.get(f"/api/licenses/{license.pk}/files/{file.pk}")
+    assert with_text.status_code == 200 and "no-store" in with_text["Cache-Control"]
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/login/"])

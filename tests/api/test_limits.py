@@ -163,3 +163,13 @@ def test_json_nested_too_deeply_is_a_400_at_the_tools_endpoint(tenant_a):
     body = "[" * 100_000 + "]" * 100_000
     response = Client(HTTP_HOST="acme.localhost").post("/api/licensing/premium.lic", body, content_type=JSON)
     assert (response.status_code, response.json()["code"]) == (400, "MALFORMED_REQUEST")
+
+
+def test_a_premium_lic_nested_too_deeply_is_an_invalid_license_not_a_500(tenant_a):
+    import premiumlic
+
+    armoured = premiumlic._armour(("[" * 5000 + "]" * 5000).encode())
+    response = Client(HTTP_HOST="acme.localhost").post(
+        "/api/licensing/validate", armoured, content_type="text/plain"
+    )
+    assert (response.status_code, response.json()["code"]) == (200, "INVALID_LICENSE")
