@@ -13,7 +13,7 @@ and a domain that IDNA 2003 (which Python's and so Django's mail code use) and I
 differently: `straße.test` is `xn--strae-oqa.test` to the address's owner but `strasse.test` to
 Django's SMTP code, so a password reset for it would go to whoever has `strasse.test`.
 
-Pure: no ORM, no settings.
+Pure: no ORM, no settings (Django's email validator only).
 """
 
 import functools
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import icu
 import idna
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 
 def canonical(email: str) -> str:
@@ -48,9 +50,11 @@ _CHECKER = _checker()
 def problem(email: str) -> str | None:
     """Why `email` (canonical) cannot be an identity here, in words for the person who typed it;
     None when it can: every mail program sends its mail to the one mailbox it names."""
-    local, at, domain = email.rpartition("@")
-    if not (at and local and domain):
+    try:
+        validate_email(email)  # one mailbox: no display name, no list (`x@a.test, m@evil.test`)
+    except ValidationError:
         return "is not an email address"
+    local, _, domain = email.rpartition("@")
     if not local.isascii():
         return "must have a name of ASCII letters, digits and punctuation before the @"
     if domain.isascii():
@@ -77,20 +81,33 @@ def problem(email: str) -> str | None:
 @functools.lru_cache(maxsize=8192)
 def skeleton(email: str) -> str:
     """TR39's skeleton: two addresses that look alike have the same one (`rn` and `m` too).
-    Width is folded first (NFKC), so a full-width letter looks like its ASCII one here as well."""
-    return _CHECKER.getSkeleton(0, unicodedata.normalize("NFKC", email))
+    Width is folded first (NFKC), so a full-width letter looks like its ASCII one here as well;
+    a domain written in punycode is compared as the Unicode it stands for."""
+    local, _, domain = email.rpartition("@")
+    return _CHECKER.getSkeleton(0, unicodedata.normalize("NFKC", f"{local}@{_unicode(domain)}"))
 
 
 @functools.lru_cache(maxsize=8192)
 def ascii_domain(email: str) -> str | None:
-    """The domain as DNS and mail servers see it (punycode), when it is not ASCII; else None."""
+    """The domain's other form, when it has one: as DNS and mail servers see it (punycode) for a
+    non-ASCII domain, and the Unicode it stands for when it is written in punycode."""
     domain = email.rpartition("@")[2]
     if domain.isascii():
-        return None
+        unicode_form = _unicode(domain)
+        return unicode_form if unicode_form != domain else None
     try:
         return idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:
         return "not a valid domain name"
+
+
+def _unicode(domain: str) -> str:
+    if "xn--" not in domain:
+        return domain
+    try:
+        return idna.decode(domain)
+    except idna.IDNAError:
+        return domain
 
 
 @functools.lru_cache(maxsize=8192)

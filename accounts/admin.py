@@ -1,4 +1,7 @@
 from allauth.account.adapter import get_adapter
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -108,6 +111,22 @@ class _CanonicalEmail:
 
 class UserCreationForm(_CanonicalEmail, AdminUserCreationForm):
     pass
+
+
+class EmailAddressForm(_CanonicalEmail, forms.ModelForm):
+    class Meta:
+        model = EmailAddress
+        fields = ["user", "email", "verified", "primary"]
+
+
+admin.site.unregister(EmailAddress)  # allauth's, registered when its admin module was imported above
+
+
+@admin.register(EmailAddress)
+class CheckedEmailAddressAdmin(EmailAddressAdmin):
+    """allauth's, with the rule every other path follows for the addresses it stores."""
+
+    form = EmailAddressForm
 
 
 class UserChangeForm(_CanonicalEmail, BaseUserChangeForm):

@@ -72,7 +72,11 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
-        user = self.model(email=addresses.canonical(email), **fields)
+        email = addresses.canonical(email)
+        problem = addresses.problem(email)
+        if problem:  # createsuperuser, the shell: the rule sign-up and invitations follow
+            raise ValueError(f"{email} {problem}.")
+        user = self.model(email=email, **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user

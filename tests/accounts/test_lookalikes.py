@@ -169,3 +169,36 @@ def test_the_api_finds_an_invitee_by_exact_address_only(as_alice, tenant_a, atta
     assert as_alice.post("/api/users", {"email": "VICTIM@bio.test"}, content_type=JSON).status_code == 409
     assert client_for("acme.localhost", attacker).get("/api/me").status_code in (401, 403)
     assert User.objects.filter(email__in=[VICTIM, attacker.email]).count() == 2
+
+
+@pytest.mark.parametrize("address", ["Mallory <m@evil.test>", "x@acme.test, m@evil.test"])
+def test_an_operator_cannot_name_a_display_name_or_a_list_as_an_admin(db, address):
+    with pytest.raises(CommandError, match="is not an email address"):
+        call_command(
+            "create_tenant",
+            name="X",
+            domain="x.localhost",
+            admin_email=address,
+            admin_password="pw-1234567890",
+        )
+
+
+def test_createsuperuser_and_django_admin_follow_the_same_rule(alice, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-fine-long-password-42")
+    with pytest.raises(ValueError, match=r"some mail software would deliver to strasse\.test"):
+        call_command("createsuperuser", interactive=False, email="root@stra\u00dfe.test", verbosity=0)
+    root = UserFactory(email="root@portal.test", is_staff=True, is_superuser=True)
+    admin = client_for("localhost", root)
+    added = admin.post(
+        "/admin/account/emailaddress/add/",
+        {"user": alice.pk, "email": "alice2@stra\u00dfe.test", "verified": "on", "primary": ""},
+    )
+    assert added.status_code == 200 and "This address" in added.content.decode()
+    assert not alice.emailaddress_set.filter(email__startswith="alice2").exists()
+
+
+def test_a_punycode_domain_is_compared_as_what_it_stands_for(as_alice, tenant_a):
+    MembershipFactory(tenant=tenant_a, user=UserFactory(email=VICTIM))
+    MembershipFactory(tenant=tenant_a, user=UserFactory(email="victim@xn--bo-hpa.test"))  # b\u0131o.test
+    page = as_alice.get("/users/").content.decode()
+    assert "looks like victim@xn--bo-hpa.test" in page and "(b\u0131o.test)" in page
