@@ -24,6 +24,7 @@ run: $(VENV)/.runtime
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache  # the import contracts in pyproject.toml
 	$(BIN)/ruff format --check .
 
 format: $(VENV)/.dev

@@ -10,9 +10,9 @@ from accounts import selectors, services
 from accounts.models import Event, Role
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
-from portal.api import PageQuery, page_of
-from portal.api import paginated as _paginated
-from portal.api import valid as _valid
+from core.api import PageQuery, page_of
+from core.api import paginated as _paginated
+from core.api import valid as _valid
 
 
 class TenantOut(serializers.Serializer):

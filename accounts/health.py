@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import connection
 
-REDIS_MIN_VERSION = (7, 0)  # EXPIRE ... NX (the rate-limit counters, portal/cache.py)
+REDIS_MIN_VERSION = (7, 0)  # EXPIRE ... NX (the rate-limit counters, core/cache.py)
 
 
 def health_report() -> tuple[dict, bool]:

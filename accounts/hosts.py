@@ -3,7 +3,7 @@
 Each process keeps the tenants it has looked up. Any change to a tenant row (rename, policy,
 deactivation, domain change; from services or Django admin) clears this process's copy at once
 and replaces a generation value in the shared cache; every other process drops its copies when
-that value moved. Redis tells each process when it moves (`portal.tracking`), so a deactivated
+that value moved. Redis tells each process when it moves (`core.tracking`), so a deactivated
 tenant is unreachable everywhere on the next request and a request costs no query and no round
 trip. Without tracking, processes compare the value at most once a second.
 """
@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Tenant
-from portal import cache as shared_cache
-from portal import tracking
+from core import cache as shared_cache
+from core import tracking
 
 _GENERATION_KEY = "tenants:generation"
 RECHECK_SECONDS = 1.0
@@ -84,7 +84,7 @@ def _bump() -> None:
 def _revalidate() -> None:
     tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
     if tracker is not None:
-        try:  # exact on every request, from memory (portal/tracking.py)
+        try:  # exact on every request, from memory (core/tracking.py)
             generation = tracker.get(cache.make_key(_GENERATION_KEY))
         except tracking.Unavailable:
             generation = None

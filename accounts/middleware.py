@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
-from portal.api import problem_response
+from core.api import problem_response
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds);
 # the tenant it was made at ("" off any tenant's host, e.g. Django admin on an operator host).

@@ -242,16 +242,3 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.target_label}"
-
-
-class OwedCacheChange(models.Model):
-    """A shared cache key that must change but could not, because Redis was unreachable: written
-    beside the change that made it stale (so it exists exactly when that change does) and made
-    once Redis answers again (`portal.cache`)."""
-
-    key = models.CharField(max_length=250)
-    timeout = models.PositiveIntegerField(null=True, blank=True)  # seconds; None: no expiry
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"{self.key} (owed since {self.created_at:%Y-%m-%d %H:%M:%S})"

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from accounts import services
-from portal import cache
+from core import cache
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)

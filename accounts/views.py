@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.adapter import INVITATION_SESSION_KEY, signup_refusal
 from accounts.decorators import member_required, not_a_member, tenant_admin_required
-from accounts.errors import ServiceError
 from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm, WorkgroupNameForm
 from accounts.health import health_report
 from accounts.models import Role
 from accounts.requests import actor_for
-from portal.api import problem_response
+from core.api import problem_response
+from core.errors import ServiceError
 
 
 def healthz(request):

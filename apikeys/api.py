@@ -22,7 +22,7 @@ from accounts.requests import actor_for, client_ip
 from apikeys import grants, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
 from apikeys.throttles import TokenThrottle, api_key_header, basic_credentials
-from portal.api import PageQuery, page_of, paginated, query, valid
+from core.api import PageQuery, page_of, paginated, query, valid
 
 log = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid credentials."

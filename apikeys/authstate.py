@@ -12,7 +12,7 @@ still works.
 
 Where the generation is read: each process keeps the generations it has seen and the snapshots
 built for them, and Redis tells the process when a generation it read changes
-(`portal.tracking`); a request then costs no round trip at all. When that is off or unavailable,
+(`core.tracking`); a request then costs no round trip at all. When that is off or unavailable,
 a request reads the generation and the snapshot from the cache in one MGET.
 """
 
@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, User, WorkgroupMembership
 from apikeys.models import ApiKey
-from portal import cache as shared_cache
-from portal import tracking
+from core import cache as shared_cache
+from core import tracking
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL = 3600
@@ -122,7 +122,7 @@ def invalidate_many(user_ids) -> None:
 
 
 def _bump(*user_ids) -> None:
-    # Owed in the database if Redis does not answer now, and made once it does (portal.cache).
+    # Owed in the database if Redis does not answer now, and made once it does (core.cache).
     shared_cache.change([_GEN.format(user=user_id) for user_id in user_ids], timeout=None)
 
 

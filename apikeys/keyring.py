@@ -1,4 +1,4 @@
-"""The JWT signing keys (ES256): a keyring (`portal.keyrings`) from ``PORTAL_JWT_KEYS`` (the JSON
+"""The JWT signing keys (ES256): a keyring (`core.keyrings`) from ``PORTAL_JWT_KEYS`` (the JSON
 itself) or ``PORTAL_JWT_KEYS_FILE`` (``var/jwt-keys.json``, generated once, by default).
 ``manage.py rotate_signing_key`` adds a key; the old one verifies, and stays in the JWKS, until
 every token it signed has expired."""
@@ -10,7 +10,7 @@ from django.conf import settings
 
 from accounts.models import JWT_LIFETIME_MAX
 from apikeys import tokens
-from portal.keyrings import KeyKind, Keyring
+from core.keyrings import KeyKind, Keyring
 
 # A retired key verifies (and is published) until every token it signed has expired.
 RETIRED_KEY_GRACE = JWT_LIFETIME_MAX + 300

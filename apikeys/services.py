@@ -9,11 +9,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMembership
 from accounts.services import Actor, event_record
 from apikeys import authstate, keys
 from apikeys.models import ApiKey
+from core.errors import Conflict, Forbidden, ServiceError
 
 ALL = "all"
 OVERLAPS = {

@@ -16,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts import addresses
 from accounts.requests import client_ip, limit_unit
 from apikeys import keys
-from portal.cache import incr_counters, start_counters
+from core.cache import incr_counters, start_counters
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.decorators import member_required, tenant_admin_required
-from accounts.errors import ServiceError
 from accounts.models import Workgroup
 from accounts.requests import actor_for
 from apikeys import keyring, selectors, services
 from apikeys.forms import ApiKeyForm, RegenerateForm
+from core.errors import ServiceError
 
 
 @cache_control(public=True, max_age=300)

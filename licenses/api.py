@@ -23,10 +23,10 @@ from rest_framework.views import APIView
 import premiumlic
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
+from core.api import PROBLEM_CONTENT_TYPE, PageQuery, page_of, paginated, valid
 from licenses import licensing, selectors, services
 from licenses.models import Credential, License, LicenseFile
 from licenses.services.credentials import SERIAL
-from portal.api import PROBLEM_CONTENT_TYPE, PageQuery, page_of, paginated, valid
 
 MAX_BODY = 64 * 1024
 

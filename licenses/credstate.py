@@ -17,7 +17,7 @@ most once a minute by the download itself, which updates its own copy), the expi
 license past its end is expired by its term, which the copy holds) and the refresh sweep (what it
 queues, a file near its end or a wish left over, the download already finds due).
 
-Redis tells each process when a generation it read changes (`portal.tracking`), so a change is
+Redis tells each process when a generation it read changes (`core.tracking`), so a change is
 seen on the next request anywhere and an unchanged one costs no round trip. Without tracking
 (`make run`, or tracking turned off) nothing is kept: every request reads the database.
 """
@@ -32,9 +32,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts import hosts
+from core import cache as shared_cache
+from core import tracking
 from licenses.models import Credential
-from portal import cache as shared_cache
-from portal import tracking
 
 log = logging.getLogger(__name__)
 GENERATION_TTL = 7 * 24 * 3600  # an idle credential's generation may go; it is made again on use
@@ -113,7 +113,7 @@ def invalidate(credentials) -> None:
 
 
 def _bump(keys: list[str]) -> None:
-    shared_cache.change(keys, timeout=GENERATION_TTL)  # owed while Redis does not answer (portal.cache)
+    shared_cache.change(keys, timeout=GENERATION_TTL)  # owed while Redis does not answer (core.cache)
 
 
 def _new_generation() -> int:

@@ -1,4 +1,4 @@
-"""The premium license signing keys (Ed25519): their own keyring (`portal.keyrings`), never the
+"""The premium license signing keys (Ed25519): their own keyring (`core.keyrings`), never the
 JWT key, from ``PORTAL_LICENSE_KEYS`` (the JSON itself) or ``PORTAL_LICENSE_KEYS_FILE``
 (``var/license-keys.json``, generated once, by default). A retired key stays published for as long
 as a file it signed can still be valid, so tools verifying offline keep working across a rotation."""
@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass
 
 import premiumlic
-from portal.keyrings import KeyKind, Keyring
+from core.keyrings import KeyKind, Keyring
 
 RETIRED_KEY_GRACE = premiumlic.MAX_FILE_LIFETIME + premiumlic.CLOCK_SKEW
 

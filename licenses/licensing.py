@@ -28,10 +28,10 @@ from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants, keys
 from apikeys.throttles import parse_rate
+from core.cache import incr_counters, start_counters
+from core.db import prepared_cursor
 from licenses import credentials, credstate, keyring, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
-from portal.cache import incr_counters, start_counters
-from portal.db import prepared_cursor
 from premiumlic import BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY, SERIAL
 from premiumlic import CREDENTIAL_FIELDS as FIELDS
 

@@ -8,8 +8,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_admin_required
-from accounts.errors import ServiceError
 from accounts.requests import actor_for
+from core.errors import ServiceError
 from licenses import credentials, keyring, selectors, services
 from licenses.forms import CredentialForm, LicenseEditForm, LicenseForm
 from licenses.models import Credential

@@ -13,7 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.files import write_private
+from core.files import write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "accounts",
     "apikeys",
     "licenses",
@@ -119,7 +120,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "portal.middleware.RequestLimitsMiddleware",
+    "core.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,18 +163,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "portal.db.postgresql"  # a health check without a round trip
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"  # a health check without a round trip
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "portal.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portal",
             # A Redis that does not answer costs a request at most this, then is not asked again
-            # for a second (portal/cache.py: shared state from the database meanwhile).
+            # for a second (core/cache.py: shared state from the database meanwhile).
             "OPTIONS": {
                 "socket_connect_timeout": env_float("PORTAL_REDIS_TIMEOUT", 1.0),
                 "socket_timeout": env_float("PORTAL_REDIS_TIMEOUT", 1.0),
@@ -183,7 +184,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Auth state and tenants read from process memory, kept exact by Redis's invalidation messages
-# (portal/tracking.py). Off: one cache round trip per request instead. Needs Redis 6+, redis://.
+# (core/tracking.py). Off: one cache round trip per request instead. Needs Redis 6+, redis://.
 PORTAL_TRACKING_URL = REDIS_URL if REDIS_URL and env_bool("PORTAL_TRACKING", True) else ""
 
 AUTH_USER_MODEL = "accounts.User"
@@ -294,10 +295,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "portal.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.api.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -313,8 +314,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are what its serializer says
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "portal.schema.document_problems",
-        "portal.schema.link_created_resources",
+        "core.schema.document_problems",
+        "core.schema.link_created_resources",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ApiKeyStatusEnum": ["active", "expired", "revoked"],

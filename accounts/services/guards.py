@@ -1,5 +1,5 @@
-from accounts.errors import Forbidden, ServiceError
 from accounts.models import Role, Tenant, Workgroup, WorkgroupMembership
+from core.errors import Forbidden, ServiceError
 
 from .audit import Actor
 

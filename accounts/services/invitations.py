@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import addresses, emails
-from accounts.errors import Conflict, ServiceError
 from accounts.models import Invitation, Membership, Tenant, User
+from core.errors import Conflict, ServiceError
 
 from .audit import Actor, event_record
 from .guards import check_role, require_tenant_admin

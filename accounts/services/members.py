@@ -3,8 +3,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import Conflict
 from accounts.models import Membership, Role, Tenant, User, WorkgroupMembership
+from core.errors import Conflict
 
 from .audit import Actor, event_record
 from .guards import check_role, require_tenant_admin

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts import addresses
-from accounts.errors import Conflict, ServiceError
 from accounts.models import (
     JWT_LIFETIME_MAX,
     JWT_LIFETIME_MIN,
@@ -20,6 +19,7 @@ from accounts.models import (
     Tenant,
     User,
 )
+from core.errors import Conflict, ServiceError
 
 from .audit import Actor, event_record
 from .guards import require_tenant_admin

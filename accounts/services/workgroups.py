@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
-from accounts.errors import Conflict, ServiceError
 from accounts.models import Membership, Role, Tenant, User, Workgroup, WorkgroupMembership
+from core.errors import Conflict, ServiceError
 
 from .audit import Actor, event_record
 from .guards import check_role, require_tenant_admin, require_workgroup_manager

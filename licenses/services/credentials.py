@@ -10,13 +10,13 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.errors import Conflict, RateLimited, ServiceError
 from accounts.services import Actor, event_record
 from apikeys import keys
 from apikeys.throttles import parse_rate
+from core.cache import incr_counters
+from core.errors import Conflict, RateLimited, ServiceError
 from licenses import credentials, credstate
 from licenses.models import Credential, License
-from portal.cache import incr_counters
 
 from .files import files_want
 from .guards import require_admin

@@ -1,6 +1,6 @@
-from accounts.errors import Forbidden
 from accounts.models import Tenant
 from accounts.services import Actor
+from core.errors import Forbidden
 
 
 def require_admin(by: Actor, tenant: Tenant) -> None:

@@ -6,9 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import premiumlic
-from accounts.errors import Conflict, ServiceError
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
+from core.errors import Conflict, ServiceError
 from licenses import credstate
 from licenses.models import License
 

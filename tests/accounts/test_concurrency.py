@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 
 from accounts import services
-from accounts.errors import Conflict
 from accounts.models import Membership, Role
 from accounts.services import Actor
+from core.errors import Conflict
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

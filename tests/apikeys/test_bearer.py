@@ -321,7 +321,7 @@ def test_a_key_rotated_in_by_another_process_is_trusted_on_its_first_token(
     alice, tenant_a, settings, tmp_path
 ):
     from apikeys.keyring import KIND, JwtKeys
-    from portal.keyrings import Keyring
+    from core.keyrings import Keyring
 
     settings.PORTAL_JWT_KEYS, settings.PORTAL_JWT_KEYS_FILE = "", str(tmp_path / "jwt-keys.json")
     keyring.forget()

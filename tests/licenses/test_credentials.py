@@ -8,9 +8,9 @@ from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError
 from django.utils import timezone
 
-from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Event, Membership
 from apikeys import keys
+from core.errors import Conflict, Forbidden, ServiceError
 from licenses import credentials, services
 from licenses.models import Credential, LicenseFile
 from tests.helpers import actor, sell

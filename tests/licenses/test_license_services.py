@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.errors import Conflict, Forbidden, ServiceError
 from accounts.models import Event, Membership
+from core.errors import Conflict, Forbidden, ServiceError
 from licenses import services
 from licenses.models import License
 from tests.helpers import actor, sell

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from accounts.models import OwedCacheChange
+from core.models import OwedCacheChange
 from licenses.models import Credential, LicenseFile
 from tests.conftest import ROOT, RedisServer, _use_broker, start_worker, wait_for
 from tests.factories import PASSWORD

@@ -18,7 +18,7 @@ and meanwhile:
   kept the old value (appendonly, or it was only unreachable), and a copy stamped with it must not
   be trusted again.
 Owed changes are made before this process reads from Redis again after a failure, when it first
-uses Redis, whenever its tracking connection (re)connects (`portal.tracking`: every process's does
+uses Redis, whenever its tracking connection (re)connects (`core.tracking`: every process's does
 when Redis restarts), and by beat's `cache_changes_settle` for a process that never noticed.
 """
 
@@ -36,7 +36,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import DatabaseError, transaction
 
-from portal import resp
+from core import resp
 
 log = logging.getLogger(__name__)
 COUNTERS_CLIENT_NAME = b"portal-counters"
@@ -163,7 +163,7 @@ class RedisCache(DjangoRedisCache):
                 return
             except _FAILURES as exc:
                 self._failed(exc)
-        from accounts.models import OwedCacheChange  # an app's table; this module is wiring
+        from core.models import OwedCacheChange  # the models are imported once Django is set up
 
         OwedCacheChange.objects.bulk_create([OwedCacheChange(key=key, timeout=timeout) for key in keys])
 
@@ -183,7 +183,7 @@ class RedisCache(DjangoRedisCache):
         return True
 
     def _make_owed_changes(self) -> None:
-        from accounts.models import OwedCacheChange
+        from core.models import OwedCacheChange
 
         while True:
             with transaction.atomic():  # a savepoint when called inside a request's transaction
@@ -274,7 +274,7 @@ class Counting:
 
 class _Sent(Counting):
     """Commands written to Redis; their answers are read only when asked for, so the caller can do
-    its own work while Redis answers, and (one small reader, `portal.resp`) cheaply. If Redis
+    its own work while Redis answers, and (one small reader, `core.resp`) cheaply. If Redis
     fails before answering, the counts are made in the process's memory instead."""
 
     def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]], counters: list[tuple]):

@@ -7,10 +7,10 @@ import time
 import pytest
 from django.core.cache import caches
 
-from accounts.models import OwedCacheChange
-from portal import cache as shared_cache
-from portal import tracking
-from portal.cache import RedisCache, incr_counters
+from core import cache as shared_cache
+from core import tracking
+from core.cache import RedisCache, incr_counters
+from core.models import OwedCacheChange
 from tests.conftest import RedisServer
 
 # The first use of a Redis cache in a process makes the changes owed (a query).
@@ -120,7 +120,7 @@ def test_a_tracked_copy_is_trusted_again_only_after_the_changes_owed_are_made(
     tracking connection reconnects, and makes the owed changes before it reads anything."""
     monkeypatch.setattr(shared_cache, "RETRY_AFTER", 0.0)
     settings.CACHES = {
-        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": redis_server.url, "KEY_PREFIX": "t"}
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": redis_server.url, "KEY_PREFIX": "t"}
     }
     cache = caches["default"]
     cache.set("auth:gen:v2:u1", 7)

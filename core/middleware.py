@@ -5,7 +5,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from portal.api import problem_response
+from core.api import problem_response
 
 
 class RequestLimitsMiddleware:

@@ -4,7 +4,7 @@ from django.db import connection
 
 
 def prepared_cursor():
-    """A cursor whose repeated statements PostgreSQL plans once per connection (portal.db.postgresql);
+    """A cursor whose repeated statements PostgreSQL plans once per connection (core.db.postgresql);
     a plain cursor on other databases."""
     prepared = getattr(connection, "prepared_cursor", None)
     return prepared() if prepared is not None else connection.cursor()

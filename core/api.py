@@ -9,7 +9,7 @@ from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from accounts.errors import ServiceError
+from core.errors import ServiceError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -51,7 +51,7 @@ def page_of(serializer_class):
             "results": serializer_class(many=True),
         },
     )
-    page.is_page = True  # for portal.schema.AutoSchema
+    page.is_page = True  # for core.schema.AutoSchema
     return page
 
 

@@ -1,6 +1,6 @@
 """A minimal RESP3 connection to Redis, for the two hot paths that need what redis-py cannot give.
 
-`portal.tracking` needs RESP3 push messages on the connection it reads from (redis-py offers
+`core.tracking` needs RESP3 push messages on the connection it reads from (redis-py offers
 client-side caching only with Redis 7.4+), and the token throttle sends its counters and reads the
 answers later, where redis-py's command packing and reply layers cost more than the round trip.
 Both speak a handful of commands; this reads every RESP3 type and nothing more.

@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from portal.tracking import CLIENT_NAME, TrackedValues, Unavailable
+from core.tracking import CLIENT_NAME, TrackedValues, Unavailable
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 

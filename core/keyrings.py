@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.files import write_private
+from core.files import write_private
 
 _RECHECK_SECONDS = 2.0
 

@@ -1,5 +1,5 @@
-"""The API's body parser. Apart from portal.api: DRF reads its parser setting when its views
-module is imported, which portal.api itself imports."""
+"""The API's body parser. Apart from core.api: DRF reads its parser setting when its views
+module is imported, which core.api itself imports."""
 
 from rest_framework import exceptions, parsers
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from accounts.models import Tenant
-from portal.db import prepared_cursor
+from core.db import prepared_cursor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def _terminate(pid: int) -> None:
 
 
 def test_the_tests_run_on_our_backend():
-    assert type(connections["default"]).__module__ == "portal.db.postgresql.base"
+    assert type(connections["default"]).__module__ == "core.db.postgresql.base"
 
 
 def test_an_idle_connection_is_usable():

@@ -2,7 +2,7 @@
 
 Views declare what they return on success. The errors follow from what an operation has — a
 credential, a path id, a body, query parameters, a change to make — and every one of them is an
-RFC 7807 problem (`portal.api.problem_exception_handler`), so they are added here by those rules
+RFC 7807 problem (`core.api.problem_exception_handler`), so they are added here by those rules
 rather than repeated on every view. Errors a view declares itself keep their description.
 """
 
@@ -57,7 +57,7 @@ def document_problems(result, generator, request, public):
                         "format",
                     }
                 ):
-                    schema["pattern"] = "^[^\x00]*$"  # portal.middleware refuses NUL in a query string
+                    schema["pattern"] = "^[^\x00]*$"  # core.middleware refuses NUL in a query string
     return result
 
 
@@ -150,7 +150,7 @@ def _problem_statuses(path: str, method: str, operation: dict) -> list[str]:
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's, naming a GET that answers a page (`portal.api.page_of`) `…_list`, and
+    """drf-spectacular's, naming a GET that answers a page (`core.api.page_of`) `…_list`, and
     saying what DRF's text fields refuse: NUL characters, and white space alone where blank is
     not allowed (DRF strips it first)."""
 

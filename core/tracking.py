@@ -18,13 +18,13 @@ answer and can trail it by the delivery time. Any error on the connection forget
 lost connection may have lost invalidations) and the caller falls back to asking Redis.
 
 Redis's own client library offers this only for Redis 7.4 and later; the connection is our small
-RESP3 reader (`portal.resp`).
+RESP3 reader (`core.resp`).
 """
 
 import threading
 import time
 
-from portal import resp
+from core import resp
 
 MAX_KEYS = 100_000  # copies kept per process; past that they are all dropped and read again
 CLIENT_NAME = b"portal-tracking"  # as CLIENT LIST shows these connections
@@ -40,7 +40,7 @@ class TrackedValues:
 
     def __init__(self, url: str, *, timeout: float = 2.0, retry_after: float = RETRY_AFTER, ready=None):
         """`ready()`, called on every (re)connection before anything is read, returns whether the
-        values in Redis may be trusted now (`portal.cache.settle`: owed changes are made)."""
+        values in Redis may be trusted now (`core.cache.settle`: owed changes are made)."""
         self._connection = resp.Connection(url, name=CLIENT_NAME, timeout=timeout)
         self._ready = ready
         self._lock = threading.Lock()
@@ -113,7 +113,7 @@ def tracked_values(url: str | None) -> TrackedValues | None:
         return None
     tracker = _tracked.get(url)
     if tracker is None:
-        from portal import cache  # imports Django's cache machinery: not at module load
+        from core import cache  # imports Django's cache machinery: not at module load
 
         tracker = _tracked.setdefault(url, TrackedValues(url, ready=lambda: cache.settle(force=True)))
     return tracker
