@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
-from core.api import problem_response
+from core.errors import NotFound, problem_for
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds);
 # the tenant it was made at ("" off any tenant's host, e.g. Django admin on an operator host).
@@ -54,7 +54,7 @@ class TenantMiddleware:
 
 def _unknown_host(path: str) -> HttpResponse:
     if path.startswith("/api/"):  # API clients get the same problem+json as for any other 404
-        return problem_response(404, "Not found.")
+        return problem_for(NotFound("Not found."))
     return HttpResponseNotFound(render_to_string("unknown_host.html"))
 
 

@@ -18,8 +18,7 @@ from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm,
 from accounts.health import health_report
 from accounts.models import Role
 from accounts.requests import actor_for
-from core.api import problem_response
-from core.errors import ServiceError
+from core.errors import NotFound, ServerError, ServiceError, Unavailable, problem_for
 
 
 def healthz(request):
@@ -38,20 +37,18 @@ def server_error(request):
         if unavailable
         else "Something went wrong on our side; it has been logged."
     )
-    headers = {"Retry-After": "5"} if unavailable else {}
     if request.path.startswith("/api/"):
-        response = problem_response(status, detail, code="unavailable" if unavailable else "server_error")
-    else:
-        page = f"<!DOCTYPE html><html lang=en><title>{status}</title><h1>Sorry</h1><p>{detail}</p></html>"
-        response = HttpResponse(page, status=status)
-    for name, value in headers.items():
-        response[name] = value
+        return problem_for(Unavailable(detail, retry_after=5) if unavailable else ServerError(detail))
+    page = f"<!DOCTYPE html><html lang=en><title>{status}</title><h1>Sorry</h1><p>{detail}</p></html>"
+    response = HttpResponse(page, status=status)
+    if unavailable:
+        response["Retry-After"] = "5"
     return response
 
 
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):  # e.g. /api/workgroups/not-a-uuid: no route at all
-        return problem_response(404, "Not found.")
+        return problem_for(NotFound("Not found."))
     if getattr(request, "tenant", None) is None:
         return HttpResponseNotFound(render_to_string("unknown_host.html"))
     return HttpResponseNotFound(render_to_string("404.html", request=request))

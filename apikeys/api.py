@@ -21,8 +21,10 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
 from apikeys import grants, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
-from apikeys.throttles import TokenThrottle, api_key_header, basic_credentials
+from apikeys.throttles import api_key_header, basic_credentials, token_limits
 from core.api import PageQuery, page_of, paginated, query, valid
+from core.errors import RateLimited
+from core.ratelimit import Limits
 
 log = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid credentials."
@@ -266,12 +268,18 @@ def _token_response(issued: grants.Issued) -> HttpResponse:
 _RATE_LIMITED = OpenApiResponse(description="Over a limit per client address or account: see `Retry-After`")
 
 
+def _throttled(seconds: int) -> RateLimited:
+    return RateLimited(
+        f"Too many requests; try again in {seconds} seconds.", code="throttled", retry_after=seconds
+    )
+
+
 class TokenApi(APIView):
     """Trade an API key (`X-API-Key`) or an email and password (HTTP Basic) for a short-lived JWT."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = []  # TokenThrottle, counted in post() while the credentials are checked
+    throttle_classes = []  # token_limits, counted in post() while the credentials are checked
 
     @extend_schema(
         request=None,
@@ -286,29 +294,26 @@ class TokenApi(APIView):
         auth=[{"ApiKeyAuth": []}, {"BasicAuth": []}],
     )
     def post(self, request):
-        throttle = TokenThrottle()
-        throttle.start(request)
+        limits = token_limits(request)
         try:
-            outcome = self._outcome(request, throttle)
+            outcome = self._outcome(request, limits)
         finally:
-            wait = throttle.wait()  # over a limit: 429, whatever the credentials were worth
-        if wait is not None:
-            raise exceptions.Throttled(wait)
-        if isinstance(outcome, exceptions.APIException):
+            limits.check(_throttled)  # over a limit: 429, whatever the credentials were worth
+        if isinstance(outcome, Exception):
             raise outcome
         return _token_response(outcome)
 
-    def _outcome(self, request, throttle: TokenThrottle) -> grants.Issued | exceptions.APIException | None:
+    def _outcome(self, request, limits: Limits) -> grants.Issued | Exception | None:
         try:
-            return self._issue(request, throttle)
+            return self._issue(request, limits)
         except grants.Locked:
-            return exceptions.Throttled(detail="Too many failed sign-ins; try again in a few minutes.")
+            return RateLimited("Too many failed sign-ins; try again in a few minutes.", code="throttled")
         except (grants.Refused, Http404) as exc:
             log.info("token refused from %s: %s", client_ip(request), exc)
-            throttle.failed()
+            limits.failed()
             return exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
 
-    def _issue(self, request, throttle: TokenThrottle) -> grants.Issued | None:
+    def _issue(self, request, limits: Limits) -> grants.Issued | None:
         if "HTTP_X_API_KEY" in request.META:
             return grants.token_for_apikey(
                 key_text=api_key_header(request), tenant=request.tenant, ip=client_ip(request)
@@ -316,7 +321,7 @@ class TokenApi(APIView):
         basic = basic_credentials(request)
         if basic is None:
             raise grants.Refused("no X-API-Key and no HTTP Basic credentials")
-        if throttle.wait() is not None:  # decided before any password is hashed; post() says 429
+        if limits.retry_after() is not None:  # decided before any password is hashed; post() says 429
             return None
         return grants.token_for_password(
             request=request._request, email=basic[0], password=basic[1], tenant=_password_tenant(request)
@@ -340,7 +345,7 @@ def _password_tenant(request) -> Tenant:
 
 class TokenRefreshApi(APIView):
     authentication_classes = [BearerAuthentication]
-    throttle_classes = [TokenThrottle]
+    throttle_classes = []  # token_limits, in post()
 
     @extend_schema(
         request=None,
@@ -348,6 +353,7 @@ class TokenRefreshApi(APIView):
         summary="A fresh token for a valid password-derived one (key-derived: exchange the key again)",
     )
     def post(self, request):
+        token_limits(request).check(_throttled)
         try:
             issued = grants.token_refresh(
                 claims=request.auth.claims, user=request.user, tenant=request.tenant

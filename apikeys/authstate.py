@@ -1,43 +1,21 @@
-"""What a Bearer request must know about its user, cached and invalidated explicitly.
+"""What a Bearer request must know about its user: a snapshot per (user, tenant) of what can make a
+token stop working (the user's active flag and password stamp, the membership, the workgroups,
+the owner's usable API keys with their scope and expiry). Checking a token reads no database row.
 
-A snapshot per (user, tenant) holds what can make a token stop working: the user's active flag and
-password stamp, the membership, the current workgroups and the owner's usable API keys with their
-scope and expiry. Checking a token reads no database row.
-
-Invalidation is a generation per user, a random number replaced by every change that touches the
-user, their memberships, their workgroups or their keys (see `signals.py`). A snapshot is stored
-with the generation read *before* the database was read, so a snapshot built from rows that were
-changed meanwhile carries an old generation and is never used: no window in which a revoked key
-still works.
-
-Where the generation is read: each process keeps the generations it has seen and the snapshots
-built for them, and Redis tells the process when a generation it read changes
-(`core.tracking`); a request then costs no round trip at all. When that is off or unavailable,
-a request reads the generation and the snapshot from the cache in one MGET.
+Each process keeps snapshots (`core.generations`) stamped with a generation per user, replaced by
+every change to the user, their memberships, workgroups or keys (`signals.py`), so a revoked key
+is refused by the next request in any process.
 """
 
-import logging
-import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, User, WorkgroupMembership
 from apikeys.models import ApiKey
-from core import cache as shared_cache
-from core import tracking
+from core.generations import Copies
 
-log = logging.getLogger(__name__)
-SNAPSHOT_TTL = 3600
-LOCAL_SNAPSHOTS_MAX = 10_000
-# The versions change with the value formats: a generation is an int, and the Snapshot's fields.
-_GEN = "auth:gen:v2:{user}"
-_SNAP = "auth:snap:v3:{user}:{tenant}"
-
-_local: dict[tuple[str, str], tuple[int, "Snapshot | None"]] = {}  # (user, tenant) → (generation, snapshot)
+_copies = Copies("auth:v3")  # the version changes with the Snapshot's fields
 
 
 @dataclass(frozen=True)
@@ -51,79 +29,21 @@ class Snapshot:
 
 
 def snapshot(user_id, tenant_id) -> Snapshot | None:
-    """The current snapshot, from memory, the cache or the database (None: no such user)."""
+    """The current snapshot, from this process's copy or the database (None: no such user)."""
     user_id, tenant_id = str(user_id), str(tenant_id)
-    gen_key = _GEN.format(user=user_id)
-    generation = _tracked_generation(gen_key)
-    if generation is not None:
-        known = _local.get((user_id, tenant_id))
-        if known is not None and known[0] == generation:
-            return known[1]
-    generation, snap = _from_cache_or_database(user_id, tenant_id, gen_key)
-    if generation is not None and _tracker() is not None:
-        if len(_local) >= LOCAL_SNAPSHOTS_MAX:
-            _local.clear()
-        _local[(user_id, tenant_id)] = (generation, snap)
-    return snap
-
-
-def _from_cache_or_database(user_id: str, tenant_id: str, gen_key: str) -> tuple[int | None, Snapshot | None]:
-    snap_key = _SNAP.format(user=user_id, tenant=tenant_id)
-    found = cache.get_many([gen_key, snap_key])
-    generation = found.get(gen_key)
-    if generation is None:  # never set, or evicted: start a new one, so no old snapshot matches
-        cache.add(gen_key, _new_generation(), timeout=None)
-        generation = cache.get(gen_key)
-    cached = found.get(snap_key)
-    if cached is not None and cached[0] == generation:
-        return generation, cached[1]
-    built = _build(user_id, tenant_id)
-    cache.set(snap_key, (generation, built), SNAPSHOT_TTL)
-    return generation, built
-
-
-def _tracker() -> tracking.TrackedValues | None:
-    return tracking.tracked_values(settings.PORTAL_TRACKING_URL)
-
-
-def _tracked_generation(gen_key: str) -> int | None:
-    tracker = _tracker()
-    if tracker is None:
-        return None
-    try:
-        raw = tracker.get(cache.make_key(gen_key))
-    except tracking.Unavailable as exc:
-        log.warning("%s; reading auth state from the cache instead", exc)
-        return None
-    return int(raw) if raw is not None else None
-
-
-def _new_generation() -> int:
-    # A random value, not a counter: a counter restarting after an eviction could repeat a value
-    # that an old snapshot was stored with. An int, so Redis holds it as plain digits.
-    return secrets.randbits(62)
+    return _copies.read(
+        (user_id, tenant_id), [_copies.generation(user_id)], lambda: _build(user_id, tenant_id)
+    )
 
 
 def invalidate(user_id) -> None:
-    """Make every cached snapshot of this user stale: now, and again once the transaction commits.
-
-    The first bump stops the old snapshot at once; the second discards any snapshot another
-    request built in between from rows this transaction had not committed yet.
-    """
+    """Make every snapshot of this user stale, in every process."""
     invalidate_many([user_id])
 
 
 def invalidate_many(user_ids) -> None:
     """`invalidate` for many users at once (e.g. every member of a renamed workgroup)."""
-    user_ids = list(user_ids)
-    if user_ids:
-        _bump(*user_ids)
-        transaction.on_commit(lambda: _bump(*user_ids))
-
-
-def _bump(*user_ids) -> None:
-    # Owed in the database if Redis does not answer now, and made once it does (core.cache).
-    shared_cache.change([_GEN.format(user=user_id) for user_id in user_ids], timeout=None)
+    _copies.change([_copies.generation(str(user_id)) for user_id in user_ids])
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:

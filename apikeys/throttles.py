@@ -1,85 +1,23 @@
-"""Rate limits for the token endpoints: fixed windows counted in Redis, O(1) per request.
-
-DRF's own throttles keep a list of timestamps per client, which grows with the rate; a counter
-per window is one INCR, and both limits of a request go to Redis in one pipeline. Limits come from
-settings.PORTAL_RATES ("300/m"; "" turns one off).
-"""
+"""Rate limits of the token endpoints (`core.ratelimit`), and the credentials they read."""
 
 import base64
 import binascii
-import functools
-import time
-
-from django.conf import settings
-from rest_framework.throttling import BaseThrottle
 
 from accounts import addresses
 from accounts.requests import client_ip, limit_unit
 from apikeys import keys
-from core.cache import incr_counters, start_counters
-
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from core.ratelimit import Limits
 
 
-@functools.lru_cache(maxsize=64)
-def parse_rate(rate: str) -> tuple[int, int] | None:
-    if not rate:
-        return None
-    count, _, period = rate.partition("/")
-    return int(count), _PERIODS[period[:1]]
-
-
-class TokenThrottle(BaseThrottle):
-    """Per client address ("tokens-ip") and per account ("tokens-account": the key, the email or
-    the token's user, whichever the request presents), and failed exchanges per client address
-    ("tokens-failures-ip"), all counted in one Redis round trip. Past a failure limit the right
-    credentials are refused too, with the same answer.
-
-    As a DRF throttle it counts and decides at once. A view can instead `start()` the count, do its
-    own work while Redis answers, and ask `wait()` at the end: the answer is then usually already
-    in the socket, and the request never sleeps waiting for it."""
-
-    _counting = None
-    _failures = ()
-
-    def start(self, request) -> None:
-        self._now = time.time()
-        self._windows = []
-        plan = (
-            ("tokens-ip", _client, 1),
-            ("tokens-account", _account, 1),
-            ("tokens-failures-ip", _client, 0),
-        )
-        for scope, identify, step in plan:
-            rate = parse_rate(settings.PORTAL_RATES.get(scope, ""))
-            ident = identify(request) if rate else None
-            if ident is not None:
-                limit, period = rate
-                key = f"throttle:{scope}:{ident}:{int(self._now // period)}"
-                self._windows.append((key, period, limit, step))
-        self._failures = [(key, period + 1) for key, period, _, step in self._windows if step == 0]
-        self._counting = start_counters([(key, period + 1, step) for key, period, _, step in self._windows])
-
-    def wait(self) -> float | None:
-        """None when every limit allows this request, else the seconds until one allows again. A
-        failure counter at its limit refuses too: one more failure would be over it."""
-        counts = self._counting.values()
-        pairs = zip(self._windows, counts, strict=True)
-        waits = [
-            period - self._now % period
-            for (_, period, limit, step), n in pairs
-            if n > limit or (step == 0 and n >= limit)
-        ]
-        return max(waits, default=None)
-
-    def failed(self) -> None:
-        """Count this request's credentials as refused."""
-        if self._failures:
-            incr_counters(self._failures)
-
-    def allow_request(self, request, view) -> bool:
-        self.start(request)
-        return self.wait() is None
+def token_limits(request) -> Limits:
+    """Requests per client address and per account (the key, the email or the token's user,
+    whichever the request presents), and failed exchanges per client address: past that, the
+    right credentials are refused too, with the same answer. Counting starts now."""
+    client = _client(request)
+    return Limits(
+        counted=[("tokens-ip", client), ("tokens-account", _account(request))],
+        failures=[("tokens-failures-ip", client)],
+    )
 
 
 def _client(request) -> str:

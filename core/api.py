@@ -1,17 +1,9 @@
-"""REST plumbing shared by every app: pagination, query parameters and RFC 7807 problem responses."""
+"""REST plumbing shared by every app: pagination, and bodies and query parameters validated strictly
+(errors leave through `core.errors`)."""
 
-from http import HTTPStatus
-
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
-
-from core.errors import ServiceError
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 class PageQuery(serializers.Serializer):
@@ -104,59 +96,3 @@ def query(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def problem(status: int, title: str, detail: str = "", **extra) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
-
-
-def problem_response(status: int, detail: str, **extra) -> JsonResponse:
-    """A problem answered outside DRF (middleware, Django's 404 handler)."""
-    body = {"type": "about:blank", "title": _title(status), "status": status, "detail": detail, **extra}
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
-
-
-def problem_exception_handler(exc, context):
-    """Every API error, DRF's or Django's, leaves as application/problem+json."""
-    if isinstance(exc, ServiceError):
-        response = problem(exc.status, _title(exc.status), exc.message, code=exc.code)
-        if getattr(exc, "retry_after", None) is not None:
-            response["Retry-After"] = str(exc.retry_after)
-        return response
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(*exc.args)
-    response = exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        body = problem(response.status_code, "Invalid input", errors=_errors(exc.detail)).data
-    else:
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body = problem(response.status_code, _title(response.status_code), detail).data
-        codes = exc.get_codes()
-        if isinstance(codes, str):
-            body["code"] = codes
-    response.data = body
-    response.content_type = PROBLEM_CONTENT_TYPE
-    return response
-
-
-def _errors(detail):
-    if isinstance(detail, dict):
-        return {key: _errors(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        return [str(item) if not isinstance(item, (dict, list)) else _errors(item) for item in detail]
-    return {"non_field_errors": [str(detail)]}
-
-
-def _title(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"

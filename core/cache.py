@@ -26,7 +26,6 @@ import logging
 import secrets
 import threading
 import time
-from urllib.parse import urlsplit
 
 import redis
 from django.core.cache import caches
@@ -36,22 +35,18 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import DatabaseError, transaction
 
-from core import resp
-
 log = logging.getLogger(__name__)
-COUNTERS_CLIENT_NAME = b"portal-counters"
-SHARED_PREFIXES = ("auth:", "tenants:", "lic:gen:")  # apikeys.authstate, accounts.hosts, licenses.credstate
+SHARED_PREFIXES = ("gen:",)  # core.generations
 RETRY_AFTER = 1.0  # seconds without asking Redis after it failed
 SETTLE_BATCH = 1000
 _FAILURES = (redis.RedisError, OSError)  # not ValueError: Django's incr of a missing key raises it
-_COUNTING_FAILURES = (redis.RedisError, *resp.FAILURES)
 
 
 def _shared(key: str) -> bool:
     return key.startswith(SHARED_PREFIXES)
 
 
-def _new_value() -> int:
+def new_value() -> int:
     return secrets.randbits(62)  # random, not a counter: a restarted counter could repeat a value
 
 
@@ -72,10 +67,6 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
-        primary = self._servers[0]
-        self._counters_url = primary if urlsplit(primary).scheme == "redis" else None
-        self._idle: list[resp.Connection] = []
-        self._idle_lock = threading.Lock()
         # While Redis fails: this process's own store for what need not be shared (module docstring).
         self._local = LocMemCache("portal-outage", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
         self._settled = False  # owed changes made since this process last saw Redis fail
@@ -159,7 +150,7 @@ class RedisCache(DjangoRedisCache):
         transaction, beside what made the keys stale) and made once Redis answers."""
         if self._usable():
             try:
-                super().set_many({key: _new_value() for key in keys}, timeout)
+                super().set_many({key: new_value() for key in keys}, timeout)
                 return
             except _FAILURES as exc:
                 self._failed(exc)
@@ -194,7 +185,7 @@ class RedisCache(DjangoRedisCache):
                 )
                 for timeout in {timeout for _, _, timeout in owed}:
                     keys = [key for _, key, owed_timeout in owed if owed_timeout == timeout]
-                    super().set_many({key: _new_value() for key in keys}, timeout)
+                    super().set_many({key: new_value() for key in keys}, timeout)
                 OwedCacheChange.objects.filter(pk__in=[pk for pk, _, _ in owed]).delete()
             if owed:
                 log.info("made %d cache changes owed since Redis failed", len(owed))
@@ -226,7 +217,7 @@ class RedisCache(DjangoRedisCache):
         if self._usable():
             try:
                 return self._start_counters(counters)
-            except _COUNTING_FAILURES as exc:
+            except _FAILURES as exc:
                 self._failed(exc)
         return _count_in(self._local, counters)
 
@@ -239,27 +230,7 @@ class RedisCache(DjangoRedisCache):
             commands += [("INCRBY", key, by[0] if by else 1), ("EXPIRE", key, timeout, "NX")]
         if not commands:
             return Counting([])
-        if self._counters_url is None:  # rediss://, unix://: redis-py's pipeline, answered at once
-            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
-            for command in commands:
-                pipe.execute_command(*command)
-            return Counting(pipe.execute()[::2])
-        sent = [tuple(str(arg).encode() for arg in command) for command in commands]
-        return _Sent(self, sent, counters)
-
-    def _connection(self) -> resp.Connection:
-        with self._idle_lock:
-            while self._idle:
-                connection = self._idle.pop()
-                if connection.is_open:  # not one a parent process left behind
-                    return connection
-        connection = resp.Connection(self._counters_url, name=COUNTERS_CLIENT_NAME)
-        connection.open()
-        return connection
-
-    def _release(self, connection: resp.Connection) -> None:
-        with self._idle_lock:
-            self._idle.append(connection)
+        return _Sent(self, self._cache.get_client(write=True).connection_pool, commands, counters)
 
 
 class Counting:
@@ -273,32 +244,37 @@ class Counting:
 
 
 class _Sent(Counting):
-    """Commands written to Redis; their answers are read only when asked for, so the caller can do
-    its own work while Redis answers, and (one small reader, `core.resp`) cheaply. If Redis
-    fails before answering, the counts are made in the process's memory instead."""
+    """Commands written to Redis on a connection of the cache's pool; their answers are read only
+    when asked for, so the caller does its own work while Redis answers (redis-py's pipeline would
+    wait at once). If Redis fails before answering, the counts are made in this process instead."""
 
-    def __init__(self, backend: RedisCache, commands: list[tuple[bytes, ...]], counters: list[tuple]):
+    def __init__(self, backend: RedisCache, pool, commands: list[tuple], counters: list[tuple]):
         super().__init__(None)
-        self._backend, self._expected, self._counters = backend, len(commands), counters
-        self._connection = backend._connection()
+        self._backend, self._pool, self._expected, self._counters = backend, pool, len(commands), counters
+        self._connection = pool.get_connection()
         try:
-            self._connection.send(*commands)
-        except resp.FAILURES:
-            self._connection.close()
+            self._connection.send_packed_command(self._connection.pack_commands(commands))
+        except _FAILURES:
+            self._give_back(broken=True)
             raise
 
     def values(self) -> list[int]:
         if self._values is None:
             try:
-                replies = [self._connection.reply() for _ in range(self._expected)]
-            except resp.FAILURES as exc:
-                self._connection.close()  # unread answers must never reach its next user
+                replies = [self._connection.read_response() for _ in range(self._expected)]
+            except _FAILURES as exc:
+                self._give_back(broken=True)  # unread answers must never reach its next user
                 self._backend._failed(exc)
                 self._values = _count_in(self._backend._local, self._counters).values()
                 return self._values
-            self._backend._release(self._connection)
+            self._give_back()
             self._values = replies[::2]
         return self._values
+
+    def _give_back(self, *, broken: bool = False) -> None:
+        if broken:
+            self._connection.disconnect()
+        self._pool.release(self._connection)
 
 
 def start_counters(counters: list[tuple], *, using: str = "default") -> Counting:
@@ -337,7 +313,7 @@ def change(keys: list[str], *, timeout: int | None, using: str = "default") -> N
     if isinstance(backend, RedisCache):
         backend.change(keys, timeout)
     else:
-        backend.set_many({key: _new_value() for key in keys}, timeout)
+        backend.set_many({key: new_value() for key in keys}, timeout)
 
 
 def settle(*, force: bool = False, using: str = "default") -> bool:

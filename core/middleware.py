@@ -5,7 +5,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from core.api import problem_response
+from core.errors import BadRequest, PayloadTooLarge, ServiceError, problem_for
 
 
 class RequestLimitsMiddleware:
@@ -23,16 +23,16 @@ class RequestLimitsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if not declared.isdigit():
-            return _refused(request, 400, "Content-Length is not a number.")
+            return _refused(request, BadRequest("Content-Length is not a number."))
         if int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-            return _refused(request, 413, f"The body is larger than {limit} KiB.")
+            return _refused(request, PayloadTooLarge(f"The body is larger than {limit} KiB."))
         if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
-            return _refused(request, 400, "The query string contains a NUL character.")
+            return _refused(request, BadRequest("The query string contains a NUL character."))
         return self.get_response(request)
 
 
-def _refused(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return problem_response(status, detail, code="payload_too_large" if status == 413 else "bad_request")
-    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+        return problem_for(error)
+    return HttpResponse(error.message, status=error.status, content_type="text/plain; charset=utf-8")

@@ -1,5 +1,5 @@
-"""The API's body parser. Apart from core.api: DRF reads its parser setting when its views
-module is imported, which core.api itself imports."""
+"""The API's body parser, in a module of its own: DRF reads its parser setting when its views
+module is imported."""
 
 from rest_framework import exceptions, parsers
 

@@ -2,14 +2,15 @@
 
 Views declare what they return on success. The errors follow from what an operation has — a
 credential, a path id, a body, query parameters, a change to make — and every one of them is an
-RFC 7807 problem (`core.api.problem_exception_handler`), so they are added here by those rules
+RFC 7807 problem (`core.errors.exception_handler`), so they are added here by those rules
 rather than repeated on every view. Errors a view declares itself keep their description.
 """
 
 from drf_spectacular import openapi
 from rest_framework import serializers
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+from core.errors import PROBLEM_CONTENT_TYPE
+
 PROBLEM = {
     "type": "object",
     "description": "RFC 7807 problem details; `code` is stable, `errors` names invalid fields.",

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 import premiumlic
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
-from core.api import PROBLEM_CONTENT_TYPE, PageQuery, page_of, paginated, valid
+from core.api import PageQuery, page_of, paginated, valid
 from licenses import licensing, selectors, services
 from licenses.models import Credential, License, LicenseFile
 from licenses.services.credentials import SERIAL
@@ -44,7 +44,7 @@ class _AnyAccept(BaseContentNegotiation):
 class _ToolsApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = []  # licensing.Limits, counted while the credential is looked up
+    throttle_classes = []  # licensing.limits, counted while the credential is looked up
     content_negotiation_class = _AnyAccept
 
 
@@ -99,11 +99,8 @@ class PremiumLicenseApi(_ToolsApi):
         summary="Download premium.lic for license credentials (serial > BYOL > DRAGEN API key > portal key)",
     )
     def post(self, request):
-        try:
-            body = _json_body(request)
-            text = licensing.premium_license(body, tenant=request.tenant, ip=client_ip(request))
-        except licensing.Refusal as refusal:
-            return _problem(refusal)
+        body = _json_body(request)
+        text = licensing.premium_license(body, tenant=request.tenant, ip=client_ip(request))
         return HttpResponse(
             text,
             content_type="text/plain; charset=utf-8",
@@ -141,11 +138,8 @@ class LicenseValidateApi(_ToolsApi):
         "one; `sources` are then the license's sources now (fetch the new file), never more.",
     )
     def post(self, request):
-        try:
-            licensing.Limits(client_ip(request), None).check()
-            text = _text_body(request)
-        except licensing.Refusal as refusal:
-            return _problem(refusal)
+        licensing.limits(client_ip(request), None).check(licensing.rate_limited)
+        text = _text_body(request)
         return HttpResponse(
             json.dumps(licensing.validate(text, tenant=request.tenant)),
             content_type="application/json",
@@ -181,22 +175,6 @@ def _raw_body(request) -> bytes:
     if not length.isdigit() or int(length) > MAX_BODY:
         raise licensing.malformed(f"The body is larger than {MAX_BODY // 1024} KiB.")
     return request.body
-
-
-def _problem(refusal: licensing.Refusal) -> HttpResponse:
-    body = {
-        "type": "about:blank",
-        "title": refusal.title,
-        "status": refusal.status,
-        "detail": refusal.detail,
-        "code": refusal.code,
-    }
-    headers = {"Cache-Control": "no-store"}
-    if refusal.retry_after is not None:
-        headers["Retry-After"] = str(refusal.retry_after)
-    return HttpResponse(
-        json.dumps(body), status=refusal.status, content_type=PROBLEM_CONTENT_TYPE, headers=headers
-    )
 
 
 # Tenant admins: licenses, their credentials and files.

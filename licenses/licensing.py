@@ -13,12 +13,10 @@ every request is refused, the right credentials included, before the credential 
 import dataclasses
 import functools
 import hashlib
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -27,9 +25,9 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants, keys
-from apikeys.throttles import parse_rate
-from core.cache import incr_counters, start_counters
 from core.db import prepared_cursor
+from core.errors import ServiceError
+from core.ratelimit import Limits
 from licenses import credentials, credstate, keyring, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from premiumlic import BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY, SERIAL
@@ -38,14 +36,13 @@ from premiumlic import CREDENTIAL_FIELDS as FIELDS
 LAST_USE_INTERVAL = timedelta(seconds=60)
 
 
-class Refusal(Exception):
-    """An answer other than a file: its HTTP status and stable code."""
+class Refusal(ServiceError):
+    """An answer other than a file: its HTTP status, title and stable code (the tools' own)."""
 
     def __init__(self, code: str, detail: str = "", *, retry_after: int | None = None):
         status, title, default_detail = _CODES[code]
-        super().__init__(code)
-        self.status, self.code, self.title = status, code, title
-        self.detail, self.retry_after = detail or default_detail, retry_after
+        super().__init__(detail or default_detail, code=code, retry_after=retry_after)
+        self.status, self.title = status, title
 
 
 _CODES = {
@@ -120,49 +117,15 @@ def presented(body) -> Presented:
     raise malformed(f"No credentials: send one of {', '.join(FIELDS)}.")
 
 
-class Limits:
-    """Requests per client address, and failed attempts per address and per presented identifier,
-    in fixed windows (settings.PORTAL_RATES). Counted in one Redis round trip that runs while the
-    credential is looked up; decided before any secret is checked."""
-
-    def __init__(self, ip: str | None, account: str | None):
-        now = time.time()
-        self._windows, self._failures = [], []
-        unit = limit_unit(ip)
-        plan = [("licensing-ip", unit, 1), ("licensing-failures-ip", unit, 0)]
-        if account:
-            plan.append(("licensing-failures-account", account, 0))
-        for scope, ident, step in plan:
-            rate = parse_rate(settings.PORTAL_RATES.get(scope, ""))
-            if rate:
-                limit, period = rate
-                key = f"throttle:{scope}:{ident}:{int(now // period)}"
-                self._windows.append((key, period, limit, period - now % period, step))
-                if step == 0:
-                    self._failures.append((key, period + 1))
-        self._counting = start_counters(
-            [(key, period + 1, step) for key, period, _, _, step in self._windows]
-        )
-
-    def retry_after(self) -> int | None:
-        """None when this request may go on, else the seconds until it may. A failure counter
-        at its limit refuses too: one more failure would be over it."""
-        counts = self._counting.values()
-        waits = [
-            wait
-            for (_, _, limit, wait, step), count in zip(self._windows, counts, strict=True)
-            if count > limit or (step == 0 and count >= limit)
-        ]
-        return int(max(waits)) + 1 if waits else None
-
-    def check(self) -> None:
-        wait = self.retry_after()
-        if wait is not None:
-            raise rate_limited(wait)
-
-    def failed(self) -> None:
-        if self._failures:
-            incr_counters(self._failures)
+def limits(ip: str | None, account: str | None) -> Limits:
+    """Requests per client address, and failed attempts per address and per presented identifier
+    (`Presented.account`). Counted while the credential is looked up; decided before any secret
+    is checked."""
+    unit = limit_unit(ip)
+    return Limits(
+        counted=[("licensing-ip", unit)],
+        failures=[("licensing-failures-ip", unit), ("licensing-failures-account", account)],
+    )
 
 
 def rate_limited(seconds: int) -> Refusal:
@@ -172,16 +135,16 @@ def rate_limited(seconds: int) -> Refusal:
 def premium_license(body, *, tenant: Tenant | None, ip: str | None) -> str:
     """The text of the current premium.lic for the presented credentials, or Refusal."""
     who = presented(body)
-    limits = Limits(ip, who.account(tenant))
+    counting = limits(ip, who.account(tenant))
     try:
-        limits.check()  # before the lookup: a refusal here costs the same for any identifier
+        counting.check(rate_limited)  # before the lookup: a refusal here costs the same for any identifier
         ident, credential = _lookup(who, tenant)
         if who.method == "portal_api_key":
             _check_portal_key(who, tenant, ip)
         _check(who, credential, tenant)
     except Refusal as refusal:
         if refusal.code == "INVALID_CREDENTIALS":
-            limits.failed()
+            counting.failed()
         raise
     return _current_text(ident, credential, ip)
 

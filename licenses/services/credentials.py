@@ -2,7 +2,6 @@
 once and only their hashes kept."""
 
 import re
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -12,9 +11,8 @@ from django.utils import timezone
 
 from accounts.services import Actor, event_record
 from apikeys import keys
-from apikeys.throttles import parse_rate
-from core.cache import incr_counters
 from core.errors import Conflict, RateLimited, ServiceError
+from core.ratelimit import Limits, parse_rate
 from licenses import credentials, credstate
 from licenses.models import Credential, License
 
@@ -140,18 +138,15 @@ def _count_addition(tenant) -> None:
     """Credentials added per tenant (PORTAL_RATES["credentials-tenant"]): a tenant admin's script
     gone wrong, or someone guessing, meets a limit; whatever they try tells them nothing of other
     tenants (identifiers are unique per tenant)."""
-    rate = parse_rate(settings.PORTAL_RATES.get("credentials-tenant", ""))
-    if rate is None:
-        return
-    limit, period = rate
-    now = time.time()
-    [count] = incr_counters([(f"throttle:credentials-tenant:{tenant.pk}:{int(now // period)}", period + 1)])
-    if count > limit:
-        wait = int(period - now % period) + 1
-        raise RateLimited(
+
+    def refusal(wait: int) -> RateLimited:
+        limit, _ = parse_rate(settings.PORTAL_RATES["credentials-tenant"])
+        return RateLimited(
             f"{tenant.name} has added {limit} credentials lately, the most allowed; try again in {wait} s.",
             retry_after=wait,
         )
+
+    Limits(counted=[("credentials-tenant", tenant.pk)]).check(refusal)
 
 
 def _credential_data(credential: Credential) -> dict:

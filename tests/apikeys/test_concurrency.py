@@ -84,7 +84,7 @@ def test_revocation_by_another_process_is_seen_on_the_very_next_request():
     apikey, text = services.apikey_create(tenant=tenant, user=user, name="k", workgroups="all", by=owner)
     client = bearer(token(text, "procs.localhost"), "procs.localhost")
     assert client.get("/api/me").status_code == 200
-    assert (str(user.pk), str(tenant.pk)) in authstate._local  # served from memory from now on
+    assert authstate._copies.holds((str(user.pk), str(tenant.pk)))  # served from memory from now on
 
     in_another_process(
         "from accounts.services import Actor; from apikeys import services; "
