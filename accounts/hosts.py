@@ -1,8 +1,8 @@
 """Host → tenant (and tenant id → tenant), without a database query on every request.
 
 Each process keeps the tenants it looked up (`core.generations`), stamped with one generation
-for all tenants; any change to a tenant row (rename, policy, deactivation, domain; from services
-or Django admin) replaces it, so a deactivated tenant is unreachable everywhere on the next
+for all tenants; any write to a tenant row (rename, policy, deactivation, domain; from services,
+Django admin or a shell) replaces it, so a deactivated tenant is unreachable everywhere on the next
 request. Copies of tenant state kept elsewhere (licenses.credstate) stamp with it too.
 """
 
@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Tenant
 from core.generations import Copies
+from core.invalidation import feeds
 
 _copies = Copies("tenants")
 TENANTS_GENERATION = _copies.generation("all")
@@ -39,6 +40,6 @@ def _load(field: str, value: str) -> Tenant | None:
         return None
 
 
-def forget_tenants() -> None:
-    """Any tenant changed: every process's copies are stale."""
-    _copies.change([TENANTS_GENERATION])
+def watch() -> None:
+    """Any write to any tenant makes every copy stale (`core.invalidation`)."""
+    feeds(Tenant, _copies, lambda rows: ["all"])

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import addresses
+from core.invalidation import QuerySet
 
 JWT_LIFETIME_MIN = 5 * 60
 JWT_LIFETIME_MAX = 24 * 60 * 60
@@ -33,6 +34,8 @@ class Tenant(models.Model):
     session_idle_minutes = models.PositiveIntegerField(default=30)
     session_max_hours = models.PositiveIntegerField(default=12)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 
     class Meta:
         ordering = ["name"]
@@ -68,7 +71,7 @@ class Tenant(models.Model):
         return domain in {d.lower() for d in self.allowed_email_domains}
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(QuerySet)):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
@@ -138,6 +141,8 @@ class Membership(models.Model):
     # this rule).
     tokens_valid_from = models.DateTimeField(null=True, blank=True, default=_this_second, editable=False)
 
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique"),
@@ -157,6 +162,8 @@ class Workgroup(models.Model):
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -172,6 +179,8 @@ class WorkgroupMembership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="workgroup_memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 
     class Meta:
         constraints = [

@@ -6,6 +6,6 @@ class ApikeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apikeys import schema, signals  # noqa: F401 (schema registers itself)
+        from apikeys import authstate, schema  # noqa: F401 (schema registers itself)
 
-        signals.connect()
+        authstate.watch()

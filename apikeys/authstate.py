@@ -3,17 +3,18 @@ token stop working (the user's active flag and password stamp, the membership, t
 the owner's usable API keys with their scope and expiry). Checking a token reads no database row.
 
 Each process keeps snapshots (`core.generations`) stamped with a generation per user, replaced by
-every change to the user, their memberships, workgroups or keys (`signals.py`), so a revoked key
-is refused by the next request in any process.
+every write to the rows it was built from (`watch`, `core.invalidation`), so a revoked key is
+refused by the next request in any process.
 """
 
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from accounts.models import Membership, User, WorkgroupMembership
+from accounts.models import Membership, User, Workgroup, WorkgroupMembership
 from apikeys.models import ApiKey
 from core.generations import Copies
+from core.invalidation import feeds, feeds_through
 
 _copies = Copies("auth:v3")  # the version changes with the Snapshot's fields
 
@@ -36,14 +37,26 @@ def snapshot(user_id, tenant_id) -> Snapshot | None:
     )
 
 
-def invalidate(user_id) -> None:
-    """Make every snapshot of this user stale, in every process."""
-    invalidate_many([user_id])
+def watch() -> None:
+    """The rows `_build` reads, the fields it reads of them, and whose snapshots they are."""
+    feeds(User, _copies, _pks, fields=["email", "full_name", "is_active", "password_changed_at"])
+    feeds(Membership, _copies, _users, fields=["role", "is_active", "tokens_valid_from"])
+    feeds(WorkgroupMembership, _copies, _users, fields=["role"])
+    feeds(Workgroup, _copies, _members, fields=["name"])  # snapshots carry workgroup names
+    feeds(ApiKey, _copies, _users, fields=["revoked_at", "expires_at", "all_workgroups"])
+    feeds_through(ApiKey.workgroups, _copies, _users)
 
 
-def invalidate_many(user_ids) -> None:
-    """`invalidate` for many users at once (e.g. every member of a renamed workgroup)."""
-    _copies.change([_copies.generation(str(user_id)) for user_id in user_ids])
+def _pks(rows):
+    return rows.values_list("pk", flat=True)
+
+
+def _users(rows):
+    return rows.values_list("user_id", flat=True)
+
+
+def _members(workgroups):
+    return WorkgroupMembership.objects.filter(workgroup__in=workgroups).values_list("user_id", flat=True)
 
 
 def _build(user_id, tenant_id) -> Snapshot | None:

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Membership, Tenant, User, Workgroup
+from core.invalidation import QuerySet
 
 ROTATION_DUE_AFTER = timedelta(days=335)  # about 11 months: time to plan the yearly rotation
 
@@ -42,6 +43,8 @@ class ApiKey(models.Model):
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
     )
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMembership
 from accounts.services import Actor, event_record
-from apikeys import authstate, keys
+from apikeys import keys
 from apikeys.models import ApiKey
 from core.errors import Conflict, Forbidden, ServiceError
 
@@ -87,8 +87,6 @@ def apikey_revoke(*, apikey: ApiKey, by: Actor) -> bool:
         )
         apikey.refresh_from_db(fields=["revoked_at", "revoked_by"])
         if changed:
-            # A conditional UPDATE sends no signal: invalidate the owner's auth snapshot here.
-            authstate.invalidate(apikey.user_id)
             event_record(
                 tenant=apikey.tenant, by=by, action="apikey.revoke", target=apikey, owner=apikey.user.email
             )

@@ -4,16 +4,15 @@ whenever it changes: a pipeline fetching its premium.lic again and again costs n
 The download (`licensing.premium_license`) needs the credential's row, its license's state and
 term, its tenant's active flag and its current file: one prepared query. Each process keeps that
 answer per presented credential (`core.generations`), stamped with the credential's generation
-and the tenants' (`accounts.hosts`); changes to what it reads replace the credential's.
+and the tenants' (`accounts.hosts`); every write to what it reads replaces them (`watch`).
 """
 
 import hashlib
 
-from django.db.models import QuerySet
-
 from accounts import hosts
 from core.generations import Copies
-from licenses.models import Credential
+from core.invalidation import feeds
+from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 
 GENERATION_TTL = 7 * 24 * 3600  # an idle credential's generation may go; it is made again on use
 
@@ -50,14 +49,28 @@ def replace(ident: str, old, new) -> None:
     _copies.replace(ident, old, new)
 
 
-def invalidate(credentials) -> None:
-    """Make every copy of these credentials stale, in every process. `credentials`: Credential rows
-    or a queryset of them (read here, so before any delete)."""
-    if isinstance(credentials, QuerySet):
-        rows = credentials.values_list("tenant_id", "method", "identifier", "key_digest")
-    else:
-        rows = [(c.tenant_id, c.method, c.identifier, c.key_digest) for c in credentials]
-    _copies.change([_copies.generation(_row_identity(*row)) for row in rows])
+def watch() -> None:
+    """The rows the download's query reads (the tenant's through `accounts.hosts`), the fields it
+    reads of them, and the credentials they belong to (`core.invalidation`)."""
+    feeds(Credential, _copies, _identities, fields=["is_enabled", "secret_hash", "file_wanted_at"])
+    feeds(
+        License,
+        _copies,
+        lambda rows: _identities(Credential.objects.filter(license__in=rows)),
+        fields=["state", "starts_at", "ends_at"],
+    )
+    feeds(
+        LicenseFile,
+        _copies,
+        lambda rows: _identities(Credential.objects.filter(files__in=rows)),
+        fields=["superseded_at", "expires_at"],
+    )
+    feeds(LicenseFileBody, _copies, lambda rows: _identities(Credential.objects.filter(files__body__in=rows)))
+
+
+def _identities(credentials) -> list[str]:
+    rows = credentials.values_list("tenant_id", "method", "identifier", "key_digest")
+    return [_row_identity(*row) for row in rows]
 
 
 def holds(ident: str) -> bool:

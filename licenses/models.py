@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Tenant
+from core.invalidation import QuerySet
 
 
 class License(models.Model):
@@ -27,6 +28,8 @@ class License(models.Model):
     reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 
     class Meta:
         ordering = ["-created_at"]
@@ -86,6 +89,8 @@ class Credential(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
 
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
+
     class Meta:
         ordering = ["created_at"]
         indexes = [
@@ -137,6 +142,8 @@ class LicenseFile(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CURRENT)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
+
     class Meta:
         ordering = ["-issued_at"]
         indexes = [models.Index(fields=["expires_at"], name="licensefile_expiry")]
@@ -161,6 +168,8 @@ class LicenseFileBody(models.Model):
 
     file = models.OneToOneField(LicenseFile, primary_key=True, on_delete=models.CASCADE, related_name="body")
     text = models.TextField()
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 
     def __str__(self) -> str:
         return f"text of premium.lic {self.file_id}"

@@ -163,7 +163,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "core.db.postgresql"  # a health check without a round trip
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"  # health check without a round trip
+    # psycopg prepares only what core.db.prepared_cursor asks for (None would refuse even that).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

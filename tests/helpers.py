@@ -173,16 +173,47 @@ def license_payload(**overrides) -> dict:
 # Processes and files
 
 
-def in_another_process(code: str) -> None:
-    """Run Django code in a separate process on the test database, as another worker would."""
+def _another_process_env() -> dict:
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DATABASE_CONN_MAX_AGE": "0",
     }
+
+
+def in_another_process(code: str) -> None:
+    """Run Django code in a separate process on the test database, as another worker would."""
     command = [sys.executable, "manage.py", "shell", "-c", code]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=60)
+    subprocess.run(command, cwd=ROOT, env=_another_process_env(), check=True, timeout=60)
+
+
+class AnotherProcess:
+    """A Django process on the test database, kept running (its copies live on between calls):
+    `ask(expression)` evaluates one expression there, after `setup`, and gives its repr."""
+
+    def __init__(self, setup: str):
+        loop = f"import sys\n{setup}\nfor line in sys.stdin:\n    print(repr(eval(line)), flush=True)\n"
+        self._process = subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", loop],
+            cwd=ROOT,
+            env=_another_process_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, expression: str) -> str:
+        self._process.stdin.write(expression + "\n")
+        self._process.stdin.flush()
+        answer = self._process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the other process ended while evaluating {expression}")
+        return answer.rstrip("\n")
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=10)
 
 
 def mails_to(mail_dir, address) -> list:

@@ -13,7 +13,7 @@ from accounts.services import Actor, event_record
 from apikeys import keys
 from core.errors import Conflict, RateLimited, ServiceError
 from core.ratelimit import Limits, parse_rate
-from licenses import credentials, credstate
+from licenses import credentials
 from licenses.models import Credential, License
 
 from .files import files_want
@@ -46,7 +46,6 @@ def credential_add(
                     code=f"license_{locked.status}",
                 )
             credential.save(force_insert=True)
-            credstate.invalidate([credential])  # a tool may have asked with it before it existed
             event_record(
                 tenant=license.tenant,
                 by=by,
@@ -70,7 +69,6 @@ def credential_set_enabled(*, credential: Credential, by: Actor, enabled: bool) 
             is_enabled=enabled, file_wanted_at=None
         )
         if changed:
-            credstate.invalidate([credential])
             action = "credential.enable" if enabled else "credential.disable"
             event_record(
                 tenant=credential.license.tenant,
@@ -97,7 +95,6 @@ def credential_delete(*, credential: Credential, by: Actor) -> None:
             target=credential,
             **_credential_data(credential),
         )
-        credstate.invalidate([credential])
         credential.delete()
 
 

@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 import premiumlic
 from accounts.models import Event
-from licenses import credstate, keyring
+from licenses import keyring
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ def files_want(credentials: QuerySet) -> None:
     if wanting:
         ids = [credential.pk for credential in wanting]
         Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
-        credstate.invalidate(wanting)
         _enqueue_after_commit(ids)
 
 
@@ -87,8 +86,6 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
         LicenseFileBody.objects.bulk_create(file.body for file in issued)
         if fulfilled:
             Credential.objects.filter(pk__in=fulfilled).update(file_wanted_at=None)
-        changed = {file.credential_id for file in issued} | set(fulfilled)
-        credstate.invalidate([credential for credential in credentials if credential.pk in changed])
     return result
 
 
@@ -152,7 +149,6 @@ def _claim(credentials: QuerySet, now: datetime) -> list:
     their jobs: the ids this call claimed."""
     with transaction.atomic():
         ids = list(credentials.select_for_update(skip_locked=True).values_list("pk", flat=True))
-        # No credstate.invalidate: the download already finds what is claimed here due.
         Credential.objects.filter(pk__in=ids).update(file_wanted_at=now)
         _enqueue_after_commit(ids)
     return ids

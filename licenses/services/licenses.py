@@ -9,7 +9,6 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
 from core.errors import Conflict, ServiceError
-from licenses import credstate
 from licenses.models import License
 
 from .files import files_want
@@ -74,7 +73,6 @@ def license_update(
         except IntegrityError:
             raise _name_taken(locked.name) from None
         event_record(tenant=locked.tenant, by=by, action="license.update", target=locked, changes=changes)
-        credstate.invalidate(locked.credentials.all())
         if changes.keys() & {"sources", "ends_at"}:
             files_want(locked.credentials.all())
     return locked
@@ -104,7 +102,6 @@ def license_delete(*, license: License, by: Actor) -> None:
         event_record(
             tenant=license.tenant, by=by, action="license.delete", target=license, **_described(license)
         )
-        credstate.invalidate(license.credentials.all())
         license.delete()
 
 
@@ -144,7 +141,6 @@ def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[
             raise Conflict(f"A {current} license cannot become {state}.", code=f"license_{current}")
         locked.state = state
         locked.save(update_fields=["state", "updated_at"])
-        credstate.invalidate(locked.credentials.all())
         event_record(
             tenant=locked.tenant, by=by, action=f"license.{_VERBS[state]}", target=locked, previous=current
         )

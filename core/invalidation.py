@@ -1,0 +1,106 @@
+"""Cache invalidation that follows the write itself, whatever made it.
+
+A model whose rows feed copies kept by `core.generations` says so once, with `feeds()`: which of
+its fields the copies read, and which generations its rows name. Every way Django writes rows then
+changes those generations: save and delete (signals; cascades send them too), many-to-many changes,
+and the bulk paths that send no signal (`update`, `bulk_create`, `bulk_update`) through the
+model's manager, built from `QuerySet` below. A write that touches no field read (a last-use mark)
+changes nothing.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+
+from core.generations import Copies
+
+
+@dataclass(frozen=True)
+class Feed:
+    copies: Copies
+    names: Callable[[models.QuerySet], Iterable]  # rows → what `copies.generation` names
+    fields: frozenset[str] | None  # the fields the copies read; None: all of them
+
+    def reads(self, fields) -> bool:
+        return fields is None or self.fields is None or not self.fields.isdisjoint(fields)
+
+    def change(self, rows: models.QuerySet) -> None:
+        self.copies.change([self.copies.generation(name) for name in self.names(rows)])
+
+
+_feeds: dict[type[models.Model], list[Feed]] = {}
+_through: set[type[models.Model]] = set()
+
+
+def feeds(model, copies: Copies, names, *, fields: Iterable[str] | None = None) -> None:
+    """Rows of `model` feed `copies`: `names(rows)` gives the generations to change for them."""
+    _feeds.setdefault(model, []).append(Feed(copies, names, frozenset(fields) if fields else None))
+    uid = f"{model._meta.label}-{copies.name}"
+    post_save.connect(_saved, sender=model, dispatch_uid=f"saved-{uid}", weak=False)
+    pre_delete.connect(_deleting, sender=model, dispatch_uid=f"deleting-{uid}", weak=False)
+
+
+def feeds_through(field, copies: Copies, names) -> None:
+    """A many-to-many `field` (e.g. `ApiKey.workgroups`) feeds `copies` through its owner's rows."""
+    owner = field.field.model
+    _through.add(field.through)
+
+    def changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+        if action not in ("post_add", "post_remove", "pre_clear"):
+            return
+        if not reverse:
+            rows = owner._base_manager.filter(pk=instance.pk)
+        elif pk_set is not None:
+            rows = owner._base_manager.filter(pk__in=pk_set)
+        else:  # the other side cleared: every owner linked to it
+            rows = owner._base_manager.filter(**{field.field.name: instance})
+        Feed(copies, names, None).change(rows)
+
+    m2m_changed.connect(
+        changed, sender=field.through, dispatch_uid=f"m2m-{field.through._meta.label}", weak=False
+    )
+
+
+def fed_models() -> set[type[models.Model]]:
+    """Every model whose writes change generations (the test of this module's users lists them)."""
+    return set(_feeds) | _through
+
+
+def _changed(model, pks: list, fields=None) -> None:
+    for feed in _feeds.get(model, ()):
+        if feed.reads(fields):
+            feed.change(model._base_manager.filter(pk__in=pks))
+
+
+def _saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    if not raw:  # not while loading fixtures
+        _changed(sender, [instance.pk], update_fields)
+
+
+def _deleting(sender, instance, **kwargs) -> None:
+    _changed(sender, [instance.pk])  # before the delete, while the rows still name their generations
+
+
+class QuerySet(models.QuerySet):
+    """Django's, with the bulk writes changing the generations their rows feed."""
+
+    def update(self, **kwargs):
+        if not any(feed.reads(kwargs) for feed in _feeds.get(self.model, ())):
+            return super().update(**kwargs)
+        pks = list(self.values_list("pk", flat=True))
+        count = super(QuerySet, self.filter(pk__in=pks)).update(**kwargs)  # no row beyond those
+        _changed(self.model, pks, kwargs)
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        _changed(self.model, [obj.pk for obj in created if obj.pk is not None])
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        _changed(self.model, [obj.pk for obj in objs], fields)
+        return count
