@@ -1,18 +1,10 @@
 """The `premium.lic` format, version 1: payload, Ed25519 signature, armour, verification. Pure.
 
-One module for everyone who reads or writes the format: the server signs with it (`licenses`), the
-`portal` command verifies with it (`pip install .` ships it beside `portal_cli`). It needs only
-`cryptography`. It also names the fields of the `credentials.json` the tools present for a file.
-
-A file is the armoured envelope ``{"v": 1, "alg": "ed25519", "kid", "enc", "sig"}``: `enc` is the
-base64url payload JSON, `sig` the Ed25519 signature over ``premium.lic/v1.`` + `enc` (the prefix
-keeps a signature made for anything else, with any key, from ever passing for a license). The
-signing key is the licenses' own (`licenses.keyring`), never the JWT key.
-
-Verification accepts only the exact bytes this module writes: the armour is re-encoded from the
-envelope it decodes and must match byte for byte, so no change to a file, however harmless it
-looks (a base64 padding bit, a space in the envelope JSON), still verifies.
-"""
+Shared by the server (which signs) and the `portal` command (which verifies); needs only
+`cryptography`, and names the `credentials.json` fields. A file is the armoured envelope
+``{"v": 1, "alg": "ed25519", "kid", "enc", "sig"}``: `sig` signs ``premium.lic/v1.`` + `enc` (the
+prefix keeps any other signature from passing for a license) with the licenses' own key. Only the
+exact bytes this module writes verify: the armour is re-encoded and compared byte for byte."""
 
 import base64
 import binascii
@@ -38,10 +30,18 @@ SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY = (
     "DragenApiKey",
     "MyIlluminaApiKey",
 )
-CREDENTIAL_FIELDS = (SERIAL, BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY)
+# The license credential methods, highest priority first, with the fields that present each
+# (its identifier first; a second is its password). A portal API key is no license credential: it
+# comes last, for basic sources only. The server's side of each method: licenses/methods.py.
+CREDENTIAL_METHODS = (
+    ("dragen_serial", (SERIAL,)),
+    ("byol", (BYOL_ID, BYOL_SECRET)),
+    ("dragen_api_key", (DRAGEN_KEY,)),
+)
+CREDENTIAL_FIELDS = (*(field for _, fields in CREDENTIAL_METHODS for field in fields), PORTAL_KEY)
 SIGNED_PREFIX = b"premium.lic/v1."
 SOURCES = ("COSMIC", "OMIM", "PrimateAI-3D", "SpliceAI", "PromoterAI")
-METHODS = ("dragen_serial", "byol", "dragen_api_key")
+METHODS = tuple(name for name, _ in CREDENTIAL_METHODS)
 MAX_FILE_LIFETIME = 90 * 86400  # a file expires 90 days after issue at the latest
 CLOCK_SKEW = 300  # seconds a verifier allows either side of the time window
 BEGIN, END = "-----BEGIN PREMIUM LICENSE-----", "-----END PREMIUM LICENSE-----"

@@ -1,20 +1,11 @@
 """Email addresses as identities: one canonical form, and how an admin tells lookalikes apart.
 
-An address is stored and compared in one form: stripped and lower-cased with `str.lower`, as
-allauth stores it. It is never folded further, and never compared with the database's UPPER or
-LOWER: PostgreSQL's UPPER maps the dotless i (U+0131) to `I`, which made `victim@b\u0131o.test`
-the account found for `victim@bio.test`. Lookalike addresses stay different accounts; an admin sees them
-marked instead: the ASCII (punycode) form of a non-ASCII domain, a name mixing scripts, and an
-address whose Unicode TR39 skeleton (ICU's SpoofChecker) equals another address's.
-
-An address whose mail could reach another mailbox is refused outright (`problem`): a name
-that is not ASCII, a domain with characters IDNA maps away (full-width letters, invisible ones),
-and a domain that IDNA 2003 (which Python's and so Django's mail code use) and IDNA 2008 encode
-differently: `straße.test` is `xn--strae-oqa.test` to the address's owner but `strasse.test` to
-Django's SMTP code, so a password reset for it would go to whoever has `strasse.test`.
-
-Pure: no ORM, no settings (Django's email validator only).
-"""
+Stored and compared stripped and `str.lower`ed, as allauth stores them, never folded further nor
+compared with the database's UPPER/LOWER (PostgreSQL's UPPER maps a dotless i to I).
+Lookalikes stay different accounts, marked for admins: punycode, mixed scripts, equal TR39
+skeletons (ICU's SpoofChecker). An address whose mail could reach another mailbox is refused
+(`problem`): a non-ASCII name, a domain IDNA maps characters away from, or one that IDNA 2003
+(Python's mail code) and IDNA 2008 encode differently (`straße.test`). Pure: no ORM, no settings."""
 
 import functools
 import unicodedata

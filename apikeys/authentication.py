@@ -1,12 +1,10 @@
 """DRF Bearer authentication: ES256 signature, then the cached auth snapshot. No database query.
 
-A token is refused (401, one answer for every reason) when its signature, algorithm, audience,
-issuer or time window is wrong; when its key is revoked or expired; when its user is deactivated,
-removed from the tenant, or changed password after it was issued; when it was issued before the
-membership began or was last deactivated (so neither rejoining nor reactivation revives it); or
-when it names another tenant than the host's. On a host that is no tenant's, the token's `tid`
-picks the tenant.
-"""
+One 401 for every reason a token is refused: its signature, algorithm, audience, issuer or time
+window; a revoked or expired key; a user deactivated, removed from the tenant or whose password
+changed since; a token older than the membership's start or last deactivation (rejoining
+revives nothing); or one naming another tenant than the host's (on a host that is no tenant's,
+its `tid` picks the tenant)."""
 
 import logging
 import time

@@ -1,17 +1,11 @@
 #!/usr/bin/env python
-"""Authentication cost, against a ceiling and against a reference app, measured in one run.
+"""Authentication cost against bare Django REST framework, measured in one run, rounds alternating.
 
-Starts Portal and the reference app in `benchmarks/peer/` (djangorestframework-api-key +
-djangorestframework-simplejwt) under gunicorn (2 sync workers, persistent database connections)
-on PostgreSQL and Redis, then runs wrk on loopback against, for each app:
-
-  ping    GET  /api/ping     no authentication at all: the ceiling
-  me      GET  /api/me       Authorization: Bearer <JWT>
-  tokens  POST /api/tokens   X-API-Key: <key>
-
-After one unmeasured second of each call (first-request imports, early full GC passes), rounds
-alternate the targets so both apps see the same machine noise; it prints the median requests/s,
-p50 and p99 of the rounds, and the ratios to each app's own ceiling.
+Under gunicorn (2 sync workers) on PostgreSQL and Redis, wrk on loopback: `ping` (no auth), `me`
+(GET /api/me, Bearer JWT) and `tokens` (POST /api/tokens, X-API-Key) of Portal and of the peer in
+`benchmarks/peer/` (djangorestframework-api-key + simplejwt), and the reference: `benchmarks/bare/`,
+one DRF view behind Django's default `startproject` middleware. Prints medians and each round's
+ratio to the bare ceiling measured in the same round.
 
     .venv/bin/python benchmarks/auth.py [--rounds 3] [--seconds 5] [--connections 16]
 """
@@ -30,6 +24,7 @@ from harness import HOST, PYTHON, recreate_database, require_wrk, serve, shell, 
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
+BARE = ROOT / "benchmarks" / "bare"
 REDIS = "redis://127.0.0.1:6379/13"
 
 OURS_SETUP = """
@@ -73,6 +68,7 @@ def main() -> None:
     try:
         apps["portal"] = _start_portal(work, 8101)
         apps["peer"] = _start_peer(work, 8102)
+        apps["bare"] = serve(BARE, {**os.environ, "PYTHONPATH": str(BARE)}, "bare.wsgi", 8103, {})
         results = _measure(apps, args)
     finally:
         for app in apps.values():
@@ -126,6 +122,8 @@ def _start_peer(work: Path, port: int) -> dict:
 
 
 def _targets(app: dict) -> dict:
+    if "key" not in app:  # the bare reference: its one view
+        return {"ping": ("GET", "/api/ping", {})}
     return {
         "ping": ("GET", "/api/ping", {}),
         "me": ("GET", "/api/me", {"Authorization": f"Bearer {app['token']}"}),
@@ -167,24 +165,26 @@ def _report(results: dict, args) -> None:
     errors = sum(r["errors"] for runs in results.values() for r in runs)
     print(
         f"\nmedians of {args.rounds} rounds, {args.seconds} s each, {args.connections} connections, wrk -t1;"
-        "\n× ceiling: the median of each round's ratio to the ceiling measured just before it"
+        "\n× bare DRF: the median (and range) of each round's ratio to the bare DRF view in that round"
     )
-    print(f"{'app':8}{'endpoint':24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× ceiling':>11}{'range':>13}")
-    for app in ("portal", "peer"):
+    print(f"{'app':8}{'endpoint':24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× bare DRF':>12}{'range':>13}")
+    rows = [("bare", "ping", "GET /api/ping (DRF)")] + [
+        (app, target, label)
+        for app in ("portal", "peer")
         for target, label in (
             ("ping", "GET /api/ping"),
             ("me", "GET /api/me (Bearer)"),
             ("tokens", "POST /api/tokens"),
-        ):
-            m = med[(app, target)]
-            ratios = [
-                r["rps"] / c["rps"]
-                for r, c in zip(results[(app, target)], results[(app, "ping")], strict=True)
-            ]
-            print(
-                f"{app:8}{label:24}{m['rps']:9.0f}{m['p50']:9.2f}{m['p99']:9.2f}"
-                f"{statistics.median(ratios):11.2f}{f'{min(ratios):.2f}-{max(ratios):.2f}':>13}"
-            )
+        )
+    ]
+    for app, target, label in rows:
+        m = med[(app, target)]
+        ceiling = results[("bare", "ping")]
+        ratios = [r["rps"] / c["rps"] for r, c in zip(results[(app, target)], ceiling, strict=True)]
+        print(
+            f"{app:8}{label:24}{m['rps']:9.0f}{m['p50']:9.2f}{m['p99']:9.2f}"
+            f"{statistics.median(ratios):12.2f}{f'{min(ratios):.2f}-{max(ratios):.2f}':>13}"
+        )
     for target in ("me", "tokens"):
         ratio = med[("portal", target)]["rps"] / med[("peer", target)]["rps"]
         print(f"portal / peer, {target}: {ratio:.2f}×")

@@ -1,18 +1,11 @@
 #!/usr/bin/env python
-"""Premium license work, measured on PostgreSQL, Redis and a real Celery worker.
-
-generate  files for N credentials (default 10,000) through one Celery worker process
-          (--pool solo): the jobs are queued the way a change to a license queues them, in
-          batches, and timed until every credential has its current file: files/s per worker;
-download  POST /api/licensing/premium.lic (a credentials.json with a DRAGEN serial number)
-          under gunicorn (2 sync workers) with wrk, against GET /api/ping, the no-auth
-          ceiling, in alternating rounds: the median of each round's ratio. Twice: one
-          credential fetched over and over (a pipeline), and all N credentials in turn;
-sweep     the expiry sweep over a table of 1,000,000 file rows, every one of them current
-          and past its end (the worst case: all of them change), then again (nothing to do).
+"""Premium license work on PostgreSQL, Redis and a real Celery worker (the README says what each
+part measures): `generate` files for N credentials through one worker, files/s; `download`
+premium.lic under gunicorn with wrk against the no-auth ceiling, rounds alternating, for one
+credential again and again and for all N in turn; `sweep` the expiry sweep over 1,000,000 rows.
 
   .venv/bin/python benchmarks/licenses.py [--credentials 10000] [--rows 1000000]
-      [--rounds 3] [--seconds 5] [--connections 16]
+      [--rounds 3] [--seconds 5] [--connections 16] [--skip-sweep]
 """
 
 import argparse

@@ -1,20 +1,8 @@
 #!/usr/bin/env python
-"""Soak: a mixed load at ~70% of measured capacity for minutes on end; zero errors, and no
-process's memory growing.
-
-Starts Portal under gunicorn (3 sync workers) with a Celery worker on PostgreSQL and Redis, then:
-
-  1. capacity: the mix below, closed loop with 12 client threads for 20 s → requests/s;
-  2. soak: the same mix open loop at 70% of that rate for --minutes (10 by default);
-  3. memory: every server process's resident set after the first minute and at the end.
-
-The mix, per round: 3 Bearer reads (GET /api/me, /api/workgroups, /api/apikeys), 1 token exchange
-(POST /api/tokens with an API key), 1 premium.lic download (POST /api/licensing/premium.lic with a
-DRAGEN serial), and every 5th round a key created and revoked (POST and DELETE /api/apikeys). The
-load comes from one address, so the rate limits are off for the run (they have their own tests).
-
-Prints requests, errors, p50/p99 per kind and RSS per process; exits 1 on any error or on a
-process whose RSS at the end is more than 10% above its RSS after the first minute.
+"""Soak: a mixed load (Bearer reads, token exchanges, premium.lic downloads, keys made and revoked)
+at ~70% of measured capacity for minutes on end, under gunicorn with a Celery worker. Prints
+requests, errors, p50/p99 per kind and each process's RSS; exits 1 on any error or on a process
+whose RSS at the end is more than 10% above its RSS after the first minute.
 
     .venv/bin/python benchmarks/soak.py [--minutes 10] [--share 0.7]
 """

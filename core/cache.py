@@ -1,26 +1,11 @@
-"""Django's Redis cache backend, minus one avoidable cost, plus counters in one round trip, and
-a Portal that keeps working while Redis does not answer.
+"""Django's Redis cache backend, with one client per pool, counters in one round trip, and a Portal
+that keeps working while Redis does not answer.
 
-Django's client builds a new `redis.Redis` object for every cache call; its constructor fills a
-table of ~170 response callbacks each time, which measured about 0.3 ms per call, more than the
-round trip to Redis itself. A `redis.Redis` is thread-safe over its connection pool, so one per
-pool is enough. Behaviour (keys, serialisation, pools) is Django's own.
-
-When Redis fails (refused, reset, timed out), this process stops asking it for RETRY_AFTER seconds
-and meanwhile:
-- keys that hold shared truth (SHARED_PREFIXES: the generations and snapshots of auth state,
-  tenants and licensing credentials) miss, so their readers go to the database, and every copy of
-  them kept elsewhere is treated as stale;
-- everything else (rate-limit counters and histories, locks, last-use marks) lives in this
-  process's memory: limits hold per process instead of per deployment, rather than not at all;
-- a `change()` to a shared key (an invalidation) is recorded in the database beside the change
-  that needs it, as an `OwedCacheChange`, and made as soon as Redis answers again. Redis may have
-  kept the old value (appendonly, or it was only unreachable), and a copy stamped with it must not
-  be trusted again.
-Owed changes are made before this process reads from Redis again after a failure, when it first
-uses Redis, whenever its tracking connection (re)connects (`core.tracking`: every process's does
-when Redis restarts), and by beat's `cache_changes_settle` for a process that never noticed.
-"""
+When Redis fails, this process stops asking it for RETRY_AFTER seconds; meanwhile shared truth
+(SHARED_PREFIXES: generations) misses, so readers go to the database; everything else (rate-limit
+counters, locks) lives in this process's memory; and a `change()` (an invalidation) is recorded
+as an `OwedCacheChange` beside the write that needs it, made once Redis answers (before this
+process reads from it again, when a tracking connection reconnects, or by beat's settle task)."""
 
 import logging
 import secrets

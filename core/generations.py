@@ -1,12 +1,10 @@
 """Process-local copies of what a request builds from the database, exact across processes.
 
-A copy is stamped with shared *generations*: random values in the cache, read before the database
-was, and replaced by every change to the rows the copy was built from (`change`: now, and again
-after the commit, so a copy built meanwhile from uncommitted rows is never used). A copy whose
-stamp no longer matches is built again. Generations are read from this process's memory where
-Redis tells it of changes (`core.tracking`), else in one cache round trip; when Redis fails they
-miss, and every request reads the database.
-"""
+A copy is stamped with shared *generations* (random values in the cache) read before the database
+was; every write to the rows behind it replaces them (`core.invalidation`: now and again after the
+commit, so a copy built from uncommitted rows is never used), and a copy whose stamp no longer
+matches is built again. Generations come from memory where Redis tells this process of changes
+(`core.tracking`), else from one cache round trip; when Redis fails they miss: the database."""
 
 import logging
 import threading

@@ -1,12 +1,10 @@
 """Cache invalidation that follows the write itself, whatever made it.
 
-A model whose rows feed copies kept by `core.generations` says so once, with `feeds()`: which of
-its fields the copies read, and which generations its rows name. Every way Django writes rows then
-changes those generations: save and delete (signals; cascades send them too), many-to-many changes,
-and the bulk paths that send no signal (`update`, `bulk_create`, `bulk_update`) through the
-model's manager, built from `QuerySet` below. A write that touches no field read (a last-use mark)
-changes nothing.
-"""
+A model whose rows feed copies (`core.generations`) says so once with `feeds()`: the fields the
+copies read, and the generations its rows name. Saves and deletes (signals, cascades included),
+many-to-many changes and the bulk paths that send no signal (`update`, `bulk_create`,
+`bulk_update`, through the model's manager built from `QuerySet` below) then change them. A write
+to no field read (a last-use mark) changes nothing."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass

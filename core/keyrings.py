@@ -1,12 +1,10 @@
 """Signing keys kept as a keyring: where they live, which one signs, which ones verify, rotation.
 
-A keyring is a small JSON document, ``{"keys": [{"private_key": PEM, "created_at": s,
-"retired_at": s | null}, ...]}``: the newest unretired key signs; every key that may still have
-live signatures verifies and is published. It comes from a setting holding the JSON itself, or from
-a file named by another setting; for the embedded default the file is generated once. Processes
-notice a rewritten file by its modification time. The JWT keys (`apikeys.keyring`) and the premium
-license keys (`licenses.keyring`) are two keyrings of two kinds, never sharing a key.
-"""
+A keyring is JSON, ``{"keys": [{"private_key": PEM, "created_at": s, "retired_at": s | null}]}``:
+the newest unretired key signs; every key that may have live signatures verifies and is
+published. It comes from a setting holding the JSON, or a file another setting names (generated
+once for the embedded default); processes notice a rewritten file by its modification time. JWT
+keys (`apikeys.keyring`) and premium license keys (`licenses.keyring`) never share a key."""
 
 import json
 import threading

@@ -1,15 +1,11 @@
 """Process-local copies of a few Redis keys, kept exact by Redis itself (server-assisted caching).
 
-Every Bearer request must learn whether its user's auth state changed; a round trip to Redis for
-that was most of the authenticated path's cost. Redis (6+) can instead *tell* a client when a key
-it read changes: with `CLIENT TRACKING ON REDIRECT <id>`, Redis remembers the keys a connection
-read and publishes every later change to one (write, delete, expiry, eviction, FLUSHDB) on
-`__redis__:invalidate` to the connection `<id>`. So a process reads a key once, keeps the value and,
-before every use, applies the invalidations waiting in that socket: a poll, not a round trip.
-Redis writes an invalidation out before its answer to the changing client's next command, so on
-one host the next request anywhere sees it. Any error forgets every copy. All of it is redis-py's
-protocol (RESP2 pub/sub; redis-py's own client-side cache needs Redis 7.4+).
-"""
+With `CLIENT TRACKING ON REDIRECT <id>`, Redis remembers the keys a connection read and publishes
+every later change to one (write, delete, expiry, eviction, flush) on `__redis__:invalidate` to
+the listening connection `<id>`. A process reads a key once, keeps it, and before each use applies
+the invalidations waiting in the listener's socket: a poll, not a round trip. Redis writes them
+out before answering the changing client's next command, so on one host the next request anywhere
+sees a change. Any error forgets every copy. All on redis-py (RESP2 pub/sub; Redis 6+)."""
 
 import os
 import threading

@@ -1,183 +1,21 @@
-"""The licenses REST API: the tools' licensing endpoints (credentials, no JWT) and, for tenant
-admins, licenses, their credentials and files."""
+"""The licenses admin API: a tenant's licenses, their credentials and files (tenant admins)."""
 
-import json
-import re
-
-from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import premiumlic
 from accounts.permissions import IsTenantAdmin
-from accounts.requests import actor_for, client_ip
+from accounts.requests import actor_for
 from core.api import PageQuery, page_of, paginated, valid
-from licenses import licensing, selectors, services
-from licenses.models import Credential, License, LicenseFile
-from licenses.services.credentials import SERIAL
-
-MAX_BODY = 64 * 1024
-
-
-class _AnyAccept(BaseContentNegotiation):
-    """The tools send whatever Accept they like; these views answer text or JSON themselves."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-class _ToolsApi(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []  # licensing.limits, counted while the credential is looked up
-    content_negotiation_class = _AnyAccept
-
-
-def _given(name: str) -> dict:
-    """JSON Schema: `name` is there, a string with more than white space in it."""
-    return {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
-
-
-def _not_given(name: str) -> dict:
-    return {"not": _given(name)}
-
-
-# credentials.json as the endpoint reads it: every field optional (null or blank = absent), and
-# one method decides — a serial, or a BYOL user id with its password, or, when no half of a BYOL
-# pair is there, a DRAGEN API key or a portal key. Other fields are ignored.
-_FIELD = {"type": "string", "maxLength": 200, "pattern": "^[^\x00]*$", "nullable": True}  # no NUL
-CREDENTIALS_JSON = {
-    "type": "object",
-    "properties": {name: _FIELD for name in licensing.FIELDS},
-    "anyOf": [
-        _given(licensing.SERIAL),
-        {"allOf": [_given(licensing.BYOL_ID), _given(licensing.BYOL_SECRET)]},
-        {
-            "allOf": [
-                _not_given(licensing.BYOL_ID),
-                _not_given(licensing.BYOL_SECRET),
-                {"anyOf": [_given(licensing.DRAGEN_KEY), _given(licensing.PORTAL_KEY)]},
-            ]
-        },
-    ],
-}
-_MALFORMED = OpenApiResponse(description="`MALFORMED_REQUEST`: not a credentials.json the portal can read")
-_RATE_LIMITED = OpenApiResponse(description="`RATE_LIMITED`: see `Retry-After`")
-
-
-class PremiumLicenseApi(_ToolsApi):
-    """Trade the credentials of a credentials.json for the current premium.lic."""
-
-    @extend_schema(
-        request={"application/json": CREDENTIALS_JSON},
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The premium.lic file"),
-            400: _MALFORMED,
-            401: OpenApiResponse(description="`INVALID_CREDENTIALS`, whatever was wrong with them"),
-            403: OpenApiResponse(
-                description="`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, `LICENSE_SUSPENDED`, "
-                "`LICENSE_REVOKED` or `NO_PREMIUM_ENTITLEMENT`"
-            ),
-            429: _RATE_LIMITED,
-        },
-        examples=[OpenApiExample("DRAGEN serial number", value={"DragenSerialNo": "SN-1234"})],
-        summary="Download premium.lic for license credentials (serial > BYOL > DRAGEN API key > portal key)",
-    )
-    def post(self, request):
-        body = _json_body(request)
-        text = licensing.premium_license(body, tenant=request.tenant, ip=client_ip(request))
-        return HttpResponse(
-            text,
-            content_type="text/plain; charset=utf-8",
-            headers={
-                "Content-Disposition": 'attachment; filename="premium.lic"',
-                "Cache-Control": "no-store",
-            },
-        )
-
-
-class LicenseValidateApi(_ToolsApi):
-    """Is a premium.lic good now: its signature and its license's current status."""
-
-    @extend_schema(
-        request={"text/plain": {"type": "string", "pattern": r"\S", "description": "A premium.lic file"}},
-        responses={
-            200: inline_serializer(
-                "LicenseValidity",
-                {
-                    "valid": serializers.BooleanField(),
-                    "code": serializers.CharField(allow_null=True),
-                    "license_id": serializers.UUIDField(allow_null=True),
-                    "sources": serializers.ListField(child=serializers.CharField()),
-                    "expires_at": serializers.DateTimeField(allow_null=True),
-                },
-            ),
-            400: OpenApiResponse(description="`MALFORMED_REQUEST`: no file, or not UTF-8 text"),
-            429: _RATE_LIMITED,
-        },
-        summary="Validate a premium.lic online (a revoked license is invalid even if its file verifies)",
-        description="`valid` is true only for the credential's current file of a license in force. "
-        "Otherwise `code` says why: `INVALID_LICENSE` (not ours, changed, or its credential deleted), "
-        "`INVALID_CREDENTIALS` (credential disabled), `LICENSE_REVOKED`, `LICENSE_SUSPENDED`, "
-        "`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, or `LICENSE_SUPERSEDED`: a newer file replaces this "
-        "one; `sources` are then the license's sources now (fetch the new file), never more.",
-    )
-    def post(self, request):
-        licensing.limits(client_ip(request), None).check(licensing.rate_limited)
-        text = _text_body(request)
-        return HttpResponse(
-            json.dumps(licensing.validate(text, tenant=request.tenant)),
-            content_type="application/json",
-            headers={"Cache-Control": "no-store"},
-        )
-
-
-def _json_body(request) -> object:
-    body = _raw_body(request)
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise licensing.malformed("The body is not JSON: send a credentials.json.") from None
-
-
-def _text_body(request) -> str:
-    try:
-        text = _raw_body(request).decode("utf-8")
-    except UnicodeDecodeError:
-        raise licensing.malformed("A premium.lic is UTF-8 text.") from None
-    if not _SOMETHING.search(text):
-        raise licensing.malformed("Send the premium.lic file as the request body.")
-    return text
-
-
-# A character that is not whitespace as the schema's pattern `\S` (ECMA-262) means it: Python's
-# own \s also counts the separators \x1c-\x1f and \x85, which the schema lets through.
-_SOMETHING = re.compile("[^ \t\n\v\f\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
-
-
-def _raw_body(request) -> bytes:
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_BODY:
-        raise licensing.malformed(f"The body is larger than {MAX_BODY // 1024} KiB.")
-    return request.body
-
-
-# Tenant admins: licenses, their credentials and files.
+from licenses import methods, selectors, services
+from licenses.models import License, LicenseFile
 
 
 class LicenseOut(serializers.Serializer):
@@ -284,7 +122,7 @@ class LicenseRevokeApi(_LicenseActionApi):
 
 class CredentialOut(serializers.Serializer):
     id = serializers.UUIDField()
-    method = serializers.ChoiceField(choices=Credential.Method.choices)
+    method = serializers.ChoiceField(choices=methods.CHOICES)
     identifier = serializers.SerializerMethodField(
         help_text="The serial number, the BYOL user id, or the DRAGEN API key's first characters."
     )
@@ -294,52 +132,50 @@ class CredentialOut(serializers.Serializer):
     last_used_ip = serializers.IPAddressField(allow_null=True)
 
     def get_identifier(self, credential) -> str:
-        if credential.method == Credential.Method.DRAGEN_API_KEY:
-            return f"{credential.key_prefix}…"
-        return credential.identifier
+        return methods.METHODS[credential.method].shown(credential)
 
 
-class NewCredentialOut(CredentialOut):
-    api_key = serializers.CharField(required=False, help_text="BYOL: the user id (ApiKey).")
-    api_secret = serializers.CharField(
-        required=False, help_text="BYOL: the password (ApiSecret), shown once."
-    )
-    key = serializers.CharField(required=False, help_text="DRAGEN API key, shown once.")
+# A new credential's secrets, shown once: each method's, from the table.
+NewCredentialOut = type(
+    "NewCredentialOut",
+    (CredentialOut,),
+    {
+        name: serializers.CharField(required=False, help_text=help_text)
+        for method in methods.METHODS.values()
+        for name, help_text in method.secrets
+    },
+)
 
-
-class CredentialIn(serializers.Serializer):
-    method = serializers.ChoiceField(choices=Credential.Method.choices)
-    serial_number = serializers.RegexField(f"^{SERIAL.pattern}$", required=False, trim_whitespace=False)
-
-
-# What CredentialIn takes, as one schema: a serial number with dragen_serial, and only there.
-CREDENTIAL_IN = {
-    "oneOf": [
-        {
-            "type": "object",
-            "properties": {
-                "method": {"type": "string", "enum": [Credential.Method.DRAGEN_SERIAL]},
-                "serial_number": {
-                    "type": "string",
-                    "pattern": f"^{SERIAL.pattern}$",
-                    "description": "Letters, digits, '.', '_', '-'",
-                },
-            },
-            "required": ["method", "serial_number"],
+CredentialIn = type(
+    "CredentialIn",
+    (serializers.Serializer,),
+    {
+        "method": serializers.ChoiceField(choices=methods.CHOICES),
+        **{
+            name: serializers.RegexField(f"^{given.pattern.pattern}$", required=False, trim_whitespace=False)
+            for name, given in methods.GIVEN.items()
         },
-        {
-            "type": "object",
-            "properties": {
-                "method": {
-                    "type": "string",
-                    "enum": [Credential.Method.BYOL, Credential.Method.DRAGEN_API_KEY],
-                }
-            },
-            "required": ["method"],
-            "not": {"required": ["serial_number"]},
-        },
-    ]
-}
+    },
+)
+
+
+def _credential_in_schema() -> dict:
+    """What CredentialIn takes, as one schema: each method with what it is given, and nothing else."""
+    variants = []
+    for given in dict.fromkeys(method.given for method in methods.METHODS.values()):
+        names = [method.name for method in methods.METHODS.values() if method.given == given]
+        variant = {"type": "object", "properties": {"method": {"type": "string", "enum": names}}}
+        if given is None:
+            variant |= {"required": ["method"], "not": {"anyOf": [{"required": [n]} for n in methods.GIVEN]}}
+        else:
+            pattern = {"type": "string", "pattern": f"^{given.pattern.pattern}$", "description": given.help}
+            variant["properties"][given.name] = pattern
+            variant["required"] = ["method", given.name]
+        variants.append(variant)
+    return {"oneOf": variants}
+
+
+CREDENTIAL_IN = _credential_in_schema()
 
 
 class CredentialPatchIn(serializers.Serializer):

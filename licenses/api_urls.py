@@ -1,10 +1,10 @@
 from django.urls import path
 
-from licenses import api
+from licenses import api, tools_api
 
 urlpatterns = [
-    path("licensing/premium.lic", api.PremiumLicenseApi.as_view(), name="api-licensing-premium-lic"),
-    path("licensing/validate", api.LicenseValidateApi.as_view(), name="api-licensing-validate"),
+    path("licensing/premium.lic", tools_api.PremiumLicenseApi.as_view(), name="api-licensing-premium-lic"),
+    path("licensing/validate", tools_api.LicenseValidateApi.as_view(), name="api-licensing-validate"),
 ]
 
 urlpatterns += [

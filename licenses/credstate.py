@@ -12,6 +12,7 @@ import hashlib
 from accounts import hosts
 from core.generations import Copies
 from core.invalidation import feeds
+from licenses import methods
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 
 GENERATION_TTL = 7 * 24 * 3600  # an idle credential's generation may go; it is made again on use
@@ -34,9 +35,7 @@ def identity_of(credential: Credential) -> str:
 
 
 def _row_identity(tenant_id, method: str, identifier: str, key_digest: str) -> str:
-    return identity(
-        tenant_id, method, key_digest if method == Credential.Method.DRAGEN_API_KEY else identifier
-    )
+    return identity(tenant_id, method, key_digest if methods.METHODS[method].by_digest else identifier)
 
 
 def read(ident: str, load):

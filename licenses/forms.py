@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 import premiumlic
-from licenses.models import Credential
+from licenses import methods
 
 SOURCE_CHOICES = [(source, source) for source in premiumlic.SOURCES]
 
@@ -58,21 +58,40 @@ class LicenseEditForm(forms.Form):
 
 
 class CredentialForm(forms.Form):
+    """A method, and what it is given (licenses/methods.py): a serial number for a DRAGEN server."""
+
     method = forms.ChoiceField(
-        choices=Credential.Method.choices, widget=forms.RadioSelect, initial=Credential.Method.DRAGEN_SERIAL
+        choices=methods.CHOICES, widget=forms.RadioSelect, initial=next(iter(methods.METHODS))
     )
-    serial_number = forms.CharField(
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. DRGN-0042", "autocomplete": "off"}),
-        help_text="For a DRAGEN server: as shown by the server; unique across the portal.",
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for given in methods.GIVEN.values():
+            self.fields[given.name] = forms.CharField(
+                required=False,
+                max_length=100,
+                label=given.label,
+                help_text=given.help,
+                widget=forms.TextInput(attrs={"placeholder": f"e.g. {given.example}", "autocomplete": "off"}),
+            )
+
+    def given_fields(self) -> list:
+        return [self[name] for name in methods.GIVEN]
+
+    def generated(self) -> str:
+        """The methods whose secrets are generated, for the form's hint."""
+        return " and ".join(method.label for method in methods.METHODS.values() if method.given is None)
 
     def clean(self):
         data = super().clean()
-        serial = data.get("method") == Credential.Method.DRAGEN_SERIAL
-        if serial and not data.get("serial_number", "").strip():
-            self.add_error("serial_number", "Enter the DRAGEN server's serial number.")
-        if not serial:
-            data["serial_number"] = None
+        chosen = methods.METHODS.get(data.get("method"))
+        for name, given in methods.GIVEN.items():
+            if chosen is not None and chosen.given is given:
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, f"Enter the {given.label.lower()}.")
+            else:
+                data[name] = None
         return data
+
+    def given(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in methods.GIVEN}

@@ -1,14 +1,9 @@
-"""The annotation tools' side: trade the credentials of a `credentials.json` for a premium.lic, and
-ask whether a premium.lic is still good online.
+"""The annotation tools' side: trade a `credentials.json` for a premium.lic; validate one online.
 
-A license credential is looked up only in the tenant whose host the request came to: another
-tenant's host, or an operator host, never finds it. Every answer for credentials that do not work
-is the same INVALID_CREDENTIALS, whatever was wrong (unknown serial number, wrong password,
-disabled credential, another tenant's), so the endpoint tells nothing about what exists.
-Failures are counted per client address and per presented identifier in its tenant; past a limit
-every request is refused, the right credentials included, before the credential is even looked up
-(so a refusal costs the same whether the serial exists or not).
-"""
+A credential is looked up only in the tenant of the request's host. Credentials that do not work
+get one answer, INVALID_CREDENTIALS, whatever was wrong, so nothing is told about what exists.
+Failures are counted per client address and per identifier in its tenant; past a limit every
+request is refused, the right credentials too, before any lookup (the same cost either way)."""
 
 import dataclasses
 import functools
@@ -24,14 +19,14 @@ from django.utils.dateparse import parse_datetime
 import premiumlic
 from accounts.models import Tenant
 from accounts.requests import limit_unit
-from apikeys import grants, keys
+from apikeys import grants
 from core.db import prepared_cursor
 from core.errors import ServiceError
 from core.ratelimit import Limits
-from licenses import credentials, credstate, keyring, services
+from licenses import credentials, credstate, keyring, methods, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
-from premiumlic import BYOL_ID, BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY, SERIAL
 from premiumlic import CREDENTIAL_FIELDS as FIELDS
+from premiumlic import PORTAL_KEY
 
 LAST_USE_INTERVAL = timedelta(seconds=60)
 
@@ -75,7 +70,7 @@ def malformed(detail: str) -> Refusal:
 class Presented:
     """The credential that decides: the highest-priority method present in the request."""
 
-    method: str  # dragen_serial, byol, dragen_api_key or portal_api_key
+    method: str  # a name in licenses.methods, or portal_api_key
     identifier: str
     secret: str = ""
 
@@ -83,7 +78,8 @@ class Presented:
         """What failures are counted against besides the client address: the identifier in this
         tenant, so guesses at one tenant's host never lock out another tenant's instrument.
         (None: a key whose 190 bits nobody guesses.)"""
-        if self.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
+        entry = methods.METHODS.get(self.method)
+        if entry is not None and not entry.by_digest:
             where = tenant.pk if tenant is not None else ""
             return hashlib.sha256(f"{where}:{self.method}:{self.identifier}".encode()).hexdigest()[:32]
         return None
@@ -104,14 +100,12 @@ def presented(body) -> Presented:
             raise malformed(f"{name} contains a NUL character.")
         if value.strip():
             values[name] = value.strip()
-    if SERIAL in values:
-        return Presented(Credential.Method.DRAGEN_SERIAL, values[SERIAL])
-    if BYOL_ID in values or BYOL_SECRET in values:
-        if not (BYOL_ID in values and BYOL_SECRET in values):
-            raise malformed("ApiKey and ApiSecret go together (the BYOL user id and its password).")
-        return Presented(Credential.Method.BYOL, values[BYOL_ID], values[BYOL_SECRET])
-    if DRAGEN_KEY in values:
-        return Presented(Credential.Method.DRAGEN_API_KEY, values[DRAGEN_KEY])
+    for entry in methods.METHODS.values():  # highest priority first
+        given = [values.get(name) for name in entry.fields]
+        if any(given):
+            if not all(given):
+                raise malformed(f"{' and '.join(entry.fields)} go together ({entry.label}).")
+            return Presented(entry.name, *given)
     if PORTAL_KEY in values:
         return Presented("portal_api_key", values[PORTAL_KEY])
     raise malformed(f"No credentials: send one of {', '.join(FIELDS)}.")
@@ -186,16 +180,15 @@ def _lookup(who: Presented, tenant: Tenant | None) -> tuple[str | None, Found | 
     in the host's tenant: on an operator host (no tenant) no license credential is found."""
     if tenant is None:
         return None, None
-    if who.method in (Credential.Method.DRAGEN_SERIAL, Credential.Method.BYOL):
-        value, query = who.identifier, _BY_IDENTIFIER
-        params = [tenant.pk, who.method, who.identifier]
-    elif who.method == Credential.Method.DRAGEN_API_KEY and credentials.DRAGEN_KEYS.is_well_formed(
-        who.identifier
-    ):
-        value = keys.digest(who.identifier)
-        query, params = _BY_DIGEST, [tenant.pk, value]
-    else:
-        return None, None  # a malformed key, checked without the database; or a portal API key
+    entry = methods.METHODS.get(who.method)
+    if entry is None or not entry.well_formed(who.identifier):
+        return None, None  # a portal API key; or a malformed key, checked without the database
+    value = entry.identity_value(who.identifier)
+    query, params = (
+        (_BY_DIGEST, [tenant.pk, value])
+        if entry.by_digest
+        else (_BY_IDENTIFIER, [tenant.pk, who.method, value])
+    )
     ident = credstate.identity(tenant.pk, who.method, value)
     return ident, credstate.read(ident, lambda: _load(query, params))
 
@@ -240,7 +233,7 @@ def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> 
 
 
 def _check(who: Presented, credential: Found | None, tenant: Tenant | None) -> None:
-    if who.method == Credential.Method.BYOL:
+    if who.secret:  # a method presented with a password (BYOL)
         _check_password(who.secret, credential.secret_hash if credential else None)
     if credential is None or not credential.is_enabled or not credential.tenant_active:
         raise Refusal("INVALID_CREDENTIALS")

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from core.invalidation import QuerySet
+from licenses import methods
 
 
 class License(models.Model):
@@ -65,10 +66,8 @@ class License(models.Model):
 class Credential(models.Model):
     """One way a tool proves it holds a license. Secrets are never stored, only their hashes."""
 
-    class Method(models.TextChoices):
-        DRAGEN_SERIAL = "dragen_serial", "DRAGEN serial number"
-        BYOL = "byol", "BYOL credentials"
-        DRAGEN_API_KEY = "dragen_api_key", "DRAGEN API key"
+    # From the table of methods (licenses/methods.py): Method.DRAGEN_SERIAL == "dragen_serial".
+    Method = models.TextChoices("Method", [(name.upper(), (name, label)) for name, label in methods.CHOICES])
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The license's tenant, here too so that the database can hold identifiers unique per tenant.
@@ -109,15 +108,18 @@ class Credential(models.Model):
                 fields=["tenant", "method", "identifier"], name="credential_identifier_unique_per_tenant"
             ),
             models.CheckConstraint(
-                condition=models.Q(method__in=["dragen_serial", "byol", "dragen_api_key"]),
+                condition=models.Q(method__in=list(methods.METHODS)),
                 name="credential_method_known",
             ),
         ]
 
     def __str__(self) -> str:
-        if self.method == self.Method.DRAGEN_API_KEY:
-            return f"DRAGEN API key {self.key_prefix}…"
-        return f"{self.get_method_display()} {self.identifier}"
+        return f"{self.get_method_display()} {self.shown}"
+
+    @property
+    def shown(self) -> str:
+        """How lists show it: the serial number, the BYOL user id, a key's first characters."""
+        return methods.METHODS[self.method].shown(self)
 
 
 class LicenseFile(models.Model):

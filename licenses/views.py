@@ -10,9 +10,8 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for
 from core.errors import ServiceError
-from licenses import credentials, keyring, selectors, services
+from licenses import keyring, methods, selectors, services
 from licenses.forms import CredentialForm, LicenseEditForm, LicenseForm
-from licenses.models import Credential
 
 
 @cache_control(public=True, max_age=300)
@@ -142,7 +141,7 @@ def credential_add(request, license_id):
             license=license,
             by=actor_for(request),
             method=form.cleaned_data["method"],
-            serial_number=form.cleaned_data["serial_number"],
+            **form.given(),
         )
     except ServiceError as exc:
         form.add_error(None, exc.message)
@@ -153,23 +152,7 @@ def credential_add(request, license_id):
 def _shown_once(new: services.NewCredential) -> dict:
     """What the page shows of a new credential, with the files the tools read it from."""
     credential, secrets = new.credential, new.secrets
-    if credential.method == Credential.Method.BYOL:
-        user_id, password = secrets["api_key"], secrets["api_secret"]
-        downloads = [
-            ("dragen_credentials.txt", credentials.dragen_credentials_txt(user_id, password)),
-            ("credentials.json", credentials.credentials_json(ApiKey=user_id, ApiSecret=password)),
-        ]
-        fields = [("User id (ApiKey)", user_id, False), ("Password (ApiSecret)", password, True)]
-    elif credential.method == Credential.Method.DRAGEN_API_KEY:
-        key = secrets["key"]
-        downloads = [
-            ("dragen_api_key.txt", credentials.dragen_api_key_txt(key)),
-            ("credentials.json", credentials.credentials_json(DragenApiKey=key)),
-        ]
-        fields = [("DRAGEN API key", key, True)]
-    else:
-        downloads = [("credentials.json", credentials.credentials_json(DragenSerialNo=credential.identifier))]
-        fields = []
+    fields, downloads = methods.METHODS[credential.method].shown_once(credential, secrets)
     return {"credential": credential, "fields": fields, "downloads": downloads, "secret": bool(secrets)}
 
 

@@ -340,6 +340,7 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default: ./control, wherever run
     }
 else:
     # A message taken by a worker that died is handed out again after this many seconds.

@@ -1,16 +1,10 @@
 """Finding license credentials the way the annotation tools do.
 
-Each field of a `credentials.json` is taken from the first place that has it: the command line
-(`--credentials-file`, `--lic-credentials`, `--api-key-file`), then the environment, then the files
-in ~/.ilmnAnnotations/. The portal then decides by the highest-priority field present (DRAGEN
-serial number, BYOL user id and password, DRAGEN API key, portal API key), so a field found lower
-down still counts when nothing above it is set.
-
-Three file formats: `credentials.json` (a JSON object with any of the five fields),
-`dragen_api_key.txt` (one value), `dragen_credentials.txt` (`credentials-1=<user id>` and
-`credentials-2=<password>`, spaces around `=` allowed). A file that is malformed is an error naming
-the file and the line; a file given by flag or variable must exist; the default files need not.
-"""
+Each `credentials.json` field comes from the first place that has it: the command line, the
+environment, then the files in ~/.ilmnAnnotations/ (`credentials.json`, `dragen_api_key.txt`,
+`dragen_credentials.txt` with `credentials-1=`/`credentials-2=`). The portal decides by the
+highest-priority field present, so a field found lower down counts when nothing above is set. A
+malformed file is an error naming the file and line; a file named by flag or variable must exist."""
 
 import json
 import os
@@ -19,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal_cli.errors import CliError
-from premiumlic import BYOL_ID, BYOL_SECRET, CREDENTIAL_FIELDS, DRAGEN_KEY, PORTAL_KEY, SERIAL
+from premiumlic import (
+    BYOL_ID,
+    BYOL_SECRET,
+    CREDENTIAL_FIELDS,
+    CREDENTIAL_METHODS,
+    DRAGEN_KEY,
+    PORTAL_KEY,
+    SERIAL,
+)
 
 FIELDS = CREDENTIAL_FIELDS  # in the portal's priority order, highest first
 SECRETS = frozenset({BYOL_SECRET, DRAGEN_KEY, PORTAL_KEY})  # never printed
@@ -64,10 +66,10 @@ class Discovered:
     @property
     def deciding(self) -> str | None:
         """The field the portal will decide by (the highest priority present), or None."""
-        for name in FIELDS:
-            if name in self.fields:
-                return BYOL_ID if name == BYOL_SECRET else name
-        return None
+        for _, fields in CREDENTIAL_METHODS:  # highest priority first
+            if any(name in self.fields for name in fields):
+                return fields[0]
+        return PORTAL_KEY if PORTAL_KEY in self.fields else None
 
     def body(self) -> dict[str, str]:
         """What is sent to the licensing endpoint: a credentials.json of the fields found."""
