@@ -1,11 +1,13 @@
-"""Request limits applied before any view, parser or middleware reads the request."""
+"""Middleware of the platform: request limits before anything reads the request, and the CSP."""
 
 from urllib.parse import unquote
 
+from csp.constants import HEADER
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from core.errors import BadRequest, PayloadTooLarge, ServiceError, problem_for
+from core.errors import PROBLEM_CONTENT_TYPE, BadRequest, PayloadTooLarge, ServiceError, problem_for
 
 
 class RequestLimitsMiddleware:
@@ -36,3 +38,18 @@ def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem_for(error)
     return HttpResponse(error.message, status=error.status, content_type="text/plain; charset=utf-8")
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's, but a JSON answer gets the API's own fixed policy (nothing may load from it,
+    nothing may frame it) instead of the pages' policy built anew for each response, which cost
+    about a fifth of a Bearer request in process."""
+
+    API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+    JSON_TYPES = ("application/json", PROBLEM_CONTENT_TYPE)
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.get("Content-Type", "").startswith(self.JSON_TYPES):
+            response.headers.setdefault(HEADER, self.API_POLICY)
+            return response
+        return super().process_response(request, response)

@@ -52,12 +52,15 @@ def test_every_page_renders_without_a_csp_violation(page, tenant_url, alice, bob
 
 def test_the_pages_and_the_api_carry_the_security_headers(alice, tenant_a):
     client = client_for("acme.localhost", alice)
-    for path in ("/", "/api/docs", "/api/me", "/accounts/login/"):
+    for path in ("/", "/api/docs", "/api/me", "/api/nowhere", "/accounts/login/"):
         response = client.get(path)
         policy = response["Content-Security-Policy"]
         directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-        assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", path
-        assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+        if path.startswith("/api/") and path != "/api/docs":  # JSON: nothing may load or frame it
+            assert directives == {"default-src": "'none'", "frame-ancestors": "'none'"}, path
+        else:
+            assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", path
+            assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert response["X-Frame-Options"] == "DENY"
         assert response["Referrer-Policy"] == "same-origin"
