@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
 from core.errors import NotFound, problem_for
+from core.middleware import PagesOnly
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds);
 # the tenant it was made at ("" off any tenant's host, e.g. Django admin on an operator host).
@@ -101,6 +102,10 @@ class SessionPolicyMiddleware:
             messages.info(request, why)
         elif now - seen >= SEEN_RESOLUTION or SEEN_AT not in session:
             session[SEEN_AT] = now
+
+
+class SessionPolicy(PagesOnly, SessionPolicyMiddleware):
+    """What settings.MIDDLEWARE runs: the policy, for requests that can carry a session."""
 
 
 def _tenant_key(request: HttpRequest) -> str:

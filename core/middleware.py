@@ -5,6 +5,8 @@ from urllib.parse import unquote
 from csp.constants import HEADER
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import PROBLEM_CONTENT_TYPE, BadRequest, PayloadTooLarge, ServiceError, problem_for
@@ -53,3 +55,23 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             response.headers.setdefault(HEADER, self.API_POLICY)
             return response
         return super().process_response(request, response)
+
+
+class PagesOnly:
+    """Mixed into a middleware that only a browser needs (users from sessions, messages): it runs for
+    pages and for API calls that carry a cookie (a signed-in browser, the API docs); an API call
+    without one (a pipeline's Bearer call, a key exchange) skips it. Subclasses keep the names
+    Django admin's checks look for."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/") and not request.COOKIES:
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class Authentication(PagesOnly, AuthenticationMiddleware):
+    pass
+
+
+class Messages(PagesOnly, MessageMiddleware):
+    pass

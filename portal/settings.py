@@ -122,15 +122,17 @@ MIDDLEWARE = [
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Django's checks know these by name; core.middleware.PagesOnly ones are skipped by API calls
+    # without a cookie (nothing there reads a session).
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.Authentication",
     "accounts.middleware.TenantMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.middleware.SessionPolicyMiddleware",
+    "core.middleware.Messages",
+    "accounts.middleware.SessionPolicy",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # allauth requires it by this name
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
