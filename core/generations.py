@@ -78,11 +78,14 @@ def _stamp(generations: list[str]) -> tuple | None:
     tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
     if tracker is not None:
         try:
+            epoch = tracker.epoch
             values = tuple(tracker.get(cache.make_key(generation)) for generation in generations)
         except tracking.Unavailable as exc:
             log.warning("%s; reading generations from the cache instead", exc)
         else:
-            return None if None in values else values
+            # Stamped with the connection too: after a reconnection (a restarted Redis may have
+            # lost the latest changes and hold an old value again) no copy made before is used.
+            return None if None in values or tracker.epoch != epoch else (tracker.epoch, *values)
     found = cache.get_many(generations)
     values = tuple(found.get(generation) for generation in generations)
     return None if None in values else tuple(str(value).encode() for value in values)

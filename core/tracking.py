@@ -45,6 +45,7 @@ class TrackedValues:
         self._values: dict[str, bytes | None] = {}
         self._reader = self._listener = None  # the reading connection; the one told of changes
         self._pid = None
+        self.epoch = 0  # counts (re)connections: a value read before one may be stale
         self._retry_after, self._retry_at = retry_after, 0.0
 
     def get(self, key: str) -> bytes | None:
@@ -72,6 +73,10 @@ class TrackedValues:
     def _get(self, key: str) -> bytes | None:
         if not self._is_open():
             self._open()
+        # With no command outstanding the reader has nothing to say unless Redis closed it (an idle
+        # timeout, CLIENT KILL): then its keys are no longer tracked, and every copy must go.
+        if self._reader.can_read(timeout=0):
+            raise ConnectionError("Redis sent the reading connection something unasked")
         while self._listener.can_read(timeout=0):
             self._on_message(self._listener.read_response())
         try:
@@ -87,6 +92,7 @@ class TrackedValues:
 
     def _open(self) -> None:
         self._forget()  # also in a forked child: the parent's copies were tracked for the parent
+        self.epoch += 1
         self._pid = os.getpid()
         self._listener = self._pool.make_connection()
         self._listener.send_command("CLIENT", "ID")

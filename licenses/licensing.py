@@ -85,6 +85,14 @@ class Presented:
         return None
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # JSON's "\ud800": a string Python holds, UTF-8 cannot
+        return False
+    return True
+
+
 def presented(body) -> Presented:
     """Read a credentials.json-shaped object: any subset of its fields, highest priority decides."""
     if not isinstance(body, dict):
@@ -98,6 +106,8 @@ def presented(body) -> Presented:
             raise malformed(f"{name} must be a string of at most 200 characters.")
         if "\x00" in value:
             raise malformed(f"{name} contains a NUL character.")
+        if not value.isascii() and not _encodable(value):
+            raise malformed(f"{name} is not text: it holds a lone UTF-16 surrogate.")
         if value.strip():
             values[name] = value.strip()
     for entry in methods.METHODS.values():  # highest priority first

@@ -112,6 +112,26 @@ def test_an_unreachable_redis_raises_unavailable_and_is_not_retried_at_once():
     assert time.monotonic() - started < 0.05  # no second connection attempt within retry_after
 
 
+def test_a_dropped_reader_alone_forgets_everything(tracked, other):
+    """Redis closes an idle connection (`timeout`) or an admin kills it: the listener, a pub/sub
+    connection, lives on but hears nothing more of the keys the reader read."""
+    other.set("t:a", b"1")
+    assert tracked.get("t:a") == b"1"
+    readers = [c for c in other.client_list() if c.get("name") == CLIENT_NAME and "P" not in c["flags"]]
+    assert len(readers) == 1
+    other.client_kill_filter(_id=readers[0]["id"])
+    other.set("t:a", b"2")
+    assert tracked.get("t:a") == b"2"
+
+
+def test_every_reconnection_is_counted(tracked, other):
+    tracked.get("t:a")
+    epoch = tracked.epoch
+    _kill(other)
+    tracked.get("t:a")
+    assert tracked.epoch == epoch + 1
+
+
 def test_a_dropped_listener_alone_forgets_everything(tracked, other):
     """Redis keeps tracking the reading connection but has nowhere to send its invalidations."""
     other.set("t:a", b"1")

@@ -146,6 +146,8 @@ def test_a_license_that_is_not_active_is_refused_with_its_code(own_keyring, lice
         '{"ApiSecret": "only a secret"}',
         json.dumps({"DragenSerialNo": "x" * 201}),
         json.dumps({"DragenSerialNo": "SN", "pad": "x" * 70_000}),
+        '{"DragenSerialNo": "\\ud800"}',  # a lone surrogate: a 500 before (security review, issue 20)
+        '{"ApiKey": "byol-abc", "ApiSecret": "\\udfff"}',
     ],
 )
 def test_a_malformed_request_is_refused_with_a_400(tenant_a, body):
