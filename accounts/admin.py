@@ -57,8 +57,19 @@ class MembershipFormSet(BaseInlineFormSet):
             raise ValidationError("A tenant must keep at least one active tenant admin.")
 
 
+class MembershipInlineForm(forms.ModelForm):
+    """A membership stays its user's: to give the place to someone else, remove it and add theirs
+    (moving it would leave the first user's tokens and cached auth state behind)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["user"].disabled = True
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
     formset = MembershipFormSet
     extra = 1
     autocomplete_fields = ["user"]

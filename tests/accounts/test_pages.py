@@ -217,6 +217,21 @@ def test_a_superuser_makes_tenant_admins_in_django_admin(as_superuser, tenant_a,
     assert event.actor_email == "root@portal.test" and event.data == {"role": "admin", "via": "django-admin"}
 
 
+def test_django_admin_cannot_move_a_membership_to_another_user(as_superuser, tenant_a, alice, bob):
+    """It was a 500 (a User in the event's data), and would have left bob's tokens working: the
+    security review of issue 20 found it."""
+    url = f"/admin/accounts/tenant/{tenant_a.pk}/change/"
+    rows = [
+        (Membership.objects.get(user=alice), "admin", True),
+        (Membership.objects.get(user=bob), "member", True),
+    ]
+    form = tenant_admin_form(tenant_a, rows)
+    form["memberships-1-user"] = UserFactory(email="mallory@acme.test").pk
+    assert as_superuser.post(url, form).status_code == 302
+    assert Membership.objects.filter(tenant=tenant_a, user=bob).exists()
+    assert not Membership.objects.filter(tenant=tenant_a, user__email="mallory@acme.test").exists()
+
+
 def test_django_admin_keeps_the_last_active_tenant_admin(as_superuser, tenant_a, alice):
     url = f"/admin/accounts/tenant/{tenant_a.pk}/change/"
     response = as_superuser.post(
