@@ -6,12 +6,11 @@ Django admin or a shell) replaces it, so a deactivated tenant is unreachable eve
 request. Copies of tenant state kept elsewhere (licenses.credstate) stamp with it too.
 """
 
-import copy
-
 from django.core.exceptions import ValidationError
 
 from accounts.models import Tenant
 from core.generations import Copies
+from core.instances import copy_of
 from core.invalidation import feeds
 
 _copies = Copies("tenants")
@@ -29,8 +28,7 @@ def tenant_by_id(tenant_id: str) -> Tenant | None:
 
 def _lookup(field: str, value: str) -> Tenant | None:
     tenant = _copies.read((field, value), [TENANTS_GENERATION], lambda: _load(field, value))
-    # A copy per request: a view that changes request.tenant must not change what others see.
-    return copy.copy(tenant) if tenant is not None else None
+    return copy_of(tenant) if tenant is not None else None  # a view may change request.tenant
 
 
 def _load(field: str, value: str) -> Tenant | None:

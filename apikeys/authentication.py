@@ -20,6 +20,7 @@ from accounts.selectors import remember_membership
 from apikeys import authstate, keyring, tokens
 from apikeys.models import TokenUser
 from apikeys.services import apikey_use_record
+from core.instances import loaded
 
 log = logging.getLogger(__name__)
 INVALID = "The bearer token is invalid, expired or revoked."
@@ -54,7 +55,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
             log.info("bearer token refused: %s", exc)
             raise exceptions.AuthenticationFailed(INVALID, code="invalid_token") from None
         user = _user_from(snap, claims["sub"])
-        remember_membership(request, Membership(tenant=tenant, user=user, **snap.membership))
+        remember_membership(request, loaded(Membership, tenant=tenant, user=user, **snap.membership))
         if claims.get("akid"):
             apikey_use_record(apikey_id=claims["akid"], ip=client_ip(request))
         return user, _auth_for(snap, claims)
@@ -107,9 +108,7 @@ def _tenant_for(request, tenant_id: str) -> Tenant:
 
 def _user_from(snap: authstate.Snapshot, user_id: str) -> TokenUser:
     fields = {k: snap.user[k] for k in ("email", "full_name", "is_active")}
-    user = TokenUser(id=uuid.UUID(user_id), **fields)  # a UUID, as loaded from the row: compares equal
-    user._state.adding, user._state.db = False, "default"
-    return user
+    return loaded(TokenUser, id=uuid.UUID(user_id), **fields)  # a UUID, as loaded: compares equal
 
 
 def _auth_for(snap: authstate.Snapshot, claims: dict) -> TokenAuth:

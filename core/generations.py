@@ -6,6 +6,7 @@ commit, so a copy built from uncommitted rows is never used), and a copy whose s
 matches is built again. Generations come from memory where Redis tells this process of changes
 (`core.tracking`), else from one cache round trip; when Redis fails they miss: the database."""
 
+import functools
 import logging
 import threading
 
@@ -74,12 +75,17 @@ def _change(generations: list[str], ttl: int | None) -> None:
     shared_cache.change(generations, timeout=ttl)  # owed while Redis does not answer (core.cache)
 
 
+@functools.lru_cache(maxsize=4096)
+def _cache_key(generation: str) -> str:
+    return cache.make_key(generation)
+
+
 def _stamp(generations: list[str]) -> tuple | None:
     tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
     if tracker is not None:
         try:
             epoch = tracker.epoch
-            values = tuple(tracker.get(cache.make_key(generation)) for generation in generations)
+            values = tracker.get_many([_cache_key(generation) for generation in generations])
         except tracking.Unavailable as exc:
             log.warning("%s; reading generations from the cache instead", exc)
         else:

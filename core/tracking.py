@@ -8,6 +8,7 @@ out before answering the changing client's next command, so on one host the next
 sees a change. Any error forgets every copy. All on redis-py (RESP2 pub/sub; Redis 6+)."""
 
 import os
+import select
 import threading
 import time
 
@@ -44,20 +45,25 @@ class TrackedValues:
         self._lock = threading.Lock()
         self._values: dict[str, bytes | None] = {}
         self._reader = self._listener = None  # the reading connection; the one told of changes
+        self._poll = None  # polls both
         self._pid = None
         self.epoch = 0  # counts (re)connections: a value read before one may be stale
         self._retry_after, self._retry_at = retry_after, 0.0
 
     def get(self, key: str) -> bytes | None:
+        return self.get_many((key,))[0]
+
+    def get_many(self, keys) -> tuple:
+        """The values of `keys` (None for a missing one), as one MGET would answer now."""
         with self._lock:
             if not self._is_open() and time.monotonic() < self._retry_at:
                 raise Unavailable("the Redis tracking connection failed moments ago")
             try:
-                return self._get(key)
+                return self._get_many(keys)
             except FAILURES:
                 self._forget()  # a dropped connection may have lost invalidations: forget them all
             try:
-                return self._get(key)  # once more, on fresh connections
+                return self._get_many(keys)  # once more, on fresh connections
             except FAILURES as exc:
                 self._forget()
                 self._retry_at = time.monotonic() + self._retry_after
@@ -70,25 +76,29 @@ class TrackedValues:
     def _is_open(self) -> bool:
         return self._reader is not None and self._pid == os.getpid()  # not a parent's, after a fork
 
-    def _get(self, key: str) -> bytes | None:
+    def _get_many(self, keys) -> tuple:
         if not self._is_open():
             self._open()
-        # With no command outstanding the reader has nothing to say unless Redis closed it (an idle
-        # timeout, CLIENT KILL): then its keys are no longer tracked, and every copy must go.
-        if self._reader.can_read(timeout=0):
-            raise ConnectionError("Redis sent the reading connection something unasked")
-        while self._listener.can_read(timeout=0):
-            self._on_message(self._listener.read_response())
-        try:
-            return self._values[key]
-        except KeyError:
-            pass
-        self._reader.send_command("GET", key)
-        value = self._reader.read_response()
-        if len(self._values) >= MAX_KEYS:
-            self._values.clear()
-        self._values[key] = value
-        return value
+        # One poll of both sockets (their read buffers are empty between calls) tells whether
+        # anything waits: redis-py's can_read costs a few system calls per connection.
+        if self._poll.poll(0):
+            # With no command outstanding the reader has nothing to say unless Redis closed it (an
+            # idle timeout, CLIENT KILL): then its keys are no longer tracked; every copy must go.
+            if self._reader.can_read(timeout=0):
+                raise ConnectionError("Redis sent the reading connection something unasked")
+            while self._listener.can_read(timeout=0):
+                self._on_message(self._listener.read_response())
+        values = self._values
+        missing = [key for key in keys if key not in values]
+        if not missing:
+            return tuple(values[key] for key in keys)
+        self._reader.send_command("MGET", *missing)
+        answer = {key: values[key] for key in keys if key in values}
+        answer.update(zip(missing, self._reader.read_response(), strict=True))
+        if len(values) + len(missing) > MAX_KEYS:
+            values.clear()
+        values.update(answer)
+        return tuple(answer[key] for key in keys)
 
     def _open(self) -> None:
         self._forget()  # also in a forked child: the parent's copies were tracked for the parent
@@ -104,12 +114,15 @@ class TrackedValues:
             raise ConnectionError("changes owed to Redis could not be made yet")
         self._reader.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", listener_id)
         self._reader.read_response()
+        self._poll = select.poll()
+        for connection in (self._reader, self._listener):
+            self._poll.register(connection._sock, select.POLLIN | select.POLLPRI)  # (redis-py's socket)
 
     def _forget(self) -> None:
         for connection in (self._reader, self._listener):
             if connection is not None:
                 connection.disconnect()  # redis-py leaves a parent's socket alone in a child
-        self._reader = self._listener = None
+        self._reader = self._listener = self._poll = None
         self._values.clear()
 
     def _on_message(self, message) -> None:
