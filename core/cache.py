@@ -8,6 +8,7 @@ as an `OwedCacheChange` beside the write that needs it, made once Redis answers 
 process reads from it again, when a tracking connection reconnects, or by beat's settle task)."""
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -57,6 +58,7 @@ class RedisCache(DjangoRedisCache):
         self._settled = False  # owed changes made since this process last saw Redis fail
         self._retry_at = 0.0
         self._state_lock = threading.Lock()
+        self._counters = threading.local()  # _counter_connection
 
     # Reads and writes: Redis when it answers, else the fallback the module docstring describes.
 
@@ -207,15 +209,40 @@ class RedisCache(DjangoRedisCache):
         return _count_in(self._local, counters)
 
     def _start_counters(self, counters: list[tuple]) -> "Counting":
-        # INCRBY, then EXPIRE NX (Redis 7+): a new window's counter gets its lifetime, and since
-        # every call sends it again, a counter whose first caller died in between gets it next time.
-        commands = []
-        for key, timeout, *by in counters:
-            key = self.make_key(key)  # our own keys: no memcached checks
-            commands += [("INCRBY", key, by[0] if by else 1), ("EXPIRE", key, timeout, "NX")]
-        if not commands:
+        if not counters:
             return Counting([])
-        return _Sent(self, self._cache.get_client(write=True).connection_pool, commands, counters)
+        keys, args = [], []
+        for key, timeout, *by in counters:
+            keys.append(self.make_key(key))  # our own keys: no memcached checks
+            args += [by[0] if by else 1, timeout]
+        return _Sent(self, self._counter_connection(), ("EVAL", _COUNT, len(keys), *keys, *args), counters)
+
+    def _counter_connection(self) -> "_CounterConnection":
+        """Each thread's own connection for counters: the pool's checkout and return cost as
+        much as the round trip's own work."""
+        mine = getattr(self._counters, "connection", None)
+        if mine is None or mine.pid != os.getpid():  # a forked child makes its own
+            pool = self._cache.get_client(write=True).connection_pool
+            mine = self._counters.connection = _CounterConnection(pool.make_connection())
+        return mine
+
+
+# One command per request's counters. INCRBY, then EXPIRE NX (Redis 7+): a new window's counter
+# gets its lifetime, and a counter whose creator died in between gets it from the next call. A
+# step of 0 only reads. Redis keeps the compiled script: EVAL costs it no more than EVALSHA.
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local by = tonumber(ARGV[2 * i - 1])
+  if by == 0 then
+    counts[i] = tonumber(redis.call('GET', key) or 0)
+  else
+    counts[i] = redis.call('INCRBY', key, by)
+    redis.call('EXPIRE', key, ARGV[2 * i], 'NX')
+  end
+end
+return counts
+"""
 
 
 class Counting:
@@ -228,38 +255,40 @@ class Counting:
         return self._values
 
 
-class _Sent(Counting):
-    """Commands written to Redis on a connection of the cache's pool; their answers are read only
-    when asked for, so the caller does its own work while Redis answers (redis-py's pipeline would
-    wait at once). If Redis fails before answering, the counts are made in this process instead."""
+class _CounterConnection:
+    """A thread's connection for counters, and the answer it still owes its last caller."""
 
-    def __init__(self, backend: RedisCache, pool, commands: list[tuple], counters: list[tuple]):
+    def __init__(self, connection):
+        self.connection, self.pid, self.unread = connection, os.getpid(), None
+
+
+class _Sent(Counting):
+    """Counters sent to Redis; their answer is read only when asked for, so the caller does its
+    own work while Redis answers (redis-py's pipeline would wait at once). If Redis fails before
+    answering, the counts are made in this process instead."""
+
+    def __init__(self, backend: RedisCache, mine: _CounterConnection, command: tuple, counters: list):
         super().__init__(None)
-        self._backend, self._pool, self._expected, self._counters = backend, pool, len(commands), counters
-        self._connection = pool.get_connection()
+        self._backend, self._mine, self._counters = backend, mine, counters
+        if mine.unread is not None:
+            mine.unread.values()  # a caller that never asked: its answer must not become this one's
         try:
-            self._connection.send_packed_command(self._connection.pack_commands(commands))
+            mine.connection.send_packed_command(mine.connection.pack_command(*command))
         except _FAILURES:
-            self._give_back(broken=True)
+            mine.connection.disconnect()
             raise
+        mine.unread = self
 
     def values(self) -> list[int]:
         if self._values is None:
+            self._mine.unread = None
             try:
-                replies = [self._connection.read_response() for _ in range(self._expected)]
+                self._values = self._mine.connection.read_response()
             except _FAILURES as exc:
-                self._give_back(broken=True)  # unread answers must never reach its next user
+                self._mine.connection.disconnect()  # an answer left unread must never be taken
                 self._backend._failed(exc)
                 self._values = _count_in(self._backend._local, self._counters).values()
-                return self._values
-            self._give_back()
-            self._values = replies[::2]
         return self._values
-
-    def _give_back(self, *, broken: bool = False) -> None:
-        if broken:
-            self._connection.disconnect()
-        self._pool.release(self._connection)
 
 
 def start_counters(counters: list[tuple], *, using: str = "default") -> Counting:

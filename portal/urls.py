@@ -7,6 +7,10 @@ from apikeys import views as apikey_views
 from licenses import views as license_views
 
 urlpatterns = [
+    # The API first: its calls are most of the traffic, and Django tries the patterns in turn.
+    path("api/", include("apikeys.api_urls")),
+    path("api/", include("accounts.api_urls")),
+    path("api/", include("licenses.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
@@ -14,9 +18,6 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path(".well-known/jwks.json", apikey_views.jwks, name="jwks"),
     path(".well-known/premium-license-keys.json", license_views.license_keys, name="premium-license-keys"),
-    path("api/", include("accounts.api_urls")),
-    path("api/", include("apikeys.api_urls")),
-    path("api/", include("licenses.api_urls")),
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
     path("", include("licenses.urls")),

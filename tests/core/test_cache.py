@@ -1,15 +1,17 @@
-"""Counters in one round trip: the same answers on Redis (pipelined) and on the embedded default.
+"""Counters in one round trip: the same answers on Redis (one script) and on the embedded default.
 And what the cache does while Redis does not answer: shared truth misses, the rest is kept in the
 process, invalidations are owed in the database and made before Redis is trusted again."""
 
+import threading
 import time
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 
 from core import cache as shared_cache
 from core import tracking
-from core.cache import RedisCache, incr_counters
+from core.cache import RedisCache, incr_counters, start_counters
 from core.models import OwedCacheChange
 from tests.conftest import RedisServer
 
@@ -43,6 +45,38 @@ def test_a_counter_starts_again_after_its_timeout(alias):
     assert incr_counters([("window", 1)], using=alias) == [2]
     time.sleep(1.1)
     assert incr_counters([("window", 1)], using=alias) == [1]
+
+
+def test_a_failure_count_is_read_without_being_made(alias):
+    assert incr_counters([("failures", 10, 0)], using=alias) == [0]
+    assert incr_counters([("failures", 10, 2), ("failures", 10, 0)], using=alias) == [2, 2]
+
+
+def test_counts_one_caller_left_unread_are_not_taken_for_the_next_callers():
+    start_counters([("unread", 10)])  # an answer never asked for
+    assert incr_counters([("other", 10)]) == [1]
+    assert incr_counters([("unread", 10)]) == [2]
+
+
+def test_threads_counting_at_once_each_get_their_own_answers():
+    seen, lock = [], threading.Lock()
+
+    def count():
+        try:
+            for _ in range(50):
+                value = incr_counters([("shared", 60), ("mine-" + threading.current_thread().name, 60)])
+                with lock:
+                    seen.append(value)
+        finally:
+            connection.close()  # the thread's first use of the cache made owed changes: a query
+
+    threads = [threading.Thread(target=count, name=str(n)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(shared for shared, _ in seen) == list(range(1, 401))
+    assert sorted(mine for _, mine in seen) == sorted(list(range(1, 51)) * 8)
 
 
 def test_a_counter_left_without_a_lifetime_gets_one_from_the_next_call():
