@@ -35,22 +35,28 @@ class Copies:
         return f"gen:{self.name}:{part}"
 
     def read(self, key, generations: list[str], load):
-        stamp = _stamp(generations)
-        if stamp is None:  # a generation never made, evicted or unreadable: nothing can be kept
+        epoch, values = _values(generations)
+        if None in values:  # a generation never made, evicted or unreadable
             answer = load()
             if self._keep(answer):
-                for generation in generations:
-                    cache.add(generation, shared_cache.new_value(), timeout=self._ttl)
+                pairs = zip(generations, values, strict=True)
+                values = tuple(value or _make(generation, self._ttl) for generation, value in pairs)
+                if None not in values:  # made after the load: a write since then changes it again
+                    self._put(key, (*epoch, *values), answer)
             return answer
+        stamp = (*epoch, *values)
         known = self._copies.get(key)
         if known is not None and known[0] == stamp:
             return known[1]
         answer = load()
+        self._put(key, stamp, answer)
+        return answer
+
+    def _put(self, key, stamp: tuple, answer) -> None:
         with self._lock:
             if len(self._copies) >= self._max:
                 self._copies.clear()
             self._copies[key] = (stamp, answer)
-        return answer
 
     def replace(self, key, old, new) -> None:
         """This process changed what it read (e.g. a last-use mark): keep its copy current."""
@@ -68,11 +74,27 @@ class Copies:
         """Make every copy stamped with these generations stale, in every process."""
         if generations:
             _change(generations, self._ttl)
-            transaction.on_commit(lambda: _change(generations, self._ttl))
+            _owed(transaction.get_connection()).setdefault(self._ttl, set()).update(generations)
+            transaction.on_commit(_change_owed)
 
 
-def _change(generations: list[str], ttl: int | None) -> None:
-    shared_cache.change(generations, timeout=ttl)  # owed while Redis does not answer (core.cache)
+def _change(generations, ttl: int | None) -> None:
+    shared_cache.change(list(generations), timeout=ttl)  # owed while Redis does not answer (core.cache)
+
+
+def _owed(connection) -> dict:
+    """Generations to change when the connection's transaction commits, by lifetime: a batch that
+    writes four tables naming the same generations changes each once at its commit, not four times."""
+    return connection.__dict__.setdefault("portal_owed_generations", {})
+
+
+def _change_owed() -> None:
+    # Every change() registers this; the first to run after a commit changes them all. A savepoint
+    # rolled back drops its own callbacks, never what another change() registered after it.
+    owed = _owed(transaction.get_connection())
+    while owed:
+        ttl, generations = owed.popitem()
+        _change(generations, ttl)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,18 +102,28 @@ def _cache_key(generation: str) -> str:
     return cache.make_key(generation)
 
 
-def _stamp(generations: list[str]) -> tuple | None:
+def _values(generations: list[str]) -> tuple[tuple, tuple]:
+    """(epoch, values): the generations' values as bytes, None for one missing or unreadable."""
     tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
     if tracker is not None:
         try:
-            epoch = tracker.epoch
-            values = tracker.get_many([_cache_key(generation) for generation in generations])
+            epoch, values = tracker.get_many([_cache_key(generation) for generation in generations])
         except tracking.Unavailable as exc:
             log.warning("%s; reading generations from the cache instead", exc)
         else:
             # Stamped with the connection too: after a reconnection (a restarted Redis may have
             # lost the latest changes and hold an old value again) no copy made before is used.
-            return None if None in values or tracker.epoch != epoch else (tracker.epoch, *values)
+            return (epoch,), values
     found = cache.get_many(generations)
-    values = tuple(found.get(generation) for generation in generations)
-    return None if None in values else tuple(str(value).encode() for value in values)
+    return (), tuple(_as_read(found[g]) if g in found else None for g in generations)
+
+
+def _make(generation: str, ttl: int | None) -> bytes | None:
+    """A first value for a missing generation, as a read would give it; None if another process
+    made one first (its value is unknown here) or Redis does not answer."""
+    value = shared_cache.new_value()
+    return _as_read(value) if cache.add(generation, value, timeout=ttl) else None
+
+
+def _as_read(value) -> bytes:
+    return str(value).encode()  # an int in Redis reads back as its digits

@@ -51,19 +51,22 @@ class TrackedValues:
         self._retry_after, self._retry_at = retry_after, 0.0
 
     def get(self, key: str) -> bytes | None:
-        return self.get_many((key,))[0]
+        return self.get_many((key,))[1][0]
 
-    def get_many(self, keys) -> tuple:
-        """The values of `keys` (None for a missing one), as one MGET would answer now."""
+    def get_many(self, keys) -> tuple[int, tuple]:
+        """The values of `keys` (None for a missing one), as one MGET would answer now, and the
+        epoch of the connection they were read on (`epoch`)."""
         with self._lock:
             if not self._is_open() and time.monotonic() < self._retry_at:
                 raise Unavailable("the Redis tracking connection failed moments ago")
             try:
-                return self._get_many(keys)
+                values = self._get_many(keys)
+                return self.epoch, values
             except FAILURES:
                 self._forget()  # a dropped connection may have lost invalidations: forget them all
             try:
-                return self._get_many(keys)  # once more, on fresh connections
+                values = self._get_many(keys)  # once more, on fresh connections
+                return self.epoch, values
             except FAILURES as exc:
                 self._forget()
                 self._retry_at = time.monotonic() + self._retry_after
