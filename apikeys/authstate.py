@@ -40,10 +40,22 @@ def snapshot(user_id, tenant_id) -> Snapshot | None:
 def watch() -> None:
     """The rows `_build` reads, the fields it reads of them, and whose snapshots they are."""
     feeds(User, _copies, _pks, fields=["email", "full_name", "is_active", "password_changed_at"])
-    feeds(Membership, _copies, _users, fields=["role", "is_active", "tokens_valid_from"])
-    feeds(WorkgroupMembership, _copies, _users, fields=["role"])
+    feeds(
+        Membership,
+        _copies,
+        _users,
+        fields=["user", "tenant", "role", "is_active", "tokens_valid_from"],
+        owners=["user"],
+    )
+    feeds(WorkgroupMembership, _copies, _users, fields=["user", "workgroup", "role"], owners=["user"])
     feeds(Workgroup, _copies, _members, fields=["name"])  # snapshots carry workgroup names
-    feeds(ApiKey, _copies, _users, fields=["revoked_at", "expires_at", "all_workgroups"])
+    feeds(
+        ApiKey,
+        _copies,
+        _users,
+        fields=["user", "tenant", "revoked_at", "expires_at", "all_workgroups"],
+        owners=["user"],
+    )
     feeds_through(ApiKey.workgroups, _copies, _users)
 
 

@@ -4,13 +4,14 @@ A model whose rows feed copies (`core.generations`) says so once with `feeds()`:
 copies read, and the generations its rows name. Saves and deletes (signals, cascades included),
 many-to-many changes and the bulk paths that send no signal (`update`, `bulk_create`,
 `bulk_update`, through the model's manager built from `QuerySet` below) then change them. A write
-to no field read (a last-use mark) changes nothing."""
+to no field read (a last-use mark) changes nothing; one to an `owners` field (a row moved to
+another user, a serial number corrected) changes the generations its rows named before too."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
 from core.generations import Copies
 
@@ -20,22 +21,33 @@ class Feed:
     copies: Copies
     names: Callable[[models.QuerySet], Iterable]  # rows → what `copies.generation` names
     fields: frozenset[str] | None  # the fields the copies read; None: all of them
+    owners: frozenset[str] = frozenset()  # the fields `names` depends on (by name and attname)
 
     def reads(self, fields) -> bool:
         return fields is None or self.fields is None or not self.fields.isdisjoint(fields)
 
-    def change(self, rows: models.QuerySet) -> None:
-        self.copies.change([self.copies.generation(name) for name in self.names(rows)])
+    def moves(self, fields) -> bool:
+        return bool(self.owners) and (fields is None or not self.owners.isdisjoint(fields))
+
+    def generations(self, rows: models.QuerySet) -> set[str]:
+        return {self.copies.generation(name) for name in self.names(rows)}
+
+    def change(self, rows: models.QuerySet, before=frozenset()) -> None:
+        self.copies.change(sorted(self.generations(rows) | before))
 
 
 _feeds: dict[type[models.Model], list[Feed]] = {}
 _through: set[type[models.Model]] = set()
 
 
-def feeds(model, copies: Copies, names, *, fields: Iterable[str] | None = None) -> None:
-    """Rows of `model` feed `copies`: `names(rows)` gives the generations to change for them."""
-    _feeds.setdefault(model, []).append(Feed(copies, names, frozenset(fields) if fields else None))
+def feeds(model, copies: Copies, names, *, fields: Iterable[str] | None = None, owners=()) -> None:
+    """Rows of `model` feed `copies`: `names(rows)` gives the generations to change for them,
+    from the row's `owners` fields (none: from its primary key, which never changes)."""
+    owners = frozenset(name for field in owners for name in (field, model._meta.get_field(field).attname))
+    _feeds.setdefault(model, []).append(Feed(copies, names, frozenset(fields) if fields else None, owners))
     uid = f"{model._meta.label}-{copies.name}"
+    if owners:
+        pre_save.connect(_saving, sender=model, dispatch_uid=f"saving-{uid}", weak=False)
     post_save.connect(_saved, sender=model, dispatch_uid=f"saved-{uid}", weak=False)
     pre_delete.connect(_deleting, sender=model, dispatch_uid=f"deleting-{uid}", weak=False)
 
@@ -66,15 +78,30 @@ def fed_models() -> set[type[models.Model]]:
     return set(_feeds) | _through
 
 
-def _changed(model, pks: list, fields=None) -> None:
-    for feed in _feeds.get(model, ()):
+def _before(model, pks: list, fields) -> dict:
+    """The generations rows name now, for each feed a write to `fields` may move them out of."""
+    feeds = enumerate(_feeds.get(model, ()))
+    rows = model._base_manager.filter(pk__in=pks)
+    return {i: feed.generations(rows) for i, feed in feeds if feed.reads(fields) and feed.moves(fields)}
+
+
+def _changed(model, pks: list, fields=None, before=None) -> None:
+    for i, feed in enumerate(_feeds.get(model, ())):
         if feed.reads(fields):
-            feed.change(model._base_manager.filter(pk__in=pks))
+            feed.change(model._base_manager.filter(pk__in=pks), (before or {}).get(i, frozenset()))
+
+
+_BEFORE = "_generations_before_save"  # on the instance, from pre_save to post_save
+
+
+def _saving(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    if not raw and not instance._state.adding:
+        instance.__dict__[_BEFORE] = _before(sender, [instance.pk], update_fields)
 
 
 def _saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
     if not raw:  # not while loading fixtures
-        _changed(sender, [instance.pk], update_fields)
+        _changed(sender, [instance.pk], update_fields, instance.__dict__.pop(_BEFORE, None))
 
 
 def _deleting(sender, instance, **kwargs) -> None:
@@ -88,8 +115,9 @@ class QuerySet(models.QuerySet):
         if not any(feed.reads(kwargs) for feed in _feeds.get(self.model, ())):
             return super().update(**kwargs)
         pks = list(self.values_list("pk", flat=True))
+        before = _before(self.model, pks, kwargs)
         count = super(QuerySet, self.filter(pk__in=pks)).update(**kwargs)  # no row beyond those
-        _changed(self.model, pks, kwargs)
+        _changed(self.model, pks, kwargs, before)
         return count
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -99,6 +127,7 @@ class QuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
+        before = _before(self.model, [obj.pk for obj in objs], fields)
         count = super().bulk_update(objs, fields, *args, **kwargs)
-        _changed(self.model, [obj.pk for obj in objs], fields)
+        _changed(self.model, [obj.pk for obj in objs], fields, before)
         return count

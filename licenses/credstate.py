@@ -51,7 +51,9 @@ def replace(ident: str, old, new) -> None:
 def watch() -> None:
     """The rows the download's query reads (the tenant's through `accounts.hosts`), the fields it
     reads of them, and the credentials they belong to (`core.invalidation`)."""
-    feeds(Credential, _copies, _identities, fields=["is_enabled", "secret_hash", "file_wanted_at"])
+    identity = ["tenant", "method", "identifier", "key_digest"]
+    read = [*identity, "license", "is_enabled", "secret_hash", "file_wanted_at"]
+    feeds(Credential, _copies, _identities, fields=read, owners=identity)
     feeds(
         License,
         _copies,
@@ -62,7 +64,8 @@ def watch() -> None:
         LicenseFile,
         _copies,
         lambda rows: _identities(Credential.objects.filter(files__in=rows)),
-        fields=["superseded_at", "expires_at"],
+        fields=["credential", "superseded_at", "expires_at"],
+        owners=["credential"],
     )
     feeds(LicenseFileBody, _copies, lambda rows: _identities(Credential.objects.filter(files__body__in=rows)))
 

@@ -89,12 +89,18 @@ def _joined(w):
     return WorkgroupMembership.objects.filter(user=w.user)
 
 
+def _other_credential(w):
+    return add(w.license, w.by, "dragen_serial", serial_number="SN-OTHER").credential
+
+
 def _issue_in_the_sweep(w):  # the refresh sweep's path: bulk_create of files and bodies
     near_its_end = w.file.expires_at - timedelta(hours=1)
     assert license_services.license_files_issue(credential_ids=[w.credential.pk], now=near_its_end)
 
 
 # (model, kind, the copy it must change, the write), as services, admin, shells and sweeps make them.
+# A "move" gives a row another owner (a key to another user, a corrected serial number): the
+# copies of the owner before must change too.
 WRITES = [
     (User, "create", "auth-new", _new_user),
     (User, "update", "auth", lambda w: _save(w.user, full_name="Renamed")),
@@ -109,10 +115,12 @@ WRITES = [
     (Membership, "update", "auth", lambda w: _save(w.membership, role=Role.ADMIN)),
     (Membership, "bulk update", "auth", lambda w: _only(w.membership).update(is_active=False)),
     (Membership, "delete", "auth", lambda w: w.membership.delete()),
+    (Membership, "move", "auth", lambda w: _save(w.membership, user=UserFactory())),
     (WorkgroupMembership, "create", "auth", lambda w: _join(w.user, WorkgroupFactory(tenant=w.tenant))),
     (WorkgroupMembership, "update", "auth", lambda w: _save(_joined(w).get(), role=Role.ADMIN)),
     (WorkgroupMembership, "bulk update", "auth", lambda w: _joined(w).update(role=Role.ADMIN)),
     (WorkgroupMembership, "delete", "auth", lambda w: _joined(w).delete()),
+    (WorkgroupMembership, "move", "auth", lambda w: _save(_joined(w).get(), user=UserFactory())),
     (Workgroup, "update", "auth", lambda w: _save(w.workgroup, name="Renamed")),
     (Workgroup, "bulk update", "auth", lambda w: _only(w.workgroup).update(name="Renamed")),
     (Workgroup, "delete", "auth", lambda w: w.workgroup.delete()),
@@ -120,6 +128,8 @@ WRITES = [
     (ApiKey, "update", "auth", lambda w: _save(w.key, expires_at=_later())),
     (ApiKey, "bulk update", "auth", lambda w: _only(w.key).update(revoked_at=timezone.now())),
     (ApiKey, "delete", "auth", lambda w: w.key.delete()),
+    (ApiKey, "move", "auth", lambda w: _save(w.key, user=UserFactory())),
+    (ApiKey, "bulk move", "auth", lambda w: _only(w.key).update(user=UserFactory())),
     (KeyScope, "add", "auth", lambda w: w.key.workgroups.add(WorkgroupFactory(tenant=w.tenant))),
     (KeyScope, "remove", "auth", lambda w: w.key.workgroups.remove(w.workgroup)),
     (KeyScope, "clear", "auth", lambda w: w.key.workgroups.clear()),
@@ -142,6 +152,8 @@ WRITES = [
         lambda w: _only(w.credential).update(file_wanted_at=timezone.now()),
     ),
     (Credential, "delete", "credential", lambda w: w.credential.delete()),
+    (Credential, "move", "credential", lambda w: _save(w.credential, identifier="SN-FIXED")),
+    (Credential, "bulk move", "credential", lambda w: _only(w.credential).update(identifier="SN-FIXED")),
     (License, "update", "credential", lambda w: _save(w.license, state=License.State.SUSPENDED)),
     (
         License,
@@ -154,6 +166,7 @@ WRITES = [
     (LicenseFile, "update", "credential", lambda w: _save(w.file, expires_at=_later(2))),
     (LicenseFile, "bulk update", "credential", lambda w: _only(w.file).update(superseded_at=timezone.now())),
     (LicenseFile, "delete", "credential", lambda w: w.file.delete()),
+    (LicenseFile, "move", "credential", lambda w: _save(w.file, credential=_other_credential(w))),
     (LicenseFileBody, "update", "credential", lambda w: _save(w.file.body, text="changed")),
     (LicenseFileBody, "bulk update", "credential", lambda w: _only(w.file.body).update(text="changed")),
     (LicenseFileBody, "delete", "credential", lambda w: w.file.body.delete()),
