@@ -291,6 +291,12 @@ class _Sent(Counting):
         return self._values
 
 
+def shared(using: str = "default") -> bool:
+    """Whether every process uses this cache (Redis): only then can one process's write tell the
+    others' copies (core.generations) that they are stale. The embedded default's memory is not."""
+    return isinstance(caches[using], RedisCache)
+
+
 def start_counters(counters: list[tuple], *, using: str = "default") -> Counting:
     """Add one to each (key, timeout seconds) counter, or (key, timeout, n) to add n (0 reads
     it), creating it with its timeout when it is new. Read the new values with `.values()`,

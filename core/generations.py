@@ -35,6 +35,8 @@ class Copies:
         return f"gen:{self.name}:{part}"
 
     def read(self, key, generations: list[str], load):
+        if not shared_cache.shared():  # no other process could tell this one of a change
+            return load()
         epoch, values = _values(generations)
         if None in values:  # a generation never made, evicted or unreadable
             answer = load()

@@ -29,6 +29,14 @@ def test_a_copy_is_kept_until_its_generation_changes(db):
     assert copies.read("x", [generation], load) == 2
 
 
+def test_without_a_cache_every_process_shares_nothing_is_kept(db, settings):
+    """The embedded default (`make run`): the web process and the Celery worker each have their own
+    memory, so a file the worker makes could never make the web's copy stale."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    copies, load = Copies("test-local"), _loader()
+    assert [copies.read("x", [copies.generation("x")], load) for _ in range(3)] == [1, 2, 3]
+
+
 def test_a_copy_loaded_while_another_process_wrote_is_not_kept(db):
     """The generation did not exist yet, and a write changed it while this copy was loading: the
     copy may hold the rows from before the write, so it is used once and not kept."""

@@ -75,8 +75,8 @@ def deployment(transactional_db, redis_server, tmp_path):
 
 
 def test_with_redis_stopped_for_30_s_people_keep_working_revocations_hold_and_license_jobs_complete_once(
-    deployment, redis_server, alice, tenant_a
-):
+    alice, tenant_a, redis_server, deployment
+):  # the tenant before the node: this process's writes change generations in another Redis
     node, license = deployment, sell(tenant_a, actor(alice, tenant_a))
     _password_the_node_can_check(alice)
     key = make_key(alice, tenant_a, name="pipeline")[1]
