@@ -272,6 +272,7 @@ class _Sent(Counting):
         self._backend, self._mine, self._counters = backend, mine, counters
         if mine.unread is not None:
             mine.unread.values()  # a caller that never asked: its answer must not become this one's
+        _check(mine.connection)
         try:
             mine.connection.send_packed_command(mine.connection.pack_command(*command))
         except _FAILURES:
@@ -291,10 +292,23 @@ class _Sent(Counting):
         return self._values
 
 
-def shared(using: str = "default") -> bool:
-    """Whether every process uses this cache (Redis): only then can one process's write tell the
-    others' copies (core.generations) that they are stale. The embedded default's memory is not."""
-    return isinstance(caches[using], RedisCache)
+def _check(connection) -> None:
+    """A kept connection Redis closed meanwhile (CLIENT KILL, its idle `timeout`) is made again,
+    as redis-py's pool checks one it lends, rather than taken for Redis failing (which would
+    make this process owe its invalidations for a second)."""
+    try:
+        if connection._sock is not None and connection.can_read(timeout=0):
+            raise redis.ConnectionError("the counter connection was closed or has data unasked")
+    except _FAILURES:
+        connection.disconnect()  # the next send connects again
+
+
+def trusted(using: str = "default") -> bool:
+    """Whether copies (core.generations) may be kept and used: the cache is one every process
+    shares (Redis; the embedded default's memory is not), and this process owes it no change
+    (after a failure, until the changes owed are made, a copy could miss its own writes)."""
+    backend = caches[using]
+    return isinstance(backend, RedisCache) and backend._usable()
 
 
 def start_counters(counters: list[tuple], *, using: str = "default") -> Counting:

@@ -35,8 +35,8 @@ class Copies:
         return f"gen:{self.name}:{part}"
 
     def read(self, key, generations: list[str], load):
-        if not shared_cache.shared():  # no other process could tell this one of a change
-            return load()
+        if not shared_cache.trusted():  # no other process could tell this one of a change, or
+            return load()  # this one owes Redis its own
         epoch, values = _values(generations)
         if None in values:  # a generation never made, evicted or unreadable
             answer = load()

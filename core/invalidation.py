@@ -43,13 +43,18 @@ _through: set[type[models.Model]] = set()
 def feeds(model, copies: Copies, names, *, fields: Iterable[str] | None = None, owners=()) -> None:
     """Rows of `model` feed `copies`: `names(rows)` gives the generations to change for them,
     from the row's `owners` fields (none: from its primary key, which never changes)."""
-    owners = frozenset(name for field in owners for name in (field, model._meta.get_field(field).attname))
-    _feeds.setdefault(model, []).append(Feed(copies, names, frozenset(fields) if fields else None, owners))
+    fields, owners = (_with_attnames(model, given) for given in (fields or (), owners))
+    _feeds.setdefault(model, []).append(Feed(copies, names, fields or None, owners))
     uid = f"{model._meta.label}-{copies.name}"
     if owners:
         pre_save.connect(_saving, sender=model, dispatch_uid=f"saving-{uid}", weak=False)
     post_save.connect(_saved, sender=model, dispatch_uid=f"saved-{uid}", weak=False)
     pre_delete.connect(_deleting, sender=model, dispatch_uid=f"deleting-{uid}", weak=False)
+
+
+def _with_attnames(model, fields) -> frozenset[str]:
+    """Fields by name and by column (`user` and `user_id`): a write may spell either."""
+    return frozenset(name for field in fields for name in (field, model._meta.get_field(field).attname))
 
 
 def feeds_through(field, copies: Copies, names) -> None:

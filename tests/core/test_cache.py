@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import redis
 from django.core.cache import caches
 from django.db import connection
 
@@ -138,6 +139,20 @@ def test_a_count_sent_on_a_connection_redis_dropped_is_made_in_the_process(cache
     assert cache_on.start_counters([("throttle:y", 60)]).values() == [1]  # leaves a pooled connection
     redis_server.stop()
     assert cache_on.start_counters([("throttle:y", 60)]).values() == [1]  # this process's own count
+
+
+def test_a_counter_connection_redis_closed_is_made_again_not_taken_for_a_failure(cache_on, redis_server):
+    """CLIENT KILL or Redis's idle `timeout` closes the connection this thread keeps for counters:
+    the next count reconnects, counts in Redis, and nothing is owed (the attacker review of issue
+    20 made revocations wait for a settle this way)."""
+    assert cache_on.start_counters([("throttle:k", 60)]).values() == [1]
+    admin = redis.Redis.from_url(redis_server.url)
+    assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
+    assert cache_on.start_counters([("throttle:k", 60)]).values() == [2]  # in Redis, not from 1 locally
+    assert cache_on._settled
+    cache_on.change(["gen:auth:k"], None)
+    assert not OwedCacheChange.objects.exists()
+    admin.close()
 
 
 def test_a_change_made_while_redis_answers_is_not_owed(cache_on):

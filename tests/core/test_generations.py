@@ -4,7 +4,7 @@ import os
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from core import tracking
 from core.generations import Copies
@@ -35,6 +35,23 @@ def test_without_a_cache_every_process_shares_nothing_is_kept(db, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     copies, load = Copies("test-local"), _loader()
     assert [copies.read("x", [copies.generation("x")], load) for _ in range(3)] == [1, 2, 3]
+
+
+def test_while_this_process_owes_redis_its_changes_no_copy_is_used(db, monkeypatch):
+    """A failure seen by this process alone (its connection reset) makes its writes owed, while
+    the tracked generations still read as before: its copies could miss its own writes."""
+    from core import cache as shared_cache
+
+    copies, load = Copies("test-owed"), _loader()
+    generation = copies.generation("x")
+    assert [copies.read("x", [generation], load) for _ in range(2)] == [1, 1]
+    backend = caches["default"]
+    monkeypatch.setattr(shared_cache, "RETRY_AFTER", 60.0)
+    backend._failed(ConnectionError("reset"))
+    copies.change([generation])  # owed: Redis still holds the generation the copy is stamped with
+    assert [copies.read("x", [generation], load) for _ in range(2)] == [2, 3]  # from the database
+    monkeypatch.setattr(backend, "_retry_at", 0.0)  # Redis asked again: the owed changes are made
+    assert [copies.read("x", [generation], load) for _ in range(2)] == [4, 4]
 
 
 def test_a_copy_loaded_while_another_process_wrote_is_not_kept(db):

@@ -100,7 +100,7 @@ def _issue_in_the_sweep(w):  # the refresh sweep's path: bulk_create of files an
 
 # (model, kind, the copy it must change, the write), as services, admin, shells and sweeps make them.
 # A "move" gives a row another owner (a key to another user, a corrected serial number): the
-# copies of the owner before must change too.
+# copies of the owner before must change too; "by column" spells the field as `user_id`.
 WRITES = [
     (User, "create", "auth-new", _new_user),
     (User, "update", "auth", lambda w: _save(w.user, full_name="Renamed")),
@@ -129,6 +129,8 @@ WRITES = [
     (ApiKey, "bulk update", "auth", lambda w: _only(w.key).update(revoked_at=timezone.now())),
     (ApiKey, "delete", "auth", lambda w: w.key.delete()),
     (ApiKey, "move", "auth", lambda w: _save(w.key, user=UserFactory())),
+    (ApiKey, "move by column", "auth", lambda w: _save_only(w.key, user_id=UserFactory().pk)),
+    (ApiKey, "bulk move by column", "auth", lambda w: _only(w.key).update(user_id=UserFactory().pk)),
     (ApiKey, "bulk move", "auth", lambda w: _only(w.key).update(user=UserFactory())),
     (KeyScope, "add", "auth", lambda w: w.key.workgroups.add(WorkgroupFactory(tenant=w.tenant))),
     (KeyScope, "remove", "auth", lambda w: w.key.workgroups.remove(w.workgroup)),
@@ -153,6 +155,13 @@ WRITES = [
     ),
     (Credential, "delete", "credential", lambda w: w.credential.delete()),
     (Credential, "move", "credential", lambda w: _save(w.credential, identifier="SN-FIXED")),
+    (Credential, "to another license", "credential", lambda w: _save_only(w.credential, license_id=_sold(w))),
+    (
+        Credential,
+        "bulk to another license",
+        "credential",
+        lambda w: _only(w.credential).update(license_id=_sold(w)),
+    ),  # noqa: E501
     (Credential, "bulk move", "credential", lambda w: _only(w.credential).update(identifier="SN-FIXED")),
     (License, "update", "credential", lambda w: _save(w.license, state=License.State.SUSPENDED)),
     (
@@ -177,6 +186,17 @@ def _save(row, **fields):
     for name, value in fields.items():
         setattr(row, name, value)
     row.save()
+
+
+def _save_only(row, **fields):
+    """A save naming what it writes, spelled as the caller likes (`user_id` as well as `user`)."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save(update_fields=list(fields))
+
+
+def _sold(w):
+    return sell(w.tenant, w.by, name="Another").pk
 
 
 @pytest.mark.parametrize(
