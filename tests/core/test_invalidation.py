@@ -161,7 +161,7 @@ WRITES = [
         "bulk to another license",
         "credential",
         lambda w: _only(w.credential).update(license_id=_sold(w)),
-    ),  # noqa: E501
+    ),
     (Credential, "bulk move", "credential", lambda w: _only(w.credential).update(identifier="SN-FIXED")),
     (License, "update", "credential", lambda w: _save(w.license, state=License.State.SUSPENDED)),
     (
