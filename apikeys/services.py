@@ -1,11 +1,9 @@
 """Every write to API keys: create, rename and rescope, regenerate, revoke, record use."""
 
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +11,7 @@ from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMember
 from accounts.services import Actor, event_record
 from apikeys import keys
 from apikeys.models import ApiKey
+from core.cache import first_in
 from core.errors import Conflict, Forbidden, ServiceError
 
 ALL = "all"
@@ -143,21 +142,13 @@ def apikeys_revoke_departed(*, tenant: Tenant, by: Actor) -> int:
     return sum(apikey_revoke(apikey=apikey, by=by) for apikey in departed.select_related("user", "tenant"))
 
 
-# A process-local note of keys whose use was recorded lately, so most requests skip even Redis.
-_recently_recorded: dict[str, float] = {}
-USE_RECORD_INTERVAL = 60.0
+USE_RECORD_INTERVAL = 60  # seconds
 
 
 def apikey_use_record(*, apikey_id: str, ip: str | None) -> bool:
     """Coalesced last-use bookkeeping: at most one database write per key per minute, across
-    every web process (the Redis `add` decides who writes). Returns whether this call wrote."""
-    now = time.monotonic()
-    if now - _recently_recorded.get(apikey_id, -USE_RECORD_INTERVAL) < USE_RECORD_INTERVAL:
-        return False
-    if len(_recently_recorded) > 10_000:
-        _recently_recorded.clear()
-    _recently_recorded[apikey_id] = now
-    if not cache.add(f"apikey:used:{apikey_id}", 1, timeout=int(USE_RECORD_INTERVAL)):
+    every web process (`core.cache.first_in`). Returns whether this call wrote."""
+    if not first_in(f"apikey-used:{apikey_id}", USE_RECORD_INTERVAL):
         return False
     # A plain UPDATE, no save(): last use is bookkeeping and must not invalidate the auth cache.
     ApiKey.objects.filter(pk=apikey_id).update(last_used_at=timezone.now(), last_used_ip=ip)

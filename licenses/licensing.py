@@ -20,6 +20,7 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
+from core.cache import first_in
 from core.db import prepared_cursor
 from core.errors import ServiceError
 from core.ratelimit import Limits
@@ -273,7 +274,9 @@ def _check_password(password: str, encoded: str | None) -> None:
 def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at >= LAST_USE_INTERVAL:
-        Credential.objects.filter(pk=credential.id).update(last_used_at=now, last_used_ip=ip)
+        # Once a minute per credential across every process; this one's copy is marked either way.
+        if first_in(f"credential-used:{credential.id}", int(LAST_USE_INTERVAL.total_seconds())):
+            Credential.objects.filter(pk=credential.id).update(last_used_at=now, last_used_ip=ip)
         credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
     if credential.current_text is not None and not services.file_is_due(
         wanted_at=credential.file_wanted_at,

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 import premiumlic
-from licenses import credentials, services
+from core import cache as shared_cache
+from licenses import credentials, credstate, services
 from licenses.models import Credential, License, LicenseFile
 from tests.helpers import add, code, fetch, make_key, published_keys, sell, validate
 
@@ -165,6 +166,20 @@ def test_the_stored_file_is_served_and_one_is_made_at_once_when_none_exists_yet(
     credential.refresh_from_db()
     assert credential.file_wanted_at is None
     assert credential.last_used_at is not None and credential.last_used_ip == "127.0.0.1"
+
+
+def test_a_credential_fetched_through_several_processes_is_marked_used_once_a_minute(
+    own_keyring, license, by
+):
+    add(license, by, "dragen_serial", serial_number="SN-ONCE")
+    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200  # marked used now
+    # Another process, whose copy of the row was read before that mark: it sees an old last use.
+    long_ago = timezone.now() - timedelta(minutes=2)
+    Credential.objects.filter(identifier="SN-ONCE").update(last_used_at=long_ago)
+    credstate._copies.clear()
+    shared_cache._firsts.clear()
+    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200
+    assert Credential.objects.get(identifier="SN-ONCE").last_used_at == long_ago  # not written again
 
 
 def test_new_sources_reach_the_next_download_even_before_the_worker_runs(own_keyring, license, by):
