@@ -38,6 +38,9 @@ class Copies:
         if not shared_cache.trusted():  # no other process could tell this one of a change, or
             return load()  # this one owes Redis its own
         epoch, values = _values(generations)
+        known = self._copies.get(key)
+        if None in values and known is not None and _still(generations, known[0], epoch):
+            return known[1]  # made here a moment ago: Redis has not yet told the tracker of it
         if None in values:  # a generation never made, evicted or unreadable
             answer = load()
             if self._keep(answer):
@@ -47,7 +50,6 @@ class Copies:
                     self._put(key, (*epoch, *values), answer)
             return answer
         stamp = (*epoch, *values)
-        known = self._copies.get(key)
         if known is not None and known[0] == stamp:
             return known[1]
         answer = load()
@@ -118,6 +120,15 @@ def _values(generations: list[str]) -> tuple[tuple, tuple]:
             return (epoch,), values
     found = cache.get_many(generations)
     return (), tuple(_as_read(found[g]) if g in found else None for g in generations)
+
+
+def _still(generations: list[str], stamp: tuple, epoch: tuple) -> bool:
+    """Whether Redis holds the generations a copy is stamped with, asked directly: the tracker
+    hears of a generation this process made only after Redis has answered the making."""
+    if stamp[: len(epoch)] != epoch:
+        return False
+    found = cache.get_many(generations)
+    return tuple(_as_read(found[g]) if g in found else None for g in generations) == stamp[len(epoch) :]
 
 
 def _make(generation: str, ttl: int | None) -> bytes | None:
