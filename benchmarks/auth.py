@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import HOST, PYTHON, recreate_database, require_wrk, serve, shell, wrk
+from harness import PYTHON, alternate, recreate_database, require_wrk, serve, shell
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
@@ -69,7 +69,7 @@ def main() -> None:
         apps["portal"] = _start_portal(work, 8101)
         apps["peer"] = _start_peer(work, 8102)
         apps["bare"] = serve(BARE, {**os.environ, "PYTHONPATH": str(BARE)}, "bare.wsgi", 8103, {})
-        results = _measure(apps, args)
+        results = alternate(apps, _targets, args)
     finally:
         for app in apps.values():
             app["process"].send_signal(signal.SIGTERM)
@@ -123,38 +123,12 @@ def _start_peer(work: Path, port: int) -> dict:
 
 def _targets(app: dict) -> dict:
     if "key" not in app:  # the bare reference: its one view
-        return {"ping": ("GET", "/api/ping", {})}
+        return {"ping": ("GET", "/api/ping", {}, "")}
     return {
-        "ping": ("GET", "/api/ping", {}),
-        "me": ("GET", "/api/me", {"Authorization": f"Bearer {app['token']}"}),
-        "tokens": ("POST", "/api/tokens", {"X-API-Key": app["key"]}),
+        "ping": ("GET", "/api/ping", {}, ""),
+        "me": ("GET", "/api/me", {"Authorization": f"Bearer {app['token']}"}, ""),
+        "tokens": ("POST", "/api/tokens", {"X-API-Key": app["key"]}, ""),
     }
-
-
-def _measure(apps: dict, args) -> dict:
-    # Each worker's first requests import modules and settle the heap (full GC passes of 30-60 ms):
-    # a second of every call first, unmeasured, so the rounds see the steady state.
-    for app in apps.values():
-        for method, path, headers in _targets(app).values():
-            wrk(app["url"] + path, method, {"Host": HOST, **headers}, connections=args.connections, seconds=1)
-    results: dict = {}
-    for round_number in range(args.rounds):
-        for name, app in apps.items():
-            for target, (method, path, headers) in _targets(app).items():
-                figures = wrk(
-                    app["url"] + path,
-                    method,
-                    {"Host": HOST, **headers},
-                    connections=args.connections,
-                    seconds=args.seconds,
-                )
-                results.setdefault((name, target), []).append(figures)
-                print(
-                    f"round {round_number + 1} {name:6} {target:6} {figures['rps']:8.0f} req/s "
-                    f"p50 {figures['p50']:6.2f} ms p99 {figures['p99']:6.2f} ms errors {figures['errors']}",
-                    file=sys.stderr,
-                )
-    return results
 
 
 def _report(results: dict, args) -> None:

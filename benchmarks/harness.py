@@ -95,6 +95,41 @@ done = function(summary, latency, requests) io.write(string.format("non2xx=%d\\n
 """
 
 
+def alternate(apps: dict, targets, args) -> dict:
+    """Rounds alternating every app's targets (`targets(app)`: name → (method, path, headers,
+    lua)), after a second of each, unmeasured (imports, the heap settling: full GC passes of
+    30-60 ms). {(app, target): [wrk figures per round]}."""
+    for app in apps.values():
+        for method, path, headers, lua in targets(app).values():
+            wrk(
+                app["url"] + path,
+                method,
+                {"Host": HOST, **headers},
+                connections=args.connections,
+                seconds=1,
+                lua=lua,
+            )
+    results: dict = {}
+    for round_number in range(args.rounds):
+        for name, app in apps.items():
+            for target, (method, path, headers, lua) in targets(app).items():
+                figures = wrk(
+                    app["url"] + path,
+                    method,
+                    {"Host": HOST, **headers},
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    lua=lua,
+                )
+                results.setdefault((name, target), []).append(figures)
+                print(
+                    f"round {round_number + 1} {name:6} {target:7} {figures['rps']:8.0f} req/s "
+                    f"p50 {figures['p50']:6.2f} ms p99 {figures['p99']:6.2f} ms errors {figures['errors']}",
+                    file=sys.stderr,
+                )
+    return results
+
+
 def _ms(text: str) -> float:
     value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]

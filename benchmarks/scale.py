@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import HOST, PYTHON, recreate_database, require_wrk, serve, shell, wrk
+from harness import HOST, PYTHON, alternate, recreate_database, require_wrk, serve, shell
 
 ROOT = Path(__file__).resolve().parent.parent
 USED_USERS, KEYS_EACH = 100, 10  # 1,000 keys in use; 10 is the most a member may hold
@@ -79,7 +79,7 @@ def main() -> None:
         apps["large"] = _start(
             work, "large", 8122, redis_db=10, fill_keys=args.keys - len(apps["small"]["keys"])
         )
-        results = _measure(apps, args)
+        results = alternate(apps, _targets, args)
     finally:
         for app in apps.values():
             app["process"].send_signal(signal.SIGTERM)
@@ -133,35 +133,10 @@ end
 def _targets(app: dict) -> dict:
     bearer = _in_turn("Authorization", app["tokens"], "Bearer ")
     return {
-        "tokens": ("POST", "/api/tokens", _in_turn("X-API-Key", app["keys"])),
-        "me": ("GET", "/api/me", bearer),
-        "apikeys": ("GET", "/api/apikeys", bearer),
+        "tokens": ("POST", "/api/tokens", {}, _in_turn("X-API-Key", app["keys"])),
+        "me": ("GET", "/api/me", {}, bearer),
+        "apikeys": ("GET", "/api/apikeys", {}, bearer),
     }
-
-
-def _measure(apps: dict, args) -> dict:
-    for app in apps.values():  # a second of each first, unmeasured: imports, the heap settling
-        for method, path, lua in _targets(app).values():
-            wrk(app["url"] + path, method, {"Host": HOST}, connections=args.connections, seconds=1, lua=lua)
-    results: dict = {}
-    for round_number in range(args.rounds):
-        for name, app in apps.items():
-            for target, (method, path, lua) in _targets(app).items():
-                figures = wrk(
-                    app["url"] + path,
-                    method,
-                    {"Host": HOST},
-                    connections=args.connections,
-                    seconds=args.seconds,
-                    lua=lua,
-                )
-                results.setdefault((name, target), []).append(figures)
-                print(
-                    f"round {round_number + 1} {name:5} {target:7} {figures['rps']:8.0f} req/s "
-                    f"p50 {figures['p50']:6.2f} ms p99 {figures['p99']:6.2f} ms errors {figures['errors']}",
-                    file=sys.stderr,
-                )
-    return results
 
 
 def _report(results: dict, args) -> None:
