@@ -125,10 +125,13 @@ def _values(generations: list[str]) -> tuple[tuple, tuple]:
 def _still(generations: list[str], stamp: tuple, epoch: tuple) -> bool:
     """Whether Redis holds the generations a copy is stamped with, asked directly: the tracker
     hears of a generation this process made only after Redis has answered the making."""
-    if stamp[: len(epoch)] != epoch:
+    if not epoch or stamp[:1] != epoch:  # untracked, a None was Redis's own answer
         return False
-    found = cache.get_many(generations)
-    return tuple(_as_read(found[g]) if g in found else None for g in generations) == stamp[len(epoch) :]
+    tracker = tracking.tracked_values(settings.PORTAL_TRACKING_URL)
+    try:
+        return tracker.read_now([_cache_key(generation) for generation in generations]) == stamp[1:]
+    except tracking.Unavailable:
+        return False
 
 
 def _make(generation: str, ttl: int | None) -> bytes | None:

@@ -72,6 +72,19 @@ class TrackedValues:
                 self._retry_at = time.monotonic() + self._retry_after
                 raise Unavailable(f"Redis tracking connection failed: {exc!r}") from exc
 
+    def read_now(self, keys) -> tuple:
+        """The values Redis holds now (one MGET), whatever this process keeps: for a key it has
+        just written, whose invalidation may still be on its way. Raw bytes, as `get_many`."""
+        with self._lock:
+            if not self._is_open():
+                raise Unavailable("no tracking connection")
+            try:
+                self._reader.send_command("MGET", *keys)
+                return tuple(self._reader.read_response())
+            except FAILURES as exc:
+                self._forget()
+                raise Unavailable(f"Redis tracking connection failed: {exc!r}") from exc
+
     def close(self) -> None:
         with self._lock:
             self._forget()

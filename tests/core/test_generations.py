@@ -54,6 +54,20 @@ def test_while_this_process_owes_redis_its_changes_no_copy_is_used(db, monkeypat
     assert [copies.read("x", [generation], load) for _ in range(2)] == [4, 4]
 
 
+def test_a_generation_holding_what_no_process_wrote_is_only_a_reason_to_load(db):
+    """One generation gone, the other overwritten by hand with something that is no number: the
+    copy is not used, and nothing fails (the attacker review of issue 20 got a 500 this way)."""
+    copies, load = Copies("test-garbage"), _loader()
+    generations = [copies.generation("x"), copies.generation("y")]
+    assert [copies.read("k", generations, load) for _ in range(2)] == [1, 1]
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete(cache.make_key(generations[0]))
+    client.set(cache.make_key(generations[1]), b"garbage")
+    client.ping()  # one more command: the invalidations are in the tracker's socket
+    assert copies.read("k", generations, load) == 2
+    client.close()
+
+
 def test_a_copy_loaded_while_another_process_wrote_is_not_kept(db):
     """The generation did not exist yet, and a write changed it while this copy was loading: the
     copy may hold the rows from before the write, so it is used once and not kept."""
