@@ -90,7 +90,11 @@ def _joined(w):
 
 
 def _other_credential(w):
-    return add(w.license, w.by, "dragen_serial", serial_number="SN-OTHER").credential
+    # Made directly, not by the service: its file job would race the move in the Celery worker
+    # (both lock the credential row: a deadlock in one CI run).
+    return Credential.objects.create(
+        tenant=w.tenant, license=w.license, method=Credential.Method.DRAGEN_SERIAL, identifier="SN-OTHER"
+    )
 
 
 def _issue_in_the_sweep(w):  # the refresh sweep's path: bulk_create of files and bodies
