@@ -11,7 +11,7 @@ from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMember
 from accounts.services import Actor, event_record
 from apikeys import keys
 from apikeys.models import ApiKey
-from core.cache import first_in
+from core.db import record_use
 from core.errors import Conflict, Forbidden, ServiceError
 
 ALL = "all"
@@ -142,17 +142,13 @@ def apikeys_revoke_departed(*, tenant: Tenant, by: Actor) -> int:
     return sum(apikey_revoke(apikey=apikey, by=by) for apikey in departed.select_related("user", "tenant"))
 
 
-USE_RECORD_INTERVAL = 60  # seconds
+USE_RECORD_INTERVAL = timedelta(seconds=60)
 
 
 def apikey_use_record(*, apikey_id: str, ip: str | None) -> bool:
-    """Coalesced last-use bookkeeping: at most one database write per key per minute, across
-    every web process (`core.cache.first_in`). Returns whether this call wrote."""
-    if not first_in(f"apikey-used:{apikey_id}", USE_RECORD_INTERVAL):
-        return False
-    # A plain UPDATE, no save(): last use is bookkeeping and must not invalidate the auth cache.
-    ApiKey.objects.filter(pk=apikey_id).update(last_used_at=timezone.now(), last_used_ip=ip)
-    return True
+    """A key was used (token exchange, Bearer call): written at most once a minute across every
+    web process (core.db.record_use), never through save(), so the auth cache stays."""
+    return record_use(ApiKey, apikey_id, ip=ip, now=timezone.now(), every=USE_RECORD_INTERVAL)
 
 
 def _require_self(by: Actor, user: User) -> None:

@@ -303,22 +303,6 @@ def _check(connection) -> None:
         connection.disconnect()  # the next send connects again
 
 
-_firsts: dict[str, float] = {}
-
-
-def first_in(key: str, seconds: int, *, using: str = "default") -> bool:
-    """Whether this is the first call for `key` in `seconds` across every process: bookkeeping (a
-    key's or a credential's last use) written once a minute, not once per request or per process.
-    This process's memory answers most calls; the cache's `add` decides the rest."""
-    now = time.monotonic()
-    if now - _firsts.get(key, -seconds) < seconds:
-        return False
-    if len(_firsts) >= 10_000:
-        _firsts.clear()
-    _firsts[key] = now
-    return caches[using].add(f"first:{key}", 1, timeout=seconds)
-
-
 def trusted(using: str = "default") -> bool:
     """Whether copies (core.generations) may be kept and used: the cache is one every process
     shares (Redis; the embedded default's memory is not), and this process owes it no change

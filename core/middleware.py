@@ -43,15 +43,15 @@ def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's, but a JSON answer gets the API's own fixed policy (nothing may load from it,
-    nothing may frame it) instead of the pages' policy built anew for each response, which cost
-    about a fifth of a Bearer request in process."""
+    """django-csp's, but an answer that is not a document (JSON, plain text such as premium.lic)
+    gets the API's own fixed policy (nothing may load from it, nothing may frame it) instead of
+    the pages' policy built anew for each response, which cost about a fifth of a request."""
 
     API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-    JSON_TYPES = ("application/json", PROBLEM_CONTENT_TYPE)
+    DATA_TYPES = ("application/json", PROBLEM_CONTENT_TYPE, "text/plain")
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if response.get("Content-Type", "").startswith(self.JSON_TYPES):
+        if response.get("Content-Type", "").startswith(self.DATA_TYPES):
             response.headers.setdefault(HEADER, self.API_POLICY)
             return response
         return super().process_response(request, response)

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.utils import timezone
@@ -20,7 +20,6 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
-from core.cache import first_in
 from core.db import prepared_cursor
 from core.errors import ServiceError
 from core.ratelimit import Limits
@@ -28,8 +27,6 @@ from licenses import credentials, credstate, keyring, methods, services
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody
 from premiumlic import CREDENTIAL_FIELDS as FIELDS
 from premiumlic import PORTAL_KEY
-
-LAST_USE_INTERVAL = timedelta(seconds=60)
 
 
 class Refusal(ServiceError):
@@ -273,10 +270,10 @@ def _check_password(password: str, encoded: str | None) -> None:
 
 def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     now = timezone.now()
-    if credential.last_used_at is None or now - credential.last_used_at >= LAST_USE_INTERVAL:
-        # Once a minute per credential across every process; this one's copy is marked either way.
-        if first_in(f"credential-used:{credential.id}", int(LAST_USE_INTERVAL.total_seconds())):
-            Credential.objects.filter(pk=credential.id).update(last_used_at=now, last_used_ip=ip)
+    if credential.last_used_at is None or now - credential.last_used_at >= services.LAST_USE_INTERVAL:
+        # Written once a minute per credential across every process; this one's copy is marked
+        # either way, so it asks again only a minute later.
+        services.credential_use_record(credential_id=credential.id, ip=ip, now=now)
         credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
     if credential.current_text is not None and not services.file_is_due(
         wanted_at=credential.file_wanted_at,

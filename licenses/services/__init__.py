@@ -1,7 +1,14 @@
 """Licenses: every change a tenant admin makes, checked and audited in the same transaction; the
 premium.lic files issued for them; the sweeps Celery runs over both."""
 
-from .credentials import NewCredential, credential_add, credential_delete, credential_set_enabled
+from .credentials import (
+    LAST_USE_INTERVAL,
+    NewCredential,
+    credential_add,
+    credential_delete,
+    credential_set_enabled,
+    credential_use_record,
+)
 from .files import (
     REFRESH_WITHIN,
     file_is_due,
@@ -24,12 +31,14 @@ from .licenses import (
 from .reminders import license_reminders_send
 
 __all__ = [
+    "LAST_USE_INTERVAL",
     "REFRESH_WITHIN",
     "NewCredential",
     "clean_sources",
     "credential_add",
     "credential_delete",
     "credential_set_enabled",
+    "credential_use_record",
     "file_is_due",
     "files_want",
     "license_create",

@@ -2,12 +2,14 @@
 once and only their hashes kept."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.services import Actor, event_record
+from core.db import record_use
 from core.errors import Conflict, RateLimited, ServiceError
 from core.ratelimit import Limits, parse_rate
 from licenses import methods
@@ -53,6 +55,14 @@ def credential_add(*, license: License, by: Actor, method: str, **given: str | N
             code="serial_taken",
         ) from None
     return NewCredential(credential=credential, secrets=secrets)
+
+
+LAST_USE_INTERVAL = timedelta(seconds=60)
+
+
+def credential_use_record(*, credential_id, ip: str | None, now: datetime) -> bool:
+    """A tools' download used this credential: written at most once a minute (core.db.record_use)."""
+    return record_use(Credential, credential_id, ip=ip, now=now, every=LAST_USE_INTERVAL)
 
 
 def credential_set_enabled(*, credential: Credential, by: Actor, enabled: bool) -> Credential:

@@ -12,10 +12,9 @@ from django.db import connection
 
 from core import cache as shared_cache
 from core import tracking
-from core.cache import RedisCache, first_in, incr_counters, start_counters
+from core.cache import RedisCache, incr_counters, start_counters
 from core.models import OwedCacheChange
 from tests.conftest import RedisServer
-from tests.helpers import AnotherProcess
 
 # The first use of a Redis cache in a process makes the changes owed (a query).
 pytestmark = pytest.mark.django_db
@@ -79,20 +78,6 @@ def test_threads_counting_at_once_each_get_their_own_answers():
         thread.join()
     assert sorted(shared for shared, _ in seen) == list(range(1, 401))
     assert sorted(mine for _, mine in seen) == sorted(list(range(1, 51)) * 8)
-
-
-def test_the_first_call_in_a_window_is_the_first_in_every_process():
-    """Last-use bookkeeping: one write a minute per key, whichever process sees the use."""
-    other = AnotherProcess("from core.cache import first_in")
-    try:
-        assert first_in("used:x", 1) is True
-        assert first_in("used:x", 1) is False
-        assert other.ask("first_in('used:x', 1)") == "False"  # the cache decided: not first
-        time.sleep(1.1)
-        assert other.ask("first_in('used:x', 1)") == "True"  # a new window
-        assert first_in("used:x", 1) is False  # and the other process had it
-    finally:
-        other.close()
 
 
 def test_a_counter_left_without_a_lifetime_gets_one_from_the_next_call():

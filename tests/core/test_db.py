@@ -1,13 +1,20 @@
-"""Our PostgreSQL backend: a health check that asks no query, and statements prepared where asked."""
+"""Our PostgreSQL backend: a health check that asks no query, and statements prepared where asked;
+last-use bookkeeping written once a window across processes."""
 
 import select
+import time
+from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
+import core.db as core_db
 from accounts.models import Tenant
-from core.db import prepared_cursor
+from apikeys.models import ApiKey
+from core.db import prepared_cursor, record_use
+from tests.helpers import AnotherProcess, make_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,3 +79,31 @@ def test_a_prepared_cursor_prepares_its_statement_once_and_other_queries_are_not
         Tenant.objects.filter(slug="y").exists()  # an ordinary ORM query, repeated
     statements = _prepared()
     assert statements == ["SELECT count(*) FROM accounts_tenant WHERE slug = $1"]
+
+
+def test_a_use_is_written_once_a_window_whichever_process_sees_it(alice, tenant_a, django_assert_num_queries):
+    """Last-use bookkeeping (core.db.record_use): one write per row per window across processes,
+    this process's memory answering repeats and the row itself deciding between processes."""
+    apikey, _ = make_key(alice, tenant_a)
+    other = AnotherProcess(
+        "from datetime import timedelta\nfrom django.utils import timezone\n"
+        "from apikeys.models import ApiKey\nfrom core.db import record_use"
+    )
+    window = timedelta(seconds=2)
+    there = (
+        f"record_use(ApiKey, '{apikey.pk}', ip='192.0.2.2', now=timezone.now(), every=timedelta(seconds=2))"
+    )
+    try:
+        other.ask("1")  # started (a process takes about a second to start)
+        assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is True
+        with django_assert_num_queries(0):  # asked a moment ago: not even a query
+            assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is False
+        assert other.ask(there) == "False"  # the row decided: written a moment ago
+        time.sleep(2.1)
+        assert other.ask(there) == "True"  # a new window, and that process saw the use first
+        core_db._asked.clear()  # as a third process, which never asked
+        assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is False
+    finally:
+        other.close()
+    apikey.refresh_from_db()
+    assert apikey.last_used_ip == "192.0.2.2"

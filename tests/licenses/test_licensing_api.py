@@ -2,6 +2,7 @@
 POST /api/licensing/validate with a premium.lic. Every method, the priority order, every code,
 the same answer for every bad credential, and brute force refused."""
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+import core.db as core_db
 import premiumlic
-from core import cache as shared_cache
 from licenses import credentials, credstate, services
 from licenses.models import Credential, License, LicenseFile
 from tests.helpers import add, code, fetch, make_key, published_keys, sell, validate
@@ -26,6 +27,7 @@ def test_a_lab_tool_gets_a_license_for_its_serial_number_that_verifies_offline_u
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="premium.lic"'
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"  # a file
     text = response.content.decode()
     payload = premiumlic.verify(text, published_keys())  # offline, with the published key only
     assert payload["sources"] == ["COSMIC", "SpliceAI"] and payload["method"] == "dragen_serial"
@@ -172,14 +174,24 @@ def test_a_credential_fetched_through_several_processes_is_marked_used_once_a_mi
     own_keyring, license, by
 ):
     add(license, by, "dragen_serial", serial_number="SN-ONCE")
-    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200  # marked used now
-    # Another process, whose copy of the row was read before that mark: it sees an old last use.
+    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200  # marked used now; its file made
+    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200  # this process's copy of it all
+    marked = Credential.objects.get(identifier="SN-ONCE").last_used_at
+    # Another process, whose copy was read before that mark: to it, the last use is long ago.
+    ident = credstate.identity(license.tenant_id, "dragen_serial", "SN-ONCE")
+    copy = credstate.read(ident, lambda: None)
+    assert copy is not None
     long_ago = timezone.now() - timedelta(minutes=2)
+    credstate.replace(ident, copy, dataclasses.replace(copy, last_used_at=long_ago))
+    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200
+    assert Credential.objects.get(identifier="SN-ONCE").last_used_at == marked  # not written again
+    # A minute on, whichever process comes first writes it.
     Credential.objects.filter(identifier="SN-ONCE").update(last_used_at=long_ago)
     credstate._copies.clear()
-    shared_cache._firsts.clear()
-    assert fetch({"DragenSerialNo": "SN-ONCE"}).status_code == 200
-    assert Credential.objects.get(identifier="SN-ONCE").last_used_at == long_ago  # not written again
+    core_db._asked.clear()
+    assert fetch({"DragenSerialNo": "SN-ONCE"}, REMOTE_ADDR="192.0.2.7").status_code == 200
+    again = Credential.objects.get(identifier="SN-ONCE")
+    assert again.last_used_at > marked and again.last_used_ip == "192.0.2.7"
 
 
 def test_new_sources_reach_the_next_download_even_before_the_worker_runs(own_keyring, license, by):

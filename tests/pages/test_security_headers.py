@@ -56,7 +56,7 @@ def test_the_pages_and_the_api_carry_the_security_headers(alice, tenant_a):
         response = client.get(path)
         policy = response["Content-Security-Policy"]
         directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-        if path.startswith("/api/") and path != "/api/docs":  # JSON: nothing may load or frame it
+        if path.startswith("/api/") and path != "/api/docs":  # data: nothing may load or frame it
             assert directives == {"default-src": "'none'", "frame-ancestors": "'none'"}, path
         else:
             assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", path
