@@ -270,22 +270,28 @@ def _check_password(password: str, encoded: str | None) -> None:
 
 def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     now = timezone.now()
-    if credential.last_used_at is None or now - credential.last_used_at >= services.LAST_USE_INTERVAL:
-        # Written once a minute per credential across every process; this one's copy is marked
-        # either way, so it asks again only a minute later.
-        services.credential_use_record(credential_id=credential.id, ip=ip, now=now)
-        credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
-    if credential.current_text is not None and not services.file_is_due(
+    text = credential.current_text
+    if text is None or services.file_is_due(
         wanted_at=credential.file_wanted_at,
         expires_at=credential.current_expires_at,
         license_ends_at=credential.license.ends_at,
         now=now,
     ):
-        return credential.current_text
-    issued = services.license_file_issue(credential_id=credential.id, now=now)  # never "come back later"
-    if issued is None:
-        raise Refusal("INVALID_CREDENTIALS")  # disabled or suspended a moment ago
-    return issued.text
+        issued = services.license_file_issue(credential_id=credential.id, now=now)  # never "come back later"
+        if issued is None:
+            raise Refusal("INVALID_CREDENTIALS")  # disabled or suspended a moment ago
+        text = issued.text
+    _mark_used(ident, credential, ip, now)
+    return text
+
+
+def _mark_used(ident: str, credential: Found, ip: str | None, now: datetime) -> None:
+    """A download that got its file: last use written once a minute per credential across every
+    process (`services.credential_use_record`); this process's copy learns of its own write."""
+    if credential.last_used_at is not None and now - credential.last_used_at < services.LAST_USE_INTERVAL:
+        return
+    if services.credential_use_record(credential_id=credential.id, ip=ip, now=now):
+        credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
 
 
 def validate(text: str, *, tenant: Tenant | None) -> dict:

@@ -15,33 +15,38 @@ def prepared_cursor():
     return prepared() if prepared is not None else connection.cursor()
 
 
-_asked: dict = {}  # (table, pk) → when this process last wrote or asked (record_use)
+_next_ask: dict = {}  # (table, pk) → when this process asks again (record_use)
 
 
 def record_use(model, pk, *, ip: str | None, now: datetime, every: timedelta) -> bool:
-    """Last-use bookkeeping (`model`'s `last_used_at` and `last_used_ip`) written at most once per
-    `every` per row across every process: this process's memory skips rows it asked about within
-    `every`; between processes the row decides, by the UPDATE's own condition (no lock, no shared
-    key). Plain SQL: on the hot paths the ORM's update cost twice the statement; these fields feed
-    no copy, so no generation changes. Returns whether this call wrote."""
+    """Last-use bookkeeping (`model`'s `last_used_at` and `last_used_ip`): one write per row per
+    `every` between processes whose clocks agree, decided by the row in the UPDATE's own condition
+    (no lock, no shared key; a mark from a clock ahead of this one is replaced). This process asks
+    again `every` after its write, or a quarter of it after another's, so a mark is at most 1¼
+    `every` old. Plain SQL: the ORM's update cost twice the statement on the hot paths; these
+    fields feed no copy, so no generation changes. Returns whether this call wrote."""
     key, moment = (model._meta.db_table, pk), time.monotonic()
-    if moment - _asked.get(key, -math.inf) < every.total_seconds():
+    if moment < _next_ask.get(key, -math.inf):
         return False
-    if len(_asked) >= 10_000:
-        _asked.clear()
-    _asked[key] = moment
-    values = [(model, "last_used_at", now), (model, "last_used_ip", ip), (model, "pk", pk)]
-    params = [_db_value(*value) for value in (*values, (model, "last_used_at", now - every))]
+    if len(_next_ask) >= 10_000:
+        _next_ask.clear()
+    params = [
+        *(_db_value(model, name, value) for name, value in (("last_used_at", now), ("last_used_ip", ip))),
+        _db_value(model, "pk", pk),
+        *(_db_value(model, "last_used_at", value) for value in (now - every, now)),
+    ]
     with connection.cursor() as cursor:  # planning an update by primary key costs little
         cursor.execute(_mark_used(model._meta.db_table, model._meta.pk.column), params)
-        return cursor.rowcount == 1
+        wrote = cursor.rowcount == 1
+    _next_ask[key] = moment + every.total_seconds() / (1 if wrote else 4)
+    return wrote
 
 
 @functools.cache
 def _mark_used(table: str, pk: str) -> str:
     return (
         f"UPDATE {table} SET last_used_at = %s, last_used_ip = %s "  # noqa: S608 (names from models)
-        f"WHERE {pk} = %s AND (last_used_at IS NULL OR last_used_at < %s)"
+        f"WHERE {pk} = %s AND (last_used_at IS NULL OR last_used_at < %s OR last_used_at > %s)"
     )
 
 

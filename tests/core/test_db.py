@@ -83,7 +83,8 @@ def test_a_prepared_cursor_prepares_its_statement_once_and_other_queries_are_not
 
 def test_a_use_is_written_once_a_window_whichever_process_sees_it(alice, tenant_a, django_assert_num_queries):
     """Last-use bookkeeping (core.db.record_use): one write per row per window across processes,
-    this process's memory answering repeats and the row itself deciding between processes."""
+    this process's memory answering repeats and the row itself deciding between processes; a
+    process that found the mark fresh asks again within a quarter window, not a whole one."""
     apikey, _ = make_key(alice, tenant_a)
     other = AnotherProcess(
         "from datetime import timedelta\nfrom django.utils import timezone\n"
@@ -96,14 +97,30 @@ def test_a_use_is_written_once_a_window_whichever_process_sees_it(alice, tenant_
     try:
         other.ask("1")  # started (a process takes about a second to start)
         assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is True
+        written = time.monotonic()
         with django_assert_num_queries(0):  # asked a moment ago: not even a query
             assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is False
-        assert other.ask(there) == "False"  # the row decided: written a moment ago
-        time.sleep(2.1)
-        assert other.ask(there) == "True"  # a new window, and that process saw the use first
-        core_db._asked.clear()  # as a third process, which never asked
+        time.sleep(1.0)
+        assert other.ask(there) == "False"  # the row decided: written a second ago
+        time.sleep(max(0.0, written + 2.2 - time.monotonic()))
+        assert other.ask(there) == "True"  # the window is over: not a whole window after its last ask
+        core_db._next_ask.clear()  # as a third process, which never asked
         assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=timezone.now(), every=window) is False
     finally:
         other.close()
     apikey.refresh_from_db()
     assert apikey.last_used_ip == "192.0.2.2"
+
+
+def test_a_use_marked_by_a_clock_ahead_of_ours_is_written_again(alice, tenant_a):
+    """A host whose clock runs an hour fast must not freeze every other host's marks for an hour."""
+    apikey, _ = make_key(alice, tenant_a)
+    hour = timedelta(hours=1)
+    assert record_use(
+        ApiKey, apikey.pk, ip="192.0.2.9", now=timezone.now() + hour, every=timedelta(minutes=1)
+    )
+    core_db._next_ask.clear()  # as another process, on a host with the right time
+    now = timezone.now()
+    assert record_use(ApiKey, apikey.pk, ip="192.0.2.1", now=now, every=timedelta(minutes=1)) is True
+    apikey.refresh_from_db()
+    assert (apikey.last_used_at, apikey.last_used_ip) == (now, "192.0.2.1")

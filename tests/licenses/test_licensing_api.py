@@ -188,7 +188,7 @@ def test_a_credential_fetched_through_several_processes_is_marked_used_once_a_mi
     # A minute on, whichever process comes first writes it.
     Credential.objects.filter(identifier="SN-ONCE").update(last_used_at=long_ago)
     credstate._copies.clear()
-    core_db._asked.clear()
+    core_db._next_ask.clear()
     assert fetch({"DragenSerialNo": "SN-ONCE"}, REMOTE_ADDR="192.0.2.7").status_code == 200
     again = Credential.objects.get(identifier="SN-ONCE")
     assert again.last_used_at > marked and again.last_used_ip == "192.0.2.7"

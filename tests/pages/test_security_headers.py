@@ -52,11 +52,11 @@ def test_every_page_renders_without_a_csp_violation(page, tenant_url, alice, bob
 
 def test_the_pages_and_the_api_carry_the_security_headers(alice, tenant_a):
     client = client_for("acme.localhost", alice)
-    for path in ("/", "/api/docs", "/api/me", "/api/nowhere", "/accounts/login/"):
+    for path in ("/", "/api/docs", "/api/me", "/api/schema", "/api/nowhere", "/accounts/login/"):
         response = client.get(path)
         policy = response["Content-Security-Policy"]
         directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-        if path.startswith("/api/") and path != "/api/docs":  # data: nothing may load or frame it
+        if path.startswith("/api/") and path != "/api/docs":  # not HTML: nothing may load or frame it
             assert directives == {"default-src": "'none'", "frame-ancestors": "'none'"}, path
         else:
             assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", path
