@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,7 @@ from accounts.models import Workgroup
 from accounts.requests import actor_for
 from apikeys import keyring, selectors, services
 from apikeys.forms import ApiKeyForm, RegenerateForm
+from core import shown_once
 from core.errors import ServiceError
 
 
@@ -29,17 +31,33 @@ def _key_form(request, data=None) -> ApiKeyForm:
     )
 
 
-def _page(request, *, form=None, created=None, status=200):
+def _page(request, *, form=None, status=200):
+    apikeys = selectors.apikeys_of(tenant=request.tenant, user=request.user)
     context = {
-        "apikeys": selectors.apikeys_of(tenant=request.tenant, user=request.user),
+        "apikeys": apikeys,
         "form": form or _key_form(request),
         "regenerate_form": RegenerateForm(),
-        "created": created,  # (ApiKey, key text): shown this once, in this response only
+        "created": _created(request, apikeys),  # (ApiKey, key text): shown this once
         "limit": settings.APIKEYS_MAX_PER_USER,
     }
     response = render(request, "apikeys/manage.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _created(request, apikeys):
+    """The key a Generate or Regenerate just made, for the GET its POST redirected to."""
+    shown = shown_once.take(request)
+    if shown is not None:
+        for apikey in apikeys:
+            if str(apikey.pk) == shown["apikey"]:
+                return apikey, shown["text"]
+    return None
+
+
+def _show_once(request, created):
+    apikey, text = created
+    return shown_once.redirect(request, reverse("apikeys"), {"apikey": str(apikey.pk), "text": text})
 
 
 @member_required
@@ -64,7 +82,7 @@ def manage(request):
     except ServiceError as exc:
         form.add_error(None, exc.message)
         return _page(request, form=form, status=exc.status)
-    return _page(request, created=created, status=201)
+    return _show_once(request, created)
 
 
 def _confirm_and_revoke(request, apikey, *, done: str):
@@ -95,7 +113,7 @@ def regenerate(request, apikey_id):
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("apikeys")
-    return _page(request, created=created, status=201)
+    return _show_once(request, created)
 
 
 @tenant_admin_required

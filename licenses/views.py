@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for
+from core import shown_once
 from core.errors import ServiceError
 from licenses import keyring, methods, selectors, services
 from licenses.forms import CredentialForm, LicenseEditForm, LicenseForm
@@ -45,14 +47,14 @@ def license_list(request):
     return render(request, "licenses/list.html", context, status=400 if form.errors else 200)
 
 
-def _detail(request, license, *, edit_form=None, credential_form=None, created=None, status=200):
+def _detail(request, license, *, edit_form=None, credential_form=None, status=200):
     context = {
         "license": license,
         "credentials": selectors.credentials_of_license(license),
         "files": selectors.files_of_license(license)[:50],
         "edit_form": edit_form or LicenseEditForm.for_license(license),
         "credential_form": credential_form or CredentialForm(),
-        "created": created,  # a new credential's secrets and downloads, in this response only
+        "created": _created(request, license),  # a new credential's secrets and downloads, once
         "now": timezone.now(),
     }
     response = render(request, "licenses/detail.html", context, status=status)
@@ -146,14 +148,25 @@ def credential_add(request, license_id):
     except ServiceError as exc:
         form.add_error(None, exc.message)
         return _detail(request, license, credential_form=form, status=exc.status)
-    return _detail(request, license, created=_shown_once(new), status=201)
-
-
-def _shown_once(new: services.NewCredential) -> dict:
-    """What the page shows of a new credential, with the files the tools read it from."""
     credential, secrets = new.credential, new.secrets
     fields, downloads = methods.METHODS[credential.method].shown_once(credential, secrets)
-    return {"credential": credential, "fields": fields, "downloads": downloads, "secret": bool(secrets)}
+    shown = {
+        "credential": str(credential.pk),
+        "fields": fields,
+        "downloads": downloads,
+        "secret": bool(secrets),
+    }
+    return shown_once.redirect(request, reverse("license", args=[license.pk]), shown)
+
+
+def _created(request, license) -> dict | None:
+    """What the page shows of a credential just added (with the files the tools read it from), for
+    the GET its POST redirected to."""
+    shown = shown_once.take(request)
+    if shown is None:
+        return None
+    credential = selectors.credentials_of_license(license).filter(pk=shown["credential"]).first()
+    return {**shown, "credential": credential} if credential is not None else None
 
 
 @require_POST

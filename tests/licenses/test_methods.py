@@ -37,8 +37,10 @@ def test_the_table_and_the_format_name_the_same_methods_in_the_same_order():
 def test_a_method_goes_from_the_page_to_the_tools_and_the_cli(
     method, as_alice, own_keyring, license, tmp_path, monkeypatch
 ):
-    response = as_alice.post(f"/licenses/{license.pk}/credentials", {"method": method.name, **_given(method)})
-    assert response.status_code == 201, response.content
+    response = as_alice.post(
+        f"/licenses/{license.pk}/credentials", {"method": method.name, **_given(method)}, follow=True
+    )
+    assert response.status_code == 200 and response.redirect_chain[0][1] == 303, response.content
     credential = Credential.objects.get(license=license, method=method.name)
     page = response.content.decode()
     assert credential.shown in page

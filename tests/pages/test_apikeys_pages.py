@@ -129,3 +129,30 @@ def test_regenerating_offers_an_overlap_and_shows_the_new_key_once(page, tenant_
     assert exchange(new_text) == 200 and exchange(old_text) == 200
     page.get_by_role("button", name="I have stored it safely").click()
     expect(page.locator("#apikeys tbody")).to_contain_text(re.compile(r"Old key\s*works until"))
+
+
+def test_reload_and_back_after_generate_and_regenerate_repeat_nothing(page, tenant_url, acme):
+    """Post/Redirect/Get: the shown-once dialog belongs to one GET; reloading it or going Back and
+    Forward makes no key, regenerates nothing and shows no secret again."""
+    MembershipFactory(tenant=acme, user=UserFactory(email="bob@acme.test"))
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
+    page.goto(tenant_url("acme.localhost", "/apikeys/"))
+    page.get_by_label("Name").fill("ci")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    text = page.locator("#new-key-text").input_value()
+    for move in (page.reload, page.go_back, page.go_forward):
+        move()
+        expect(page.get_by_role("heading", name="Manage API Keys")).to_be_visible()
+        expect(page.locator("dialog#new-key")).to_have_count(0)
+        assert text not in page.content()
+    assert ApiKey.objects.count() == 1
+
+    page.locator("#apikeys tbody tr", has_text="ci").get_by_role("button", name="Regenerate").click()
+    dialog = page.locator("#action-dialog")
+    dialog.get_by_label("None").check()
+    dialog.get_by_role("button", name="Regenerate", exact=True).click()
+    new_text = page.locator("#new-key-text").input_value()
+    page.reload()
+    expect(page.locator("dialog#new-key")).to_have_count(0)
+    assert new_text not in page.content()
+    assert ApiKey.objects.count() == 2 and exchange(new_text) == 200  # one regeneration, still working
