@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -39,9 +40,35 @@ def apikey_owner(digest: str) -> KeyOwner | None:
     return owner
 
 
-def apikeys_of(*, tenant: Tenant, user, include_ended: bool = True) -> QuerySet[ApiKey]:
-    qs = ApiKey.objects.filter(tenant=tenant, user=user)
-    return _with_scope(_recent(qs, include_ended)).order_by("-created_at")
+# The keys page's sort orders; last use puts keys never used last.
+SORTS = {
+    "created": ("Newest first", [F("created_at").desc()]),
+    "name": ("Name", [Lower("name"), F("created_at").desc()]),
+    "used": ("Last used", [F("last_used_at").desc(nulls_last=True), F("created_at").desc()]),
+}
+
+
+def apikeys_of(
+    *, tenant: Tenant, user, include_ended: bool = True, status: str = "", sort: str = "created"
+) -> QuerySet[ApiKey]:
+    """One member's keys: those that work and those ended lately; `status` keeps one
+    `ApiKey.Status` only, `sort` is a name in SORTS."""
+    qs = _recent(ApiKey.objects.filter(tenant=tenant, user=user), include_ended)
+    now = timezone.now()
+    if status == ApiKey.Status.ACTIVE:
+        qs = qs.filter(revoked_at__isnull=True, expires_at__gt=now)
+    elif status == ApiKey.Status.REVOKED:
+        qs = qs.filter(revoked_at__isnull=False)
+    elif status == ApiKey.Status.EXPIRED:
+        qs = qs.filter(revoked_at__isnull=True, expires_at__lte=now)
+    return _with_scope(qs).order_by(*SORTS.get(sort, SORTS["created"])[1])
+
+
+def live_key_count(*, tenant: Tenant, user) -> int:
+    """Keys that still work, an old one in its regeneration overlap included: what the limit counts."""
+    return ApiKey.objects.filter(
+        tenant=tenant, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()
 
 
 def tenant_apikeys(*, tenant: Tenant, include_ended: bool = False) -> QuerySet[ApiKey]:

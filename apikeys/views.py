@@ -13,7 +13,8 @@ from accounts.decorators import member_required, tenant_admin_required
 from accounts.models import Workgroup
 from accounts.requests import actor_for
 from apikeys import keyring, selectors, services
-from apikeys.forms import ApiKeyForm, RegenerateForm
+from apikeys.forms import ApiKeyForm, RegenerateForm, RenameForm
+from apikeys.models import ApiKey
 from core import shown_once
 from core.errors import ServiceError
 
@@ -32,26 +33,37 @@ def _key_form(request, data=None) -> ApiKeyForm:
 
 
 def _page(request, *, form=None, status=200):
-    apikeys = selectors.apikeys_of(tenant=request.tenant, user=request.user)
+    shown_status = request.GET.get("status", "")
+    shown_status = shown_status if shown_status in ApiKey.Status.values else ""
+    sort = request.GET.get("sort", "created")
+    sort = sort if sort in selectors.SORTS else "created"
+    apikeys = selectors.apikeys_of(tenant=request.tenant, user=request.user, status=shown_status, sort=sort)
     context = {
         "apikeys": apikeys,
         "form": form or _key_form(request),
         "regenerate_form": RegenerateForm(),
-        "created": _created(request, apikeys),  # (ApiKey, key text): shown this once
+        "created": _created(request),  # (ApiKey, key text): shown this once
         "limit": settings.APIKEYS_MAX_PER_USER,
+        "live": selectors.live_key_count(tenant=request.tenant, user=request.user),
+        "statuses": ApiKey.Status.values,
+        "shown_status": shown_status,
+        "sorts": {name: label for name, (label, _) in selectors.SORTS.items()},
+        "sort": sort,
     }
     response = render(request, "apikeys/manage.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _created(request, apikeys):
+def _created(request):
     """The key a Generate or Regenerate just made, for the GET its POST redirected to."""
     shown = shown_once.take(request)
     if shown is not None:
-        for apikey in apikeys:
-            if str(apikey.pk) == shown["apikey"]:
-                return apikey, shown["text"]
+        apikey = (
+            selectors.apikeys_of(tenant=request.tenant, user=request.user).filter(pk=shown["apikey"]).first()
+        )
+        if apikey is not None:
+            return apikey, shown["text"]
     return None
 
 
@@ -98,6 +110,24 @@ def _confirm_and_revoke(request, apikey, *, done: str):
 @member_required
 def revoke(request, apikey_id):
     return _confirm_and_revoke(request, selectors.get_apikey_for_request(request, apikey_id), done="apikeys")
+
+
+@member_required
+def rename(request, apikey_id):
+    """GET: the form (also loaded into the page's dialog); POST: rename, back to the list."""
+    apikey = selectors.get_apikey_for_request(request, apikey_id)
+    form = RenameForm(request.POST or None, initial={"name": apikey.name}, auto_id="rename-%s")  # in a dialog
+    if request.method == "POST" and form.is_valid():
+        old = apikey.name
+        try:
+            services.apikey_update(apikey=apikey, by=actor_for(request), name=form.cleaned_data["name"])
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Key {old} ({apikey.prefix}…) is now called {apikey.name}.")
+        return redirect("apikeys")
+    status = 400 if form.errors else 200
+    return render(request, "apikeys/rename.html", {"apikey": apikey, "form": form}, status=status)
 
 
 @member_required

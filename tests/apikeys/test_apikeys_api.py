@@ -206,7 +206,13 @@ def test_last_use_is_recorded_at_most_once_a_minute(bob, tenant_a, bob_key):
 
 
 @pytest.mark.parametrize(
-    "path", ["/apikeys/{id}/revoke", "/apikeys/{id}/regenerate", "/tenant/apikeys/{id}/revoke"]
+    "path",
+    [
+        "/apikeys/{id}/revoke",
+        "/apikeys/{id}/regenerate",
+        "/apikeys/{id}/rename",
+        "/tenant/apikeys/{id}/revoke",
+    ],
 )
 def test_the_pages_answer_404_for_another_tenants_key(as_alice, charlie, tenant_b, path):
     apikey, _ = make_key(charlie, tenant_b)

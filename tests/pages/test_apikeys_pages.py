@@ -29,7 +29,7 @@ def test_a_member_generates_a_key_sees_it_once_downloads_it_and_revokes_it(page,
     expect(page.get_by_role("heading", name="Manage API Keys")).to_be_visible()
     expect(page.locator("#admin-advice")).to_have_count(0)
 
-    page.get_by_label("Name").fill("nightly annotation")
+    page.get_by_label("Name", exact=True).fill("nightly annotation")
     page.get_by_role("button", name="Generate", exact=True).click()
     dialog = page.locator("dialog#new-key")
     expect(dialog).to_be_visible()
@@ -63,7 +63,7 @@ def test_a_member_generates_a_key_sees_it_once_downloads_it_and_revokes_it(page,
     assert exchange(key_text) == 401
 
 
-def test_the_eleventh_key_is_refused_with_a_clear_message(page, tenant_url, acme, settings):
+def test_at_the_limit_the_form_is_disabled_with_the_reason(page, tenant_url, acme, settings):
     user = UserFactory(email="bob@acme.test")
     membership = MembershipFactory(tenant=acme, user=user)
     for n in range(10):
@@ -78,10 +78,15 @@ def test_the_eleventh_key_is_refused_with_a_clear_message(page, tenant_url, acme
         )
     sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
     page.goto(tenant_url("acme.localhost", "/apikeys/"))
-    page.get_by_label("Name").fill("one too many")
+    expect(page.locator("#at-limit")).to_contain_text("You have 10 keys that work, the most allowed (10)")
+    expect(page.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_disabled()
+    ApiKey.objects.filter(name="k0").update(revoked_at="2026-01-01T00:00:00Z")  # one slot free again
+    page.reload()
+    expect(page.locator("#at-limit")).to_have_count(0)
+    page.get_by_label("Name", exact=True).fill("one more")
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("10 API keys that work")
-    expect(page.locator("dialog#new-key")).to_have_count(0)
+    expect(page.locator("dialog#new-key")).to_be_visible()
 
 
 def test_a_tenant_admin_is_advised_and_sees_the_inventory(page, tenant_url, acme):
@@ -115,7 +120,7 @@ def test_regenerating_offers_an_overlap_and_shows_the_new_key_once(page, tenant_
     MembershipFactory(tenant=acme, user=UserFactory(email="bob@acme.test"))
     sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
     page.goto(tenant_url("acme.localhost", "/apikeys/"))
-    page.get_by_label("Name").fill("ci")
+    page.get_by_label("Name", exact=True).fill("ci")
     page.get_by_role("button", name="Generate", exact=True).click()
     old_text = page.locator("#new-key-text").input_value()
     page.get_by_role("button", name="I have stored it safely").click()
@@ -137,7 +142,7 @@ def test_reload_and_back_after_generate_and_regenerate_repeat_nothing(page, tena
     MembershipFactory(tenant=acme, user=UserFactory(email="bob@acme.test"))
     sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
     page.goto(tenant_url("acme.localhost", "/apikeys/"))
-    page.get_by_label("Name").fill("ci")
+    page.get_by_label("Name", exact=True).fill("ci")
     page.get_by_role("button", name="Generate", exact=True).click()
     text = page.locator("#new-key-text").input_value()
     for move in (page.reload, page.go_back, page.go_forward):
@@ -156,3 +161,29 @@ def test_reload_and_back_after_generate_and_regenerate_repeat_nothing(page, tena
     expect(page.locator("dialog#new-key")).to_have_count(0)
     assert new_text not in page.content()
     assert ApiKey.objects.count() == 2 and exchange(new_text) == 200  # one regeneration, still working
+
+
+def test_a_key_is_renamed_in_place_and_the_list_filtered_and_sorted(page, tenant_url, acme):
+    MembershipFactory(tenant=acme, user=UserFactory(email="bob@acme.test"))
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
+    page.goto(tenant_url("acme.localhost", "/apikeys/"))
+    for name in ("zeta", "ci"):
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_label("30 days").check()
+        page.get_by_role("button", name="Generate", exact=True).click()
+        page.get_by_role("button", name="I have stored it safely").click()
+
+    page.get_by_role("button", name="Rename ci").click()
+    dialog = page.locator("#action-dialog")
+    dialog.get_by_label("New name").fill("alpha")
+    dialog.get_by_role("button", name="Rename", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("is now called alpha")
+    names = page.locator("#apikeys tbody tr td:first-child")
+    expect(names).to_have_text(["alpha", "zeta"])  # newest first
+
+    page.get_by_label("Sort by").select_option("name")
+    page.get_by_role("button", name="Apply").click()
+    expect(names).to_have_text(["alpha", "zeta"])
+    page.get_by_label("Show").select_option("revoked")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#apikeys tbody")).to_contain_text("No revoked keys.")

@@ -52,6 +52,7 @@ END = "2099-12-31"
 FORMS = [
     ("apikeys", {}, {"name": "nightly", "scope": "all"}),
     ("apikey_regenerate", {"apikey_id": "apikey"}, {"overlap": "1h"}),
+    ("apikey_rename", {"apikey_id": "apikey"}, {"name": "renamed"}),
     ("apikey_revoke", {"apikey_id": "apikey"}, {}),
     ("apikey_inventory_revoke", {"apikey_id": "apikey"}, {}),
     ("apikey_revoke_departed", {}, {}),
