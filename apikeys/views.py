@@ -50,14 +50,12 @@ def _page(request, *, form=None, status=200):
         "sorts": {name: label for name, (label, _) in selectors.SORTS.items()},
         "sort": sort,
     }
-    response = render(request, "apikeys/manage.html", context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return shown_once.protect(request, render(request, "apikeys/manage.html", context, status=status))
 
 
 def _created(request):
     """The key a Generate or Regenerate just made, for the GET its POST redirected to."""
-    shown = shown_once.take(request)
+    shown = shown_once.take(request, "apikey")
     if shown is not None:
         apikey = (
             selectors.apikeys_of(tenant=request.tenant, user=request.user).filter(pk=shown["apikey"]).first()
@@ -69,7 +67,9 @@ def _created(request):
 
 def _show_once(request, created):
     apikey, text = created
-    return shown_once.redirect(request, reverse("apikeys"), {"apikey": str(apikey.pk), "text": text})
+    return shown_once.redirect(
+        request, reverse("apikeys"), "apikey", {"apikey": str(apikey.pk), "text": text}
+    )
 
 
 @member_required

@@ -57,9 +57,7 @@ def _detail(request, license, *, edit_form=None, credential_form=None, status=20
         "created": _created(request, license),  # a new credential's secrets and downloads, once
         "now": timezone.now(),
     }
-    response = render(request, "licenses/detail.html", context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return shown_once.protect(request, render(request, "licenses/detail.html", context, status=status))
 
 
 @tenant_admin_required
@@ -156,13 +154,13 @@ def credential_add(request, license_id):
         "downloads": downloads,
         "secret": bool(secrets),
     }
-    return shown_once.redirect(request, reverse("license", args=[license.pk]), shown)
+    return shown_once.redirect(request, reverse("license", args=[license.pk]), "credential", shown)
 
 
 def _created(request, license) -> dict | None:
     """What the page shows of a credential just added (with the files the tools read it from), for
     the GET its POST redirected to."""
-    shown = shown_once.take(request)
+    shown = shown_once.take(request, "credential")
     if shown is None:
         return None
     credential = selectors.credentials_of_license(license).filter(pk=shown["credential"]).first()

@@ -2,6 +2,14 @@
 (function () {
   "use strict";
 
+  // A page showing a secret once (core/shown_once.py): drop the key to it from the address bar, so
+  // it is not bookmarked, shared or sent on.
+  const address = new URL(window.location.href);
+  if (address.searchParams.has("shown")) {
+    address.searchParams.delete("shown");
+    window.history.replaceState(null, "", address.pathname + address.search + address.hash);
+  }
+
   // Links marked data-dialog open their confirmation page's form in a modal instead of navigating.
   const dialog = document.getElementById("action-dialog");
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {

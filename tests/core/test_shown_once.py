@@ -9,12 +9,14 @@ from apikeys import keys
 from apikeys.models import ApiKey
 from core import shown_once
 from tests.conftest import client_for
+from tests.helpers import actor, sell
 
 
 def _generate(client) -> str:
-    """POST the Generate form; the URL it redirects to (303)."""
+    """POST the Generate form; the URL it redirects to (303, itself never stored)."""
     response = client.post("/apikeys/", {"name": "nightly", "scope": "all"})
     assert response.status_code == 303 and response["Location"].startswith("/apikeys/?shown=")
+    assert response["Cache-Control"] == "no-store"
     return response["Location"]
 
 
@@ -28,6 +30,7 @@ def test_the_key_is_shown_once_after_the_redirect_and_a_reload_makes_nothing(as_
     page = as_alice.get(url)
     text = _shown_key(page.content.decode())
     assert page.status_code == 200 and page["Cache-Control"] == "no-store" and keys.is_well_formed(text)
+    assert page["Referrer-Policy"] == "no-referrer"  # its URL holds the key
     assert ApiKey.objects.get().prefix == text[: len(ApiKey.objects.get().prefix)]
     again = as_alice.get(url)  # a reload, or Back to it
     assert _shown_key(again.content.decode()) is None and text not in again.content.decode()
@@ -55,11 +58,22 @@ def test_a_second_secret_drops_the_first_one_not_yet_shown(as_alice):
     assert _shown_key(as_alice.get(second).content.decode()) is not None
 
 
-def test_a_stale_link_shows_nothing(as_alice, monkeypatch):
+def test_a_stale_link_shows_nothing_and_the_next_look_drops_it(as_alice, monkeypatch):
     monkeypatch.setattr(shown_once, "TTL", 1)
     url = _generate(as_alice)
     time.sleep(2.1)  # Fernet's timestamps are whole seconds
+    as_alice.get("/apikeys/")  # any look, without the key
+    assert not [name for name in Session.objects.get().get_decoded() if name.startswith("shown-once:")]
     assert _shown_key(as_alice.get(url).content.decode()) is None
+
+
+def test_a_link_opened_on_the_other_kind_of_page_shows_nothing_and_keeps_it(as_alice, tenant_a, alice):
+    license = sell(tenant_a, actor(alice, tenant_a))
+    url = _generate(as_alice)
+    elsewhere = as_alice.get(f"/licenses/{license.pk}/{url[url.index('?') :]}")
+    assert elsewhere.status_code == 200 and _shown_key(elsewhere.content.decode()) is None
+    assert as_alice.head(url).status_code == 200  # a HEAD shows nothing, so takes nothing
+    assert _shown_key(as_alice.get(url).content.decode()) is not None
 
 
 def test_a_forged_or_garbled_link_shows_nothing(as_alice):

@@ -95,3 +95,35 @@ def test_gunicorn_accepts_its_configuration():
     env = {**os.environ, "SECRET_KEY": "x" * 50, "DEBUG": "0"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_access_log_leaves_query_strings_out():
+    """A page showing a secret once carries the key to it in its query string (core/shown_once.py)."""
+    import http.client
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORTAL_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "DEBUG": "0"}
+    env["SECRET_KEY"] = PRODUCTION["SECRET_KEY"]
+    command = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/api/ping?shown=SECRET-KEY-42")
+                connection.getresponse().read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not answer"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+    assert '"GET /api/ping HTTP/1.1"' in log and "SECRET-KEY-42" not in log, log
