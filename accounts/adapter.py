@@ -5,12 +5,16 @@ import re
 from types import SimpleNamespace
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
 from allauth.core import context as allauth_context
 from django import forms
+from django.contrib import messages
 from django.db import transaction
+from django.shortcuts import redirect
 
 from accounts import addresses, emails, services
-from accounts.models import Invitation, Tenant
+from accounts.middleware import deactivated
+from accounts.models import Invitation, Membership, Tenant
 from accounts.requests import client_ip
 from accounts.services import Actor
 
@@ -48,6 +52,19 @@ class AccountAdapter(DefaultAccountAdapter):
         return (
             tenant.signup_mode != Tenant.SignupMode.INVITE_ONLY or invitation_in_session(request) is not None
         )
+
+    def pre_login(self, request, user, **kwargs):
+        """A member deactivated here is not signed in at all, so the one message says why (not a
+        green "Successfully signed in" beside it). Asked only once the password was right."""
+        tenant = getattr(request, "tenant", None)
+        if (
+            tenant is not None
+            and Membership.objects.filter(tenant=tenant, user=user, is_active=False).exists()
+        ):
+            clear_login(request)
+            messages.info(request, deactivated(tenant))
+            return redirect("account_login")
+        return super().pre_login(request, user, **kwargs)
 
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():

@@ -29,35 +29,82 @@ class SignupForm(AllauthSignupForm):
         return email
 
 
+def _whole(unit: str, low: int, high: int, help_text: str = "", **kwargs) -> forms.IntegerField:
+    """A whole number of `unit` from `low` to `high`, with errors in those words."""
+    between = f"Give a whole number of {unit} from {low} to {high}."
+    return forms.IntegerField(
+        min_value=low,
+        max_value=high,
+        help_text=help_text,
+        error_messages={"required": between, "invalid": between, "min_value": between, "max_value": between},
+        **kwargs,
+    )
+
+
 class TenantPolicyForm(forms.Form):
-    signup_mode = forms.ChoiceField(choices=Tenant.SignupMode.choices)
+    signup_mode = forms.ChoiceField(choices=Tenant.SignupMode.choices, label="Who may sign up")
     allowed_email_domains = forms.CharField(
         required=False,
-        help_text="Comma- or space-separated, e.g. example.org, lab.example.org",
+        label="Allowed email domains",
+        help_text="Comma- or space-separated, e.g. example.org, lab.example.org; used when sign-up is "
+        "limited to listed domains.",
         widget=forms.TextInput(attrs={"placeholder": "example.org"}),
     )
-    jwt_lifetime_minutes = forms.IntegerField(
-        min_value=5, max_value=24 * 60, help_text="5 minutes to 24 hours."
+    jwt_lifetime_minutes = _whole(
+        "minutes", 5, 24 * 60, "5 minutes to 24 hours.", label="JWT lifetime (minutes)"
     )
-    apikey_max_lifetime_days = forms.IntegerField(min_value=1, max_value=3650)
-    session_idle_minutes = forms.IntegerField(
-        min_value=5, max_value=24 * 60, help_text="Signed out after this long without a request."
+    apikey_max_lifetime_days = _whole(
+        "days", 1, 3650, "New API keys may not be valid for longer.", label="Maximum API key lifetime (days)"
     )
-    session_max_hours = forms.IntegerField(
-        min_value=1, max_value=30 * 24, help_text="Signed out this long after signing in, whatever happens."
+    session_idle_minutes = _whole(
+        "minutes",
+        5,
+        24 * 60,
+        "Signed out after this long without a request.",
+        label="Session idle timeout (minutes)",
     )
+    session_max_hours = _whole(
+        "hours",
+        1,
+        30 * 24,
+        "Signed out this long after signing in, whatever happens.",
+        label="Longest session (hours)",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("signup_mode") == Tenant.SignupMode.EMAIL_DOMAIN and not data.get(
+            "allowed_email_domains"
+        ):
+            self.add_error(
+                "allowed_email_domains", "List at least one email domain for domain-restricted signup."
+            )
+        return data
 
     def domains(self) -> list[str]:
         return self.cleaned_data["allowed_email_domains"].replace(",", " ").split()
 
 
 class WorkgroupNameForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(
+        max_length=100,
+        label="Workgroup name",
+        error_messages={
+            "required": "Give the workgroup a name (not just spaces).",
+            "max_length": "A workgroup name has at most 100 characters.",
+        },
+    )
 
 
 class AddPersonForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    email = forms.EmailField(
+        label="Email address",
+        error_messages={
+            "required": "Give the address to send the invitation to.",
+            "invalid": "This is not an email address.",
+        },
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, label="Role")
 
 
 class WorkgroupMemberForm(forms.Form):

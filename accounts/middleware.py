@@ -96,12 +96,16 @@ class SessionPolicyMiddleware:
         elif tenant is not None:
             membership = current_membership(request)
             if membership is not None and not membership.is_active:
-                why = f"Your membership of {tenant.name} is deactivated; ask a tenant admin to reactivate it."
+                why = deactivated(tenant)
         if why:
             logout(request)  # the session is flushed and its key retired: the old cookie is worthless
             messages.info(request, why)
         elif now - seen >= SEEN_RESOLUTION or SEEN_AT not in session:
             session[SEEN_AT] = now
+
+
+def deactivated(tenant) -> str:
+    return f"Your membership of {tenant.name} is deactivated; ask a tenant admin to reactivate it."
 
 
 class SessionPolicy(PagesOnly, SessionPolicyMiddleware):

@@ -133,15 +133,24 @@ def user_update(request, user_id):
     }
     by = actor_for(request)
     email = membership.user.email
+    tenant = request.tenant.name
+    done = {
+        "make_admin": f"{email} is now a tenant admin of {tenant}.",
+        "remove_admin": f"{email} is no longer a tenant admin of {tenant}.",
+        "deactivate": f"{email} is deactivated: signed out, their API keys and tokens stopped.",
+        "reactivate": f"{email} is active again in {tenant}.",
+    }
     if action == "remove":
         _attempt(
-            request, lambda: services.member_remove(membership=membership, by=by), f"{email} was removed."
+            request,
+            lambda: services.member_remove(membership=membership, by=by),
+            f"{email} was removed from {tenant}.",
         )
     elif action in changes:
         _attempt(
             request,
             lambda: services.member_update(membership=membership, by=by, **changes[action]),
-            f"{email}: done.",
+            done[action],
         )
     else:
         messages.error(request, "Unknown action.")
@@ -170,7 +179,7 @@ def workgroups(request):
         )
         return redirect("workgroups")
     context = {"workgroups": selectors.workgroups_visible(membership=membership), "form": form}
-    return render(request, "accounts/workgroups.html", context)
+    return render(request, "accounts/workgroups.html", context, status=400 if form.errors else 200)
 
 
 @member_required
@@ -201,10 +210,14 @@ def workgroup_update(request, workgroup_id):
         return redirect("workgroup_detail", workgroup_id=workgroup.pk)
     form = WorkgroupNameForm(request.POST)
     if form.is_valid():
-        name = form.cleaned_data["name"]
+        old, name = workgroup.name, form.cleaned_data["name"]
         _attempt(
-            request, lambda: services.workgroup_rename(workgroup=workgroup, name=name, by=by), "Renamed."
+            request,
+            lambda: services.workgroup_rename(workgroup=workgroup, name=name, by=by),
+            f"Workgroup {old} is now called {name}.",
         )
+    else:
+        messages.error(request, " ".join(form.errors["name"]))
     return redirect("workgroup_detail", workgroup_id=workgroup.pk)
 
 
@@ -235,14 +248,17 @@ def workgroup_member_update(request, workgroup_id, user_id):
     wgm = selectors.get_workgroup_member_for_request(request, workgroup, user_id)
     by = actor_for(request)
     action = request.POST.get("action")
+    email, name = wgm.user.email, workgroup.name
     if action == "remove":
         change = lambda: services.workgroup_member_remove(wgm=wgm, by=by)  # noqa: E731
+        done = f"{email} was removed from {name}."
     elif action in ("make_admin", "remove_admin"):
         role = Role.ADMIN if action == "make_admin" else Role.MEMBER
         change = lambda: services.workgroup_member_update(wgm=wgm, role=role, by=by)  # noqa: E731
+        done = f"{email} is {'now' if role == Role.ADMIN else 'no longer'} a workgroup admin of {name}."
     else:
         raise Http404("Unknown action.")
-    _attempt(request, change, f"{wgm.user.email}: done.")
+    _attempt(request, change, done)
     return redirect("workgroup_detail", workgroup_id=workgroup.pk)
 
 
@@ -276,7 +292,7 @@ def tenant_settings(request):
         )
         if saved:
             return redirect("tenant_settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    return render(request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @tenant_admin_required
