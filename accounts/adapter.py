@@ -7,7 +7,9 @@ from types import SimpleNamespace
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
 from allauth.core import context as allauth_context
+from allauth.core.internal.ratelimit import parse_rates
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
@@ -65,6 +67,19 @@ class AccountAdapter(DefaultAccountAdapter):
             messages.info(request, deactivated(tenant))
             return redirect("account_login")
         return super().pre_login(request, user, **kwargs)
+
+    def validation_error(self, code, *args):
+        """allauth's lockout says 'try again later'; this says how much later at most (the longest
+        window of ACCOUNT_RATE_LIMITS["login_failed"])."""
+        if code == "too_many_login_attempts":
+            rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get("login_failed"))
+            wait = max((rate.duration for rate in rates), default=60)
+            minutes = max(1, round(wait / 60))
+            unit = "minute" if minutes == 1 else "minutes"
+            return forms.ValidationError(
+                f"Too many failed sign-ins. Try again in {minutes} {unit} at most.", code=code
+            )
+        return super().validation_error(code, *args)
 
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():

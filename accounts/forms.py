@@ -110,3 +110,13 @@ class AddPersonForm(forms.Form):
 class WorkgroupMemberForm(forms.Form):
     user_id = forms.UUIDField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Your name",
+        help_text="Shown beside your email address to the people you work with here.",
+        error_messages={"max_length": "A name has at most 200 characters."},
+    )

@@ -44,13 +44,24 @@ class TenantMiddleware:
         admin_here = request.tenant is None or settings.PORTAL_ADMIN_ON_TENANT_HOSTS
         if not admin_here and request.path.startswith("/admin/"):
             raise Http404("Django admin is served on the operator hosts only.")  # operators' tool
-        return self.get_response(request)
+        response = self.get_response(request)
+        if settings.DEBUG and request.tenant is not None and _debug_404(request, response):
+            # `make run`: a tenant's visitors see the portal's 404, not Django's list of URLs.
+            return HttpResponseNotFound(render_to_string("404.html", request=request))
+        return response
 
     @staticmethod
     def _served_without_tenant(path: str, host: str) -> bool:
         if path.startswith(settings.PORTAL_ANY_HOST_PATHS):
             return True
-        return host in settings.PORTAL_OPERATOR_HOSTS and path.startswith(settings.PORTAL_OPERATOR_PATHS)
+        operator = host in settings.PORTAL_OPERATOR_HOSTS
+        return operator and (path == "/" or path.startswith(settings.PORTAL_OPERATOR_PATHS))
+
+
+def _debug_404(request: HttpRequest, response: HttpResponse) -> bool:
+    """Django's technical 404 page (DEBUG only), which every debug page marks for robots."""
+    pages = not request.path.startswith(("/api/", "/static/"))
+    return pages and response.status_code == 404 and b"NONE,NOARCHIVE" in getattr(response, "content", b"")
 
 
 def _unknown_host(path: str) -> HttpResponse:

@@ -226,6 +226,13 @@ class Invitation(models.Model):
     def is_usable(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at > timezone.now()
 
+    def sentence(self) -> str:
+        """Who invited whom to what, as the invitee reads it."""
+        by = self.invited_by
+        who = f"{by.full_name} ({by.email})" if by is not None and by.full_name else by.email if by else ""
+        what = f"to {self.tenant.name} as {'a tenant admin' if self.role == Role.ADMIN else 'a member'}"
+        return f"{who} invited {self.email} {what}." if who else f"{self.email} was invited {what}."
+
 
 class Event(models.Model):
     """The audit log: written in the same transaction as the change it records."""

@@ -157,7 +157,9 @@ def invitation_for_token(request: HttpRequest, token: str) -> Invitation | None:
     if invitation_id is None:
         return None
     invitation = (
-        Invitation.objects.select_related("tenant").filter(pk=invitation_id, tenant=request.tenant).first()
+        Invitation.objects.select_related("tenant", "invited_by")
+        .filter(pk=invitation_id, tenant=request.tenant)
+        .first()
     )
     return invitation if invitation is not None and invitation.is_usable() else None
 

@@ -3,7 +3,7 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.root, name="home"),
     path("join", views.join, name="join"),
     path("users/", views.users, name="users"),
     path("users/<uuid:user_id>/", views.user_update, name="user_update"),
@@ -19,5 +19,6 @@ urlpatterns = [
         name="workgroup_member_update",
     ),
     path("settings/", views.tenant_settings, name="tenant_settings"),
+    path("profile/", views.profile, name="profile"),
     path("events/", views.events, name="events"),
 ]

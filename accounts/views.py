@@ -2,10 +2,12 @@ import sys
 
 from allauth.account.adapter import get_adapter
 from django import db
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,11 +16,17 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.adapter import INVITATION_SESSION_KEY, signup_refusal
 from accounts.decorators import member_required, not_a_member, tenant_admin_required
-from accounts.forms import AddPersonForm, TenantPolicyForm, WorkgroupMemberForm, WorkgroupNameForm
+from accounts.forms import (
+    AddPersonForm,
+    ProfileForm,
+    TenantPolicyForm,
+    WorkgroupMemberForm,
+    WorkgroupNameForm,
+)
 from accounts.health import health_report
-from accounts.models import Role
+from accounts.models import Role, Tenant
 from accounts.requests import actor_for
-from core.errors import NotFound, ServerError, ServiceError, Unavailable, problem_for
+from core.errors import Forbidden, NotFound, ServerError, ServiceError, Unavailable, problem_for
 
 
 def healthz(request):
@@ -39,7 +47,7 @@ def server_error(request):
     )
     if request.path.startswith("/api/"):
         return problem_for(Unavailable(detail, retry_after=5) if unavailable else ServerError(detail))
-    page = f"<!DOCTYPE html><html lang=en><title>{status}</title><h1>Sorry</h1><p>{detail}</p></html>"
+    page = render_to_string("500.html", {"status": status, "detail": detail})  # no request: no query
     response = HttpResponse(page, status=status)
     if unavailable:
         response["Retry-After"] = "5"
@@ -63,6 +71,49 @@ def _attempt(request, change, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+def permission_denied(request, exception=None):
+    """Django's handler403: a page in the portal's layout (an API path answers problem+json)."""
+    if request.path.startswith("/api/"):
+        return problem_for(Forbidden("You may not do this."))
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent from a page of another session (signed in or out in another tab since): say so
+    in words instead of Django's 'CSRF verification failed'."""
+    return render(request, "403_csrf.html", status=403)
+
+
+def root(request):
+    """A tenant's home; on an operator host, where tenants live (listed under `make run`'s DEBUG,
+    or to staff: elsewhere the list would tell strangers the portal's customers)."""
+    if request.tenant is not None:
+        return home(request)
+    tenants = None
+    if settings.DEBUG or (request.user.is_authenticated and request.user.is_staff):
+        port = split_domain_port(request.get_host())[1]  # as the visitor reached this host
+        suffix = f":{port}" if port else ""
+        tenants = [
+            {"name": tenant.name, "url": f"{request.scheme}://{tenant.domain}{suffix}/"}
+            for tenant in Tenant.objects.filter(is_active=True).order_by("name")
+        ]
+    return render(request, "operator_home.html", {"tenants": tenants})
+
+
+@member_required
+def profile(request):
+    form = ProfileForm(request.POST or None, initial={"full_name": request.user.full_name})
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["full_name"]
+        change = lambda: services.user_set_name(  # noqa: E731
+            user=request.user, full_name=name, tenant=request.tenant, by=actor_for(request)
+        )
+        said = f"Your name is now {' '.join(name.split())}." if name.strip() else "Your name is cleared."
+        if _attempt(request, change, said):
+            return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @member_required
@@ -324,6 +375,7 @@ def invitation_accept(request, token):
             request, "accounts/invitation_accept.html", {"invitation": invitation, "has_account": True}
         )
     # The link came to this address, so it is verified: signup skips the confirmation email.
+    messages.info(request, f"{invitation.sentence()} Choose a password to join.")
     request.session[INVITATION_SESSION_KEY] = str(invitation.pk)
     get_adapter(request).stash_verified_email(request, invitation.email)
     return redirect("account_signup")

@@ -139,6 +139,7 @@ MIDDLEWARE = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PORTAL_MAX_BODY_BYTES", 1024 * 1024)
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

@@ -25,3 +25,4 @@ urlpatterns = [
 
 handler404 = "accounts.views.not_found"
 handler500 = "accounts.views.server_error"
+handler403 = "accounts.views.permission_denied"

@@ -10,7 +10,7 @@ from .invitations import (
     invitation_token,
     invitations_sweep,
 )
-from .members import member_join, member_remove, member_update, tokens_end
+from .members import member_join, member_remove, member_update, tokens_end, user_set_name
 from .tenants import normalize_domain, tenant_create, tenant_policy_update
 from .workgroups import (
     workgroup_create,
@@ -38,6 +38,7 @@ __all__ = [
     "tenant_create",
     "tenant_policy_update",
     "tokens_end",
+    "user_set_name",
     "workgroup_create",
     "workgroup_delete",
     "workgroup_member_add",

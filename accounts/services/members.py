@@ -92,3 +92,19 @@ def _keep_an_admin(tenant: Tenant, *, losing) -> None:
             f"{tenant.name} must keep at least one active tenant admin: make someone else admin first.",
             code="last_admin",
         )
+
+
+def user_set_name(*, user: User, full_name: str, tenant: Tenant, by: Actor) -> User:
+    """A person's own name, as Users, workgroups and pickers show it beside their email; recorded
+    in the event log of the tenant where they changed it."""
+    if by.user is None or by.user.pk != user.pk:
+        raise Conflict("Only you can change your name.")
+    full_name = " ".join(full_name.split())
+    if len(full_name) > 200:
+        raise Conflict("A name has at most 200 characters.")
+    if full_name != user.full_name:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(full_name=full_name)
+            user.full_name = full_name
+            event_record(tenant=tenant, by=by, action="user.rename", target=user, full_name=full_name)
+    return user

@@ -83,7 +83,7 @@ def test_the_login_page_refuses_the_right_password_after_five_failures_with_the_
     right, wrong = login(alice.email, PASSWORD), login(alice.email, WRONG)
     assert not signed_in(right)
     assert answer(right) == answer(wrong)
-    assert "Too many failed login attempts" in right.content.decode()
+    assert "Too many failed sign-ins. Try again in 5 minutes at most." in right.content.decode()  # 5/5m/key
     assert signed_in(login(alice.email, PASSWORD, ip="198.51.100.1")) is False  # per account, any address
 
 

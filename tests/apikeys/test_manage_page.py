@@ -20,7 +20,7 @@ def _choices(html: str) -> list[str]:
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r'<tr data-key-id="[^"]+">\s*<td>([^<]+)</td>', html)
+    return re.findall(r'<tr data-key-id="[^"]+">\s*<td><span class="cut"[^>]*>([^<]+)</span></td>', html)
 
 
 def test_the_presets_stop_at_the_tenants_longest_lifetime(as_alice, tenant_a):

@@ -64,6 +64,7 @@ FORMS = [
     ("workgroup_member_add", {"workgroup_id": "workgroup"}, {"user_id": "alice", "role": "member"}),
     ("workgroup_member_update", {"workgroup_id": "workgroup", "user_id": "bob"}, {"action": "make_admin"}),
     ("tenant_settings", {}, SETTINGS),
+    ("profile", {}, {"full_name": "Alice A. Admin"}),
     ("join", {}, {}),
     ("licenses", {}, {"name": "Core", "sources": ["OMIM"], "starts_on": "2026-01-01", "ends_on": END}),
     ("license_edit", {"license_id": "license"}, {"name": "Core", "sources": ["OMIM"], "ends_on": END}),
