@@ -60,3 +60,55 @@ def sign_in(page, url: str, email: str, password: str = "correct-horse-battery-s
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("main").get_by_role("button", name="Sign In").click()
+
+
+LONG = "Longname" * 12 + "Long"  # 100 characters without a space: the worst a name can be
+
+
+@pytest.fixture
+def long_names():
+    """A tenant whose every name is as long as allowed (tenant admin alice@acme.test, a member
+    with a 120-character address), and the pages to sweep: signed out, and as that admin."""
+    from datetime import UTC, datetime
+
+    from accounts.models import Role
+    from apikeys import services as apikey_services
+    from licenses import services as license_services
+    from tests.factories import (
+        MembershipFactory,
+        TenantFactory,
+        UserFactory,
+        WorkgroupFactory,
+        WorkgroupMembershipFactory,
+    )
+    from tests.helpers import actor
+
+    tenant = TenantFactory(name=f"Acme {LONG}", slug="acme", domain="acme.localhost", signup_mode="open")
+    admin = UserFactory(email="alice@acme.test", full_name=LONG)
+    MembershipFactory(tenant=tenant, user=admin, role=Role.ADMIN)
+    other = UserFactory(email=f"{'m' * 60}@{'e' * 60}.test", full_name=LONG)
+    MembershipFactory(tenant=tenant, user=other)
+    workgroup = WorkgroupFactory(tenant=tenant, name=LONG)
+    WorkgroupMembershipFactory(workgroup=workgroup, user=admin, role=Role.ADMIN)
+    WorkgroupMembershipFactory(workgroup=workgroup, user=other)
+    by = actor(admin, tenant)
+    apikey_services.apikey_create(tenant=tenant, user=admin, name=LONG, workgroups=[workgroup], by=by)
+    license = license_services.license_create(
+        tenant=tenant, by=by, name=LONG, sources=["COSMIC", "OMIM", "PrimateAI-3D", "SpliceAI", "PromoterAI"],
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    license_services.credential_add(license=license, by=by, method="dragen_serial", serial_number="S" * 64)
+    admin_pages = [
+        "/", "/apikeys/", "/tenant/apikeys/?ended=1", "/workgroups/", f"/workgroups/{workgroup.pk}/",
+        "/users/", "/events/", "/settings/", "/licenses/", f"/licenses/{license.pk}/", "/profile/",
+        "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/api/docs",
+    ]  # fmt: skip
+    return {
+        "widths": [(390, 844), (1280, 800)],
+        "signed_out": ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/nowhere"],
+        "admin": admin_pages,
+        "member": (
+            other.email,
+            ["/", "/apikeys/", "/workgroups/", f"/workgroups/{workgroup.pk}/", "/profile/"],
+        ),
+    }
