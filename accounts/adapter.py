@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
 from allauth.core import context as allauth_context
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal.ratelimit import parse_rates
 from django import forms
 from django.conf import settings
@@ -57,22 +58,21 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_login(self, request, user, **kwargs):
         """A member deactivated here is not signed in at all, so the one message says why (not a
-        green "Successfully signed in" beside it). Asked only once the password was right."""
-        tenant = getattr(request, "tenant", None)
-        if (
-            tenant is not None
-            and Membership.objects.filter(tenant=tenant, user=user, is_active=False).exists()
-        ):
-            clear_login(request)
-            messages.info(request, deactivated(tenant))
-            return redirect("account_login")
-        return super().pre_login(request, user, **kwargs)
+        green "Successfully signed in" beside it). Asked only once the password was right, and
+        again at the moment of signing in (`login`), after any second factor."""
+        return _refused_if_deactivated(request, user) or super().pre_login(request, user, **kwargs)
+
+    def login(self, request, user):
+        refused = _refused_if_deactivated(request, user)  # deactivated while at the second factor
+        if refused is not None:
+            raise ImmediateHttpResponse(refused)
+        super().login(request, user)
 
     def validation_error(self, code, *args):
         """allauth's lockout says 'try again later'; this says how much later at most (the longest
         window of ACCOUNT_RATE_LIMITS["login_failed"])."""
         if code == "too_many_login_attempts":
-            rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get("login_failed"))
+            rates = parse_rates((settings.ACCOUNT_RATE_LIMITS or {}).get("login_failed"))
             wait = max((rate.duration for rate in rates), default=60)
             minutes = max(1, round(wait / 60))
             unit = "minute" if minutes == 1 else "minutes"
@@ -137,3 +137,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         # One rule for every client address the portal records and rate-limits by.
         return client_ip(request) or "0.0.0.0"  # noqa: S104 (an address, not a bind)
+
+
+def _refused_if_deactivated(request, user):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not Membership.objects.filter(tenant=tenant, user=user, is_active=False).exists():
+        return None
+    clear_login(request)
+    messages.info(request, deactivated(tenant))
+    return redirect("account_login")

@@ -7,13 +7,12 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
-from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import emails, selectors, services
 from accounts.adapter import INVITATION_SESSION_KEY, signup_refusal
 from accounts.decorators import member_required, not_a_member, tenant_admin_required
 from accounts.forms import (
@@ -93,10 +92,8 @@ def root(request):
         return home(request)
     tenants = None
     if settings.DEBUG or (request.user.is_authenticated and request.user.is_staff):
-        port = split_domain_port(request.get_host())[1]  # as the visitor reached this host
-        suffix = f":{port}" if port else ""
         tenants = [
-            {"name": tenant.name, "url": f"{request.scheme}://{tenant.domain}{suffix}/"}
+            {"name": tenant.name, "url": emails.tenant_url(tenant)}  # as configured, not this request
             for tenant in Tenant.objects.filter(is_active=True).order_by("name")
         ]
     return render(request, "operator_home.html", {"tenants": tenants})

@@ -331,16 +331,15 @@ class TokenApi(APIView):
         return 'Basic realm="portal", charset="UTF-8"'
 
 
-def _password_tenant(request) -> Tenant:
+def _password_tenant(request) -> Tenant | None:
+    """The host's tenant, or on an operator host the one `?tenant=` names (None if none is there:
+    refused only after the password is checked, so no answer or timing tells which domains exist)."""
     named = request.query_params.get("tenant", "").strip().lower().rstrip(".")
     if request.tenant is not None:
         if named and named != request.tenant.domain:
             raise grants.Refused("?tenant names another tenant than the host")
         return request.tenant
-    tenant = Tenant.objects.filter(domain=named, is_active=True).first() if named else None
-    if tenant is None:
-        raise grants.Refused("no tenant: use the tenant's host or ?tenant=<domain>")
-    return tenant
+    return Tenant.objects.filter(domain=named, is_active=True).first() if named else None
 
 
 class TokenRefreshApi(APIView):

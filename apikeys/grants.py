@@ -84,14 +84,17 @@ def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Ke
     return KeyHolder(owner=owner, tenant=tenant, snap=snap, scope=scope)
 
 
-def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant) -> Issued:
-    """Email and password through allauth, so its failed-login lockout applies here too."""
+def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant | None) -> Issued:
+    """Email and password through allauth, so its failed-login lockout applies here too. No tenant
+    (an operator host's `?tenant=` naming none) is refused only after the password is checked."""
     try:
         user = get_adapter(request).authenticate(request, email=addresses.canonical(email), password=password)
     except ValidationError:
         raise Locked() from None
     if user is None:
         raise Refused("wrong email or password")
+    if tenant is None:
+        raise Refused("no tenant: use the tenant's host or ?tenant=<domain>")
     if not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists():
         raise Refused("email not verified")
     if is_mfa_enabled(user):

@@ -21,7 +21,8 @@
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const article = page.querySelector("main article");
       dialog.replaceChildren(document.importNode(article, true));
-      dialog.showModal();
+      dialog.showModal();  // focus moves into it
+      dialog.addEventListener("close", function () { link.focus(); }, { once: true });  // and back
     });
   });
   document.addEventListener("click", function (event) {
@@ -71,6 +72,12 @@
   if (fresh && fresh.open) {
     fresh.close();
     fresh.showModal();
+    // Esc would lose the secret for good: ask first.
+    fresh.addEventListener("cancel", function (event) {
+      if (!window.confirm("Close without it? It cannot be shown again: copy or download it first.")) {
+        event.preventDefault();
+      }
+    });
   }
 
   // Workgroup checkboxes only matter when "chosen" is picked.

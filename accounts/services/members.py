@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import timedelta
 
 from django.db import transaction
@@ -99,7 +100,9 @@ def user_set_name(*, user: User, full_name: str, tenant: Tenant, by: Actor) -> U
     in the event log of the tenant where they changed it."""
     if by.user is None or by.user.pk != user.pk:
         raise Conflict("Only you can change your name.")
-    full_name = " ".join(full_name.split())
+    # No invisible or format characters (bidi overrides, zero widths, blank braille): a name must
+    # not push the email beside it out of view, or pass for someone else's.
+    full_name = " ".join("".join(c for c in full_name if _shown(c)).split())
     if len(full_name) > 200:
         raise Conflict("A name has at most 200 characters.")
     if full_name != user.full_name:
@@ -108,3 +111,7 @@ def user_set_name(*, user: User, full_name: str, tenant: Tenant, by: Actor) -> U
             user.full_name = full_name
             event_record(tenant=tenant, by=by, action="user.rename", target=user, full_name=full_name)
     return user
+
+
+def _shown(character: str) -> bool:
+    return unicodedata.category(character) not in ("Cc", "Cf", "Co", "Cn", "Cs") and character != "\u2800"

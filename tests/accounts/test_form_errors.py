@@ -2,6 +2,7 @@
 a destructive action will do said before it is done; and success said of whom."""
 
 import re
+import time
 
 from accounts.models import Membership, Workgroup
 from tests.conftest import client_for
@@ -68,3 +69,21 @@ def test_sign_up_errors_sit_under_their_field(tenant_a):
     label = page.index('for="id_password1"')
     assert label < password < error  # label, input, then what is wrong with it
     assert re.search(r'name="password1"[^>]*aria-invalid="true"', page)
+
+
+def test_a_member_deactivated_at_the_second_factor_is_not_signed_in(tenant_a):
+    """The membership is asked again when the sign-in completes, after the TOTP code."""
+    from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+
+    user = sign_up_and_verify("acme.localhost", "fay@acme.test")
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    client = client_for("acme.localhost")
+    step = client.post("/accounts/login/", {"login": "fay@acme.test", "password": SIGNUP_PASSWORD})
+    assert step.status_code == 302 and "2fa" in step["Location"]  # the password was right
+    Membership.objects.filter(user=user, tenant=tenant_a).update(is_active=False)
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(step["Location"], {"code": code}, follow=True)
+    said = _messages(response)
+    assert "_auth_user_id" not in client.session and "is deactivated" in said
+    assert "Successfully signed in" not in said

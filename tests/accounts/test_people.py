@@ -20,12 +20,15 @@ def test_a_user_sets_their_name_and_the_tenant_sees_it(as_bob, as_alice, bob, te
     assert too_long.status_code == 400 and "A name has at most 200 characters." in too_long.content.decode()
     as_bob.post("/profile/", {"full_name": " "})
     assert User.objects.get(pk=bob.pk).full_name == ""
+    # Invisible and format characters go: bidi overrides, zero widths, blank braille.
+    as_bob.post("/profile/", {"full_name": "Alice\u202e Ex\u200bample" + "\u2800" * 150})
+    assert User.objects.get(pk=bob.pk).full_name == "Alice Example"
 
 
 def test_the_member_picker_and_the_members_show_names(as_alice, bob, tenant_a):
     workgroup = WorkgroupFactory(tenant=tenant_a, name="Sequencing")
     page = as_alice.get(f"/workgroups/{workgroup.pk}/").content.decode()
-    assert f"{bob.full_name} · {bob.email}" in page
+    assert f"{bob.email} · {bob.full_name}" in page  # the address first: a name cannot hide it
 
 
 def test_the_invitation_says_who_invited_you_to_what(alice, tenant_a):

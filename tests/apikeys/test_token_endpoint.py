@@ -115,6 +115,27 @@ def test_on_a_host_that_is_no_tenants_the_tenant_parameter_names_it(alice, tenan
     assert client.post("/api/tokens", HTTP_AUTHORIZATION=basic(alice.email, PASSWORD)).status_code == 401
 
 
+def test_the_tenant_parameter_tells_a_stranger_nothing_about_which_domains_exist(alice, tenant_a):
+    """The password is checked before the tenant is looked up: an unknown and a known domain get
+    the same answers, and a guess at an unknown one counts against the account like any other."""
+    client = Client(HTTP_HOST="localhost")
+    wrong = basic(alice.email, "wrong-password-1")
+    for domain in (
+        "nowhere.example",
+        "acme.localhost",
+        "nowhere.example",
+        "acme.localhost",
+        "nowhere.example",
+    ):
+        assert client.post(f"/api/tokens?tenant={domain}", HTTP_AUTHORIZATION=wrong).status_code == 401
+    # Five failures, three of them at an unknown domain: the account is locked, known domain or not.
+    for domain in ("nowhere.example", "acme.localhost"):
+        response = client.post(
+            f"/api/tokens?tenant={domain}", HTTP_AUTHORIZATION=basic(alice.email, PASSWORD)
+        )
+        assert response.status_code == 429, domain
+
+
 def test_password_tokens_are_refused_to_non_members(charlie, tenant_a):
     response = Client(HTTP_HOST="acme.localhost").post(
         "/api/tokens", HTTP_AUTHORIZATION=basic(charlie.email, PASSWORD)

@@ -187,3 +187,28 @@ def test_a_key_is_renamed_in_place_and_the_list_filtered_and_sorted(page, tenant
     page.get_by_label("Show").select_option("revoked")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#apikeys tbody")).to_contain_text("No revoked keys.")
+
+
+def test_dialogs_take_focus_and_give_it_back_and_esc_asks_before_losing_the_key(page, tenant_url, acme):
+    MembershipFactory(tenant=acme, user=UserFactory(email="bob@acme.test"))
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "bob@acme.test")
+    page.goto(tenant_url("acme.localhost", "/apikeys/"))
+    page.get_by_label("Name", exact=True).fill("ci")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    dialog = page.locator("dialog#new-key")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("document.getElementById('new-key').contains(document.activeElement)")
+    page.once("dialog", lambda question: question.dismiss())  # "Close without it?" No
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_visible()  # still there, the key with it
+    page.once("dialog", lambda question: question.accept())
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    rename = page.get_by_role("button", name="Rename ci")
+    rename.click()
+    expect(page.locator("#action-dialog")).to_be_visible()
+    assert page.evaluate("document.getElementById('action-dialog').contains(document.activeElement)")
+    page.locator("#action-dialog").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#action-dialog")).to_be_hidden()
+    expect(rename).to_be_focused()
