@@ -112,3 +112,24 @@ def long_names():
             ["/", "/apikeys/", "/workgroups/", f"/workgroups/{workgroup.pk}/", "/profile/"],
         ),
     }
+
+
+def sweep(browser, tenant_url, long_names, visit, **context_options) -> list:
+    """`visit(page, url)` on every page of `long_names` at each width: signed out, as the tenant
+    admin and as the member, each in a context of its own; what the visits return, flattened."""
+    found = []
+    member, member_pages = long_names["member"]
+    visitors = [
+        (None, long_names["signed_out"]),
+        ("alice@acme.test", long_names["admin"]),
+        (member, member_pages),
+    ]
+    for width, height in long_names["widths"]:
+        for who, paths in visitors:
+            context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
+            page = context.new_page()
+            if who:
+                sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), who)
+            found += [result for path in paths for result in visit(page, tenant_url("acme.localhost", path))]
+            context.close()
+    return found

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.conftest import sign_in
+from tests.pages.conftest import sweep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,17 +26,5 @@ def _violations(page, url: str) -> list[str]:
 
 
 def test_no_page_has_a_serious_accessibility_violation(browser, tenant_url, long_names):
-    found = []
-    member, member_pages = long_names["member"]
-    for width, height in long_names["widths"]:
-        for who, paths in ((None, long_names["signed_out"]), ("alice@acme.test", long_names["admin"]),
-                           (member, member_pages)):  # fmt: skip
-            context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
-            page = context.new_page()
-            if who:
-                sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), who)
-            found += [
-                found for path in paths for found in _violations(page, tenant_url("acme.localhost", path))
-            ]
-            context.close()
+    found = sweep(browser, tenant_url, long_names, _violations, bypass_csp=True)
     assert found == [], "\n".join(found)

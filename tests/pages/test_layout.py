@@ -4,18 +4,17 @@ ellipsis and shown whole on hover)."""
 
 import pytest
 
-from tests.pages.conftest import sign_in
+from tests.pages.conftest import sweep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _too_wide(page, url: str) -> str | None:
+def _too_wide(page, url: str) -> list[str]:
     page.goto(url)
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if width[0] <= width[1]:
-        return None
-    wide = page.evaluate(_WIDEST)
-    return f"{url}: {width[0]} px in a {width[1]} px window ({wide})"
+        return []
+    return [f"{url}: {width[0]} px in a {width[1]} px window ({page.evaluate(_WIDEST)})"]
 
 
 # The deepest elements reaching past the window's right edge, to say what to fix.
@@ -29,15 +28,5 @@ _WIDEST = """
 
 
 def test_no_page_is_wider_than_the_window_with_the_longest_names(browser, tenant_url, long_names):
-    found = []
-    member, member_pages = long_names["member"]
-    for width, height in long_names["widths"]:
-        for who, paths in ((None, long_names["signed_out"]), ("alice@acme.test", long_names["admin"]),
-                           (member, member_pages)):  # fmt: skip
-            context = browser.new_context(viewport={"width": width, "height": height})
-            page = context.new_page()
-            if who:
-                sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), who)
-            found += [_too_wide(page, tenant_url("acme.localhost", path)) for path in paths]
-            context.close()
-    assert [problem for problem in found if problem] == [], "\n".join(problem for problem in found if problem)
+    found = sweep(browser, tenant_url, long_names, _too_wide)
+    assert found == [], "\n".join(found)
