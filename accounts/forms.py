@@ -108,8 +108,14 @@ class AddPersonForm(forms.Form):
 
 
 class WorkgroupMemberForm(forms.Form):
-    user_id = forms.UUIDField()
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    member = forms.EmailField(
+        label="Member to add",
+        error_messages={
+            "required": "Give the email address of the member to add.",
+            "invalid": "Give the member's whole email address.",
+        },
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, label="Role")
 
 
 class ProfileForm(forms.Form):

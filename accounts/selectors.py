@@ -119,14 +119,26 @@ def get_workgroup_member_for_request(
     return wgm
 
 
-def workgroup_candidates(*, workgroup: Workgroup) -> QuerySet[Membership]:
-    """Active members of the workgroup's tenant who are not in it yet."""
+def workgroup_candidates(*, workgroup: Workgroup, query: str = "", limit: int = 20) -> list[Membership]:
+    """Up to `limit` active members of the workgroup's tenant, not in it yet, whose email or name
+    contains `query`: the picker asks as one types, so a tenant of thousands sends a few rows."""
+    in_group = workgroup.memberships.values("user_id")
+    qs = Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True).exclude(
+        user_id__in=in_group
+    )
+    if query := query.strip():
+        qs = qs.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
+    return list(qs.select_related("user").order_by("user__email")[:limit])
+
+
+def workgroup_candidate(*, workgroup: Workgroup, email: str) -> Membership | None:
+    """The active member of the workgroup's tenant with this email, if they are not in it yet."""
     in_group = workgroup.memberships.values("user_id")
     return (
-        Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True)
+        Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True, user__email__iexact=email)
         .exclude(user_id__in=in_group)
         .select_related("user")
-        .order_by("user__email")
+        .first()
     )
 
 
@@ -173,6 +185,12 @@ def addresses_shown(*, tenant: Tenant, emails) -> dict[str, addresses.Shown]:
         "email", flat=True
     )
     return addresses.shown(emails, among=[*members, *invited])
+
+
+def member_names(*, tenant: Tenant, emails) -> dict[str, str]:
+    """The names that this tenant's members with these addresses gave themselves."""
+    found = Membership.objects.filter(tenant=tenant, user__email__in=emails).exclude(user__full_name="")
+    return dict(found.values_list("user__email", "user__full_name"))
 
 
 def account_exists(email: str) -> bool:

@@ -11,6 +11,9 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("workgroups/", views.workgroups, name="workgroups"),
     path("workgroups/<uuid:workgroup_id>/", views.workgroup_detail, name="workgroup_detail"),
+    path(
+        "workgroups/<uuid:workgroup_id>/candidates", views.workgroup_candidates, name="workgroup_candidates"
+    ),
     path("workgroups/<uuid:workgroup_id>/edit", views.workgroup_update, name="workgroup_update"),
     path("workgroups/<uuid:workgroup_id>/members", views.workgroup_member_add, name="workgroup_member_add"),
     path(

@@ -233,16 +233,28 @@ def workgroups(request):
 @member_required
 def workgroup_detail(request, workgroup_id):
     workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
-    membership = selectors.current_membership(request)
-    can_manage = membership.is_admin or selectors.is_workgroup_admin(workgroup=workgroup, user=request.user)
     context = {
         "workgroup": workgroup,
         "members": selectors.workgroup_members(workgroup=workgroup),
-        "can_manage": can_manage,
-        "candidates": selectors.workgroup_candidates(workgroup=workgroup) if can_manage else [],
+        "can_manage": _can_manage(request, workgroup),
         "rename_form": WorkgroupNameForm(initial={"name": workgroup.name}),
     }
     return render(request, "accounts/workgroup_detail.html", context)
+
+
+@member_required
+def workgroup_candidates(request, workgroup_id):
+    """The add-member picker's suggestions as one types (JSON); only for who may add members."""
+    workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
+    if not _can_manage(request, workgroup):
+        raise Http404("No such workgroup.")
+    found = selectors.workgroup_candidates(workgroup=workgroup, query=request.GET.get("q", "")[:100])
+    return JsonResponse({"results": [{"email": m.user.email, "name": m.user.full_name} for m in found]})
+
+
+def _can_manage(request, workgroup) -> bool:
+    membership = selectors.current_membership(request)
+    return membership.is_admin or selectors.is_workgroup_admin(workgroup=workgroup, user=request.user)
 
 
 @require_POST
@@ -273,11 +285,16 @@ def workgroup_update(request, workgroup_id):
 @member_required
 def workgroup_member_add(request, workgroup_id):
     workgroup = selectors.get_workgroup_for_request(request, workgroup_id)
-    form = WorkgroupMemberForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a member to add.")
+    if not _can_manage(request, workgroup):  # before the lookup: its answer would tell who is here
+        messages.error(request, "Only admins of this workgroup can do this.")
         return redirect("workgroup_detail", workgroup_id=workgroup.pk)
-    membership = selectors.get_member_for_request(request, form.cleaned_data["user_id"])
+    form = WorkgroupMemberForm(request.POST)
+    membership = form.is_valid() and selectors.workgroup_candidate(
+        workgroup=workgroup, email=form.cleaned_data["member"]
+    )
+    if not membership:
+        messages.error(request, " ".join(form.errors.get("member", [])) or _not_a_candidate(request, form))
+        return redirect("workgroup_detail", workgroup_id=workgroup.pk)
     role = form.cleaned_data["role"]
     _attempt(
         request,
@@ -287,6 +304,14 @@ def workgroup_member_add(request, workgroup_id):
         f"{membership.user.email} added to {workgroup.name}.",
     )
     return redirect("workgroup_detail", workgroup_id=workgroup.pk)
+
+
+def _not_a_candidate(request, form) -> str:
+    if not form.is_valid():
+        return "Choose a role: member or workgroup admin."
+    email = form.cleaned_data["member"]
+    tenant = request.tenant.name
+    return f"No active member of {tenant} has the address {email}, or they are in this workgroup already."
 
 
 @require_POST
@@ -350,12 +375,14 @@ def events(request):
     qs = selectors.events_list(tenant=request.tenant, action=action, actor=actor)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     emails = {e.actor_email for e in page} | {e.target_label.split(" ", 1)[0] for e in page}
+    emails = [e for e in emails if "@" in e]
     context = {
         "page": page,
         "actions": selectors.event_actions(tenant=request.tenant),
         "action": action,
         "actor": actor,
-        "shown": selectors.addresses_shown(tenant=request.tenant, emails=[e for e in emails if "@" in e]),
+        "shown": selectors.addresses_shown(tenant=request.tenant, emails=emails),
+        "names": selectors.member_names(tenant=request.tenant, emails=emails),
     }
     return render(request, "accounts/events.html", context)
 

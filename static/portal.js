@@ -80,6 +80,32 @@
     });
   }
 
+  // A picker that asks the server who matches as one types (a tenant may have thousands of members).
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    const list = document.getElementById(input.getAttribute("list"));
+    let timer = null;
+    let asked = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(async function () {
+        const query = input.value.trim();
+        if (query === asked) return;
+        asked = query;
+        const url = new URL(input.dataset.suggest, window.location.href);
+        url.searchParams.set("q", query);
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok || asked !== query) return;  // a newer question is on its way
+        const options = (await response.json()).results.map(function (found) {
+          const option = document.createElement("option");
+          option.value = found.email;
+          option.textContent = found.name || found.email;
+          return option;
+        });
+        list.replaceChildren(...options);
+      }, 150);
+    });
+  });
+
   // Workgroup checkboxes only matter when "chosen" is picked.
   const form = document.getElementById("generate-form");
   if (form) {

@@ -31,6 +31,13 @@ def test_the_event_log_page_filters_by_action_and_actor(as_alice, tenant_a):
     assert "Alpha" not in as_alice.get("/events/?actor=bob@acme.test").content.decode()
 
 
+def test_the_event_log_page_names_the_people_of_this_tenant(as_alice, bob):
+    as_alice.post(f"/users/{bob.pk}/", {"action": "make_admin"})
+    row = as_alice.get("/events/?action=member.make_admin").content.decode().split('id="events"')[1]
+    assert '>Alice Admin</span> · <span class="address">alice@acme.test<' in row  # the actor
+    assert '>Bob Member</span> · <span class="address">bob@acme.test<' in row  # the target
+
+
 def test_members_do_not_see_the_event_log_page(as_bob):
     assert as_bob.get("/events/").status_code == 403
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Event, Invitation, Membership, Role, Tenant, Workgroup, WorkgroupMembership
+from accounts.models import Event, Invitation, Membership, Role, Tenant, User, Workgroup, WorkgroupMembership
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, WorkgroupFactory, WorkgroupMembershipFactory
 from tests.helpers import tenant_admin_form
@@ -100,20 +100,66 @@ def test_the_workgroup_pages_create_rename_and_delete(as_alice, tenant_a):
 
 
 def test_the_workgroup_page_adds_members_and_workgroup_admins(as_alice, bob, genomics):
-    page = as_alice.get(f"/workgroups/{genomics.id}/").content.decode()
-    assert "bob@acme.test" in page  # offered as a candidate
-    as_alice.post(f"/workgroups/{genomics.id}/members", {"user_id": bob.id, "role": "member"})
+    as_alice.post(f"/workgroups/{genomics.id}/members", {"member": "BOB@acme.test ", "role": "member"})
     as_alice.post(f"/workgroups/{genomics.id}/members/{bob.id}", {"action": "make_admin"})
     assert WorkgroupMembership.objects.get(workgroup=genomics, user=bob).role == Role.ADMIN
     as_alice.post(f"/workgroups/{genomics.id}/members/{bob.id}", {"action": "remove"})
     assert not genomics.memberships.exists()
 
 
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        ("", "Give the email address of the member to add."),
+        ("bob", "Give the member&#x27;s whole email address."),
+        ("charlie@globex.test", "No active member of Acme Genomics has the address charlie@globex.test"),
+        ("gone@acme.test", "No active member of Acme Genomics has the address gone@acme.test"),
+        ("alice@acme.test", "or they are in this workgroup already"),
+    ],
+)
+def test_the_member_picker_says_why_it_adds_nobody(
+    as_alice, alice, tenant_a, charlie, genomics, member, message
+):
+    MembershipFactory(tenant=tenant_a, user=UserFactory(email="gone@acme.test"), is_active=False)
+    WorkgroupMembershipFactory(workgroup=genomics, user=alice)
+    response = as_alice.post(
+        f"/workgroups/{genomics.id}/members", {"member": member, "role": "member"}, follow=True
+    )
+    assert message in response.content.decode()
+    assert list(genomics.memberships.values_list("user__email", flat=True)) == ["alice@acme.test"]
+
+
+def test_the_member_picker_suggests_a_few_matching_members_of_thousands(
+    as_alice, tenant_a, bob, charlie, genomics
+):
+    users = User.objects.bulk_create(User(email=f"person{n:04}@acme.test") for n in range(5000))
+    Membership.objects.bulk_create(Membership(tenant=tenant_a, user=user) for user in users)
+    WorkgroupMembershipFactory(workgroup=genomics, user=users[1])
+    url = f"/workgroups/{genomics.id}/candidates"
+
+    found = as_alice.get(url, {"q": "person000"}).json()["results"]
+    assert [r["email"] for r in found] == [f"person000{n}@acme.test" for n in (0, 2, 3, 4, 5, 6, 7, 8, 9)]
+    assert len(as_alice.get(url, {"q": "person"}).json()["results"]) == 20  # a few rows, not 5,000
+    assert as_alice.get(url, {"q": "bob mem"}).json()["results"] == [
+        {"email": bob.email, "name": "Bob Member"}
+    ]
+    assert as_alice.get(url, {"q": "globex"}).json()["results"] == []  # only this tenant's members
+
+
+def test_the_member_picker_answers_only_who_may_add_members(as_bob, as_charlie, alice, bob, genomics):
+    url = f"/workgroups/{genomics.id}/candidates?q=a"
+    assert as_charlie.get(url).status_code == 404  # another tenant
+    WorkgroupMembershipFactory(workgroup=genomics, user=bob)
+    assert as_bob.get(url).status_code == 404  # a plain workgroup member
+    WorkgroupMembership.objects.filter(workgroup=genomics, user=bob).update(role=Role.ADMIN)
+    assert as_bob.get(url).json()["results"][0]["email"] == "alice@acme.test"
+
+
 def test_a_workgroup_admin_manages_members_on_the_page_but_not_the_workgroup(as_bob, bob, alice, genomics):
     WorkgroupMembershipFactory(workgroup=genomics, user=bob, role=Role.ADMIN)
     page = as_bob.get(f"/workgroups/{genomics.id}/").content.decode()
     assert 'id="add-member"' in page and "Rename or delete" not in page
-    as_bob.post(f"/workgroups/{genomics.id}/members", {"user_id": alice.id, "role": "admin"})
+    as_bob.post(f"/workgroups/{genomics.id}/members", {"member": alice.email, "role": "admin"})
     assert WorkgroupMembership.objects.get(workgroup=genomics, user=alice).role == Role.ADMIN
     response = as_bob.post(f"/workgroups/{genomics.id}/edit", {"action": "delete"}, follow=True)
     assert "Only tenant admins" in response.content.decode()
@@ -124,7 +170,7 @@ def test_a_plain_workgroup_member_cannot_manage_it(as_bob, bob, alice, genomics)
     WorkgroupMembershipFactory(workgroup=genomics, user=bob)
     assert 'id="add-member"' not in as_bob.get(f"/workgroups/{genomics.id}/").content.decode()
     response = as_bob.post(
-        f"/workgroups/{genomics.id}/members", {"user_id": alice.id, "role": "member"}, follow=True
+        f"/workgroups/{genomics.id}/members", {"member": alice.email, "role": "member"}, follow=True
     )
     assert "Only admins of this workgroup" in response.content.decode()
     assert not genomics.memberships.filter(user=alice).exists()

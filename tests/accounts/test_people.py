@@ -27,8 +27,15 @@ def test_a_user_sets_their_name_and_the_tenant_sees_it(as_bob, as_alice, bob, te
 
 def test_the_member_picker_and_the_members_show_names(as_alice, bob, tenant_a):
     workgroup = WorkgroupFactory(tenant=tenant_a, name="Sequencing")
+    found = as_alice.get(f"/workgroups/{workgroup.pk}/candidates?q=builder")
+    assert found.json()["results"] == []
+    bob.full_name = "Bob Builder"
+    bob.save()
+    found = as_alice.get(f"/workgroups/{workgroup.pk}/candidates?q=builder")  # found by name, answered
+    assert found.json()["results"] == [{"email": bob.email, "name": "Bob Builder"}]  # with the address
+    as_alice.post(f"/workgroups/{workgroup.pk}/members", {"member": bob.email, "role": "member"})
     page = as_alice.get(f"/workgroups/{workgroup.pk}/").content.decode()
-    assert f"{bob.email} · {bob.full_name}" in page  # the address first: a name cannot hide it
+    assert f"Bob Builder<br><small>{bob.email}</small>" in page
 
 
 def test_the_invitation_says_who_invited_you_to_what(alice, tenant_a):

@@ -16,7 +16,7 @@ from tests.helpers import actor, add, make_key, sell
 # Page routes that only show something (GET), or that are not forms of ours.
 SHOWN_ONLY = {
     "home", "events", "license", "workgroup_detail", "license_file_download", "jwks", "license_keys",
-    "apikey_inventory",
+    "apikey_inventory", "workgroup_candidates",
     "invitation_accept",  # its POST is the invitee's, tested in tests/accounts/test_invitations.py
 }  # fmt: skip
 
@@ -61,7 +61,7 @@ FORMS = [
     ("invitation_revoke", {"invitation_id": "invitation"}, {}),
     ("workgroups", {}, {"name": "Variant calling"}),
     ("workgroup_update", {"workgroup_id": "workgroup"}, {"name": "Sequencing core"}),
-    ("workgroup_member_add", {"workgroup_id": "workgroup"}, {"user_id": "alice", "role": "member"}),
+    ("workgroup_member_add", {"workgroup_id": "workgroup"}, {"member": "Alice@acme.test", "role": "member"}),
     ("workgroup_member_update", {"workgroup_id": "workgroup", "user_id": "bob"}, {"action": "make_admin"}),
     ("tenant_settings", {}, SETTINGS),
     ("profile", {}, {"full_name": "Alice A. Admin"}),
