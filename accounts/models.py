@@ -13,6 +13,7 @@ JWT_LIFETIME_MIN = 5 * 60
 JWT_LIFETIME_MAX = 24 * 60 * 60
 SESSION_IDLE_MIN, SESSION_IDLE_MAX = 5, 24 * 60  # minutes
 SESSION_MAX_HOURS = 30 * 24
+USAGE_FAILED_SIGNINS = "tenant.signin_failed"  # core.usage kind: wrong passwords at a tenant's host
 
 
 class Tenant(models.Model):

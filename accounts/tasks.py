@@ -1,9 +1,10 @@
 """Celery tasks: thin wrappers that move work off the request and call a service."""
 
 from celery import shared_task
+from django.conf import settings
 
 from accounts import services
-from core import cache
+from core import cache, usage
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -20,3 +21,9 @@ def invitations_expire() -> dict[str, int]:
 def cache_changes_settle() -> bool:
     """Make cache changes owed since Redis failed, for processes that may not have noticed."""
     return cache.settle(force=True)
+
+
+@shared_task
+def usage_prune() -> int:
+    """Drop usage counts older than PORTAL_USAGE_KEEP_DAYS (the charts show 30 days)."""
+    return usage.prune(keep_days=settings.PORTAL_USAGE_KEEP_DAYS)

@@ -18,8 +18,9 @@ from accounts.models import Membership, Tenant
 from accounts.requests import client_ip
 from accounts.selectors import remember_membership
 from apikeys import authstate, keyring, tokens
-from apikeys.models import TokenUser
+from apikeys.models import USAGE_REQUESTS, TokenUser
 from apikeys.services import apikey_use_record
+from core import usage
 from core.instances import loaded
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
         remember_membership(request, loaded(Membership, tenant=tenant, user=user, **snap.membership))
         if claims.get("akid"):
             apikey_use_record(apikey_id=claims["akid"], ip=client_ip(request))
+            usage.count(USAGE_REQUESTS, claims["akid"])
         return user, _auth_for(snap, claims)
 
     def authenticate_header(self, request) -> str:

@@ -19,8 +19,10 @@ from accounts import addresses
 from accounts.hosts import tenant_by_id
 from accounts.models import Tenant
 from apikeys import authstate, keyring, keys, tokens
+from apikeys.models import USAGE_TOKENS
 from apikeys.selectors import KeyOwner, apikey_owner
 from apikeys.services import apikey_use_record
+from core import usage
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
     """`tenant` is the host's tenant; None on a host that is no tenant's (the key's tenant then)."""
     holder = apikey_holder(key_text=key_text, tenant=tenant, ip=ip)
     key_expiry = holder.snap.keys[holder.owner.apikey_id]["expires_at"]
-    return _mint(
+    issued = _mint(
         holder.snap,
         holder.owner.user_id,
         holder.tenant,
@@ -54,6 +56,8 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
         holder.owner.apikey_id,
         None,
     )
+    usage.count(USAGE_TOKENS, holder.owner.apikey_id)
+    return issued
 
 
 @dataclass(frozen=True)

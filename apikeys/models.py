@@ -9,6 +9,8 @@ from accounts.models import Membership, Tenant, User, Workgroup
 from core.invalidation import QuerySet
 
 ROTATION_DUE_AFTER = timedelta(days=335)  # about 11 months: time to plan the yearly rotation
+USAGE_REQUESTS = "apikey.request"  # core.usage kinds: Bearer calls with a token from the key,
+USAGE_TOKENS = "apikey.token"  # and tokens it was exchanged for
 
 
 class ApiKey(models.Model):

@@ -13,3 +13,19 @@ class OwedCacheChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} (owed since {self.created_at:%Y-%m-%d %H:%M:%S})"
+
+
+class UsageCount(models.Model):
+    """How often `subject` (an API key, a credential, a tenant) did `kind` on `day` (UTC), for the
+    charts (`core.usage`)."""
+
+    kind = models.CharField(max_length=40)
+    subject = models.UUIDField()
+    day = models.DateField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "subject", "day"], name="usage_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.day}: {self.count}"

@@ -20,11 +20,12 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
+from core import usage
 from core.db import prepared_cursor
 from core.errors import ServiceError
 from core.ratelimit import Limits
 from licenses import credentials, credstate, keyring, methods, services
-from licenses.models import Credential, License, LicenseFile, LicenseFileBody
+from licenses.models import USAGE_FETCHES, Credential, License, LicenseFile, LicenseFileBody
 from premiumlic import CREDENTIAL_FIELDS as FIELDS
 from premiumlic import PORTAL_KEY
 
@@ -282,6 +283,7 @@ def _current_text(ident: str, credential: Found, ip: str | None) -> str:
             raise Refusal("INVALID_CREDENTIALS")  # disabled or suspended a moment ago
         text = issued.text
     _mark_used(ident, credential, ip, now)
+    usage.count(USAGE_FETCHES, credential.id)
     return text
 
 

@@ -7,6 +7,8 @@ from accounts.models import Tenant
 from core.invalidation import QuerySet
 from licenses import methods
 
+USAGE_FETCHES = "credential.fetch"  # core.usage kind: premium.lic downloads that got a file
+
 
 class License(models.Model):
     """A tenant's entitlement to some premium sources for a term."""

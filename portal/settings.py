@@ -368,7 +368,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("PORTAL_REQUEUE_SECONDS", 30)),
     },
     "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
+    "prune-usage-counts": {"task": "accounts.tasks.usage_prune", "schedule": 86400.0},
 }
+# Usage counts (core.usage) wait this long in a process before one write adds them all.
+PORTAL_USAGE_FLUSH_SECONDS = float(env_int("PORTAL_USAGE_FLUSH_SECONDS", 5))
+PORTAL_USAGE_KEEP_DAYS = env_int("PORTAL_USAGE_KEEP_DAYS", 400)
 
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
 # Where a tenant's pages are, for links in emails sent outside a request (e.g. license reminders).

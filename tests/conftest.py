@@ -55,6 +55,7 @@ def pytest_sessionstart(session):
     # WhiteNoise indexes the ~190 static files when built (~30 ms). With autorefresh it finds a
     # file when asked for it instead: the same files, the same answers, no index to build.
     settings.WHITENOISE_AUTOREFRESH = True
+    settings.PORTAL_USAGE_FLUSH_SECONDS = 0  # usage counts written at once, for the tests to read
 
     from django.core.servers.basehttp import WSGIRequestHandler
 

@@ -2,7 +2,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from accounts.models import Event, Membership, Tenant, User
+from accounts.models import USAGE_FAILED_SIGNINS, Event, Membership, Tenant, User
+from core import usage
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,11 @@ def _target_id(target: models.Model):
     if isinstance(target, Membership):
         return target.user_id
     return target.pk
+
+
+def signin_failure_count(sender, credentials, request=None, **kwargs) -> None:
+    """Django's user_login_failed (pages and POST /api/tokens alike): counted for the tenant whose
+    host it was, for its dashboard (core.usage: no write per attempt)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None:
+        usage.count(USAGE_FAILED_SIGNINS, tenant.pk)
