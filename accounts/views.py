@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import emails, selectors, services
 from accounts.adapter import INVITATION_SESSION_KEY, signup_refusal
+from accounts.dashboard import dashboard
 from accounts.decorators import member_required, not_a_member, tenant_admin_required
 from accounts.forms import (
     AddPersonForm,
@@ -117,7 +118,10 @@ def profile(request):
 def home(request):
     membership = selectors.current_membership(request)
     workgroups = selectors.user_workgroups(tenant=request.tenant, user=request.user)
-    return render(request, "accounts/home.html", {"membership": membership, "my_workgroups": workgroups})
+    context = {"membership": membership, "my_workgroups": workgroups}
+    if membership.is_admin:
+        context["figures"], context["chart"] = dashboard(request.tenant)
+    return render(request, "accounts/home.html", context)
 
 
 @require_POST

@@ -6,6 +6,8 @@ class ApikeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apikeys import authstate, schema  # noqa: F401 (schema registers itself)
+        from accounts import dashboard
+        from apikeys import authstate, schema, selectors  # noqa: F401 (schema registers itself)
 
         authstate.watch()
+        dashboard.register("apikeys", selectors.dashboard_panel)

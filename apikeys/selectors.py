@@ -6,10 +6,13 @@ from datetime import timedelta
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.dashboard import Figure, Panel
 from accounts.models import Membership, Tenant
-from apikeys.models import ApiKey
+from apikeys.models import ROTATION_DUE_AFTER, USAGE_REQUESTS, USAGE_TOKENS, ApiKey
+from core import usage
 
 SHOW_ENDED_FOR = timedelta(days=30)  # revoked and expired keys stay listed this long
 
@@ -62,6 +65,41 @@ def apikeys_of(
     elif status == ApiKey.Status.EXPIRED:
         qs = qs.filter(revoked_at__isnull=True, expires_at__lte=now)
     return _with_scope(qs).order_by(*SORTS.get(sort, SORTS["created"])[1])
+
+
+def key_usage(apikeys) -> list[tuple[ApiKey, dict]]:
+    """Each key with its chart of the last 30 days: requests and token exchanges (two queries)."""
+    ids = [apikey.pk for apikey in apikeys]
+    requests, exchanges = (usage.series(kind, ids) for kind in (USAGE_REQUESTS, USAGE_TOKENS))
+    return [
+        (
+            apikey,
+            usage.chart(
+                f"usage-{apikey.pk}",
+                {"Requests": requests[str(apikey.pk)], "Token exchanges": exchanges[str(apikey.pk)]},
+            ),
+        )
+        for apikey in apikeys
+    ]
+
+
+def dashboard_panel(tenant: Tenant) -> Panel:
+    """The tenant home's figures of keys, and every key's requests and exchanges by day."""
+    now = timezone.now()
+    live = ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True, expires_at__gt=now)
+    due = live.filter(created_at__lte=now - ROTATION_DUE_AFTER).count()
+    keys = ApiKey.objects.filter(tenant=tenant).values("pk")
+    inventory = reverse("apikey_inventory")
+    return Panel(
+        figures=[
+            Figure("Active API keys", live.count(), inventory),
+            Figure("Keys due for rotation", due, inventory, hint="a year old in a month", attention=due > 0),
+        ],
+        series={
+            "API requests": usage.summed(USAGE_REQUESTS, keys),
+            "Token exchanges": usage.summed(USAGE_TOKENS, keys),
+        },
+    )
 
 
 def live_key_count(*, tenant: Tenant, user) -> int:

@@ -37,9 +37,12 @@ def _page(request, *, form=None, status=200):
     shown_status = shown_status if shown_status in ApiKey.Status.values else ""
     sort = request.GET.get("sort", "created")
     sort = sort if sort in selectors.SORTS else "created"
-    apikeys = selectors.apikeys_of(tenant=request.tenant, user=request.user, status=shown_status, sort=sort)
+    apikeys = list(
+        selectors.apikeys_of(tenant=request.tenant, user=request.user, status=shown_status, sort=sort)
+    )
     context = {
         "apikeys": apikeys,
+        "usage": selectors.key_usage(apikeys),
         "form": form or _key_form(request),
         "regenerate_form": RegenerateForm(),
         "created": _created(request),  # (ApiKey, key text): shown this once

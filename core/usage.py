@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.models import UsageCount
@@ -46,6 +47,8 @@ def flush() -> int:
     with _lock:
         taken = dict(_counts)
         _counts.clear()
+        if _timer is not None:
+            _timer.cancel()  # a no-op from within the timer's own thread
         _timer = None
     if not taken:
         return 0
@@ -69,6 +72,34 @@ def series(kind: str, subjects, *, days: int = 30, today: date | None = None) ->
     for subject, day, n in rows.values_list("subject", "day", "count"):
         found[str(subject)][(day - first).days] = n
     return found
+
+
+def summed(kind: str, subjects, *, days: int = 30, today: date | None = None) -> list[int]:
+    """The counts of all `subjects` (ids, or a query of them) added up by day, oldest first."""
+    today = today or timezone.now().date()
+    first = today - timedelta(days=days - 1)
+    found = [0] * days
+    rows = UsageCount.objects.filter(kind=kind, subject__in=subjects, day__gte=first, day__lte=today)
+    for day, n in rows.values("day").annotate(n=Sum("count")).values_list("day", "n"):
+        found[(day - first).days] = n
+    return found
+
+
+def chart(
+    element_id: str, series: dict[str, list[int]], *, days: int = 30, today: date | None = None
+) -> dict:
+    """What templates/_usage_chart.html and static/charts.js draw: `series` (label → counts from
+    `series()`), their days, and the same numbers as rows for the table beside the chart."""
+    today = today or timezone.now().date()
+    labels = [(today - timedelta(days=days - 1 - n)).isoformat() for n in range(days)]
+    return {
+        "id": element_id,
+        "days": labels,
+        "series": [
+            {"label": label, "values": values, "total": sum(values)} for label, values in series.items()
+        ],
+        "rows": [[day, *(values[n] for values in series.values())] for n, day in enumerate(labels)],
+    }
 
 
 def total(kind: str, subject, *, since: date) -> int:

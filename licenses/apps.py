@@ -7,6 +7,8 @@ class LicensesConfig(AppConfig):
     verbose_name = "Premium licenses"
 
     def ready(self) -> None:
-        from licenses import credstate
+        from accounts import dashboard
+        from licenses import credstate, selectors
 
         credstate.watch()
+        dashboard.register("licenses", selectors.dashboard_panel)

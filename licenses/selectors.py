@@ -1,10 +1,16 @@
 """Reads of licenses, always within the request's tenant: another tenant's row and a missing row
 give the same 404."""
 
+from datetime import timedelta
+
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 
-from licenses.models import Credential, License, LicenseFile
+from accounts.dashboard import Figure, Panel
+from core import usage
+from licenses.models import USAGE_FETCHES, Credential, License, LicenseFile
 
 
 def licenses_of_tenant(tenant) -> QuerySet[License]:
@@ -12,6 +18,18 @@ def licenses_of_tenant(tenant) -> QuerySet[License]:
         License.objects.filter(tenant=tenant)
         .annotate(credential_count=Count("credentials"))
         .order_by("-created_at", "name")
+    )
+
+
+def dashboard_panel(tenant) -> Panel:
+    """The tenant home's figure of licenses ending soon, and premium.lic downloads by day."""
+    now = timezone.now()
+    running = License.objects.filter(tenant=tenant, state__in=[License.State.ACTIVE, License.State.SUSPENDED])
+    ending = running.filter(ends_at__gt=now, ends_at__lte=now + timedelta(days=30)).count()
+    credentials = Credential.objects.filter(license__tenant=tenant).values("pk")
+    return Panel(
+        figures=[Figure("Licenses ending within 30 days", ending, reverse("licenses"), attention=ending > 0)],
+        series={"premium.lic downloads": usage.summed(USAGE_FETCHES, credentials)},
     )
 
 
@@ -24,6 +42,15 @@ def get_license_for_request(request: HttpRequest, license_id) -> License:
 
 def credentials_of_license(license: License) -> QuerySet[Credential]:
     return Credential.objects.filter(license=license).select_related("license__tenant")
+
+
+def credential_usage(credentials) -> list[tuple[Credential, dict]]:
+    """Each credential with its chart of premium.lic downloads over the last 30 days (one query)."""
+    found = usage.series(USAGE_FETCHES, [credential.pk for credential in credentials])
+    return [
+        (credential, usage.chart(f"usage-{credential.pk}", {"Downloads": found[str(credential.pk)]}))
+        for credential in credentials
+    ]
 
 
 def get_credential_for_request(request: HttpRequest, license: License, credential_id) -> Credential:

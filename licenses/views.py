@@ -48,9 +48,11 @@ def license_list(request):
 
 
 def _detail(request, license, *, edit_form=None, credential_form=None, status=200):
+    credentials = list(selectors.credentials_of_license(license))
     context = {
         "license": license,
-        "credentials": selectors.credentials_of_license(license),
+        "credentials": credentials,
+        "usage": selectors.credential_usage(credentials),
         "files": selectors.files_of_license(license)[:50],
         "edit_form": edit_form or LicenseEditForm.for_license(license),
         "credential_form": credential_form or CredentialForm(),

@@ -368,3 +368,14 @@ def slow_hashing(settings, alice):
     calibrate()
     alice.set_password(PASSWORD)
     alice.save(update_fields=["password"])
+
+
+@pytest.fixture
+def usage_in_memory(settings):
+    """Usage counts held in this process, as in production (tests write them at once otherwise):
+    for the tests that a hot path makes no query. Written when the test ends."""
+    from core import usage
+
+    settings.PORTAL_USAGE_FLUSH_SECONDS = 3600
+    yield
+    usage.flush()

@@ -183,7 +183,7 @@ def test_changing_the_password_kills_tokens_issued_before(alice, tenant_a, alice
     assert client.get("/api/me").status_code == 401
 
 
-def test_the_authenticated_path_makes_no_query_at_all(alice, tenant_a, alice_key):
+def test_the_authenticated_path_makes_no_query_at_all(alice, tenant_a, alice_key, usage_in_memory):
     WorkgroupMembershipFactory(workgroup=WorkgroupFactory(tenant=tenant_a, name="Sequencing"), user=alice)
     client = bearer(token(alice_key[1]))
     client.get("/api/me")  # warms the snapshot, the host lookup and the keyring

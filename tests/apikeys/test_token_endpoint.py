@@ -227,7 +227,7 @@ def test_a_key_of_a_deactivated_tenant_buys_nothing(alice, tenant_a, alice_key):
     assert exchange(alice_key[1], host="localhost").status_code == 401
 
 
-def test_exchanging_a_known_key_again_makes_no_query(alice, tenant_a, alice_key):
+def test_exchanging_a_known_key_again_makes_no_query(alice, tenant_a, alice_key, usage_in_memory):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

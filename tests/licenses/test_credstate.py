@@ -165,6 +165,7 @@ def test_without_tracking_copies_are_checked_against_the_cache(serial, settings,
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("usage_in_memory")
 def test_changes_made_by_another_process_are_seen_on_the_very_next_fetch():
     """As a second web worker, or the Celery worker issuing files, would make them."""
     tenant = TenantFactory(domain="copies.localhost", slug="copies")

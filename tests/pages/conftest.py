@@ -133,3 +133,12 @@ def sweep(browser, tenant_url, long_names, visit, **context_options) -> list:
             found += [result for path in paths for result in visit(page, tenant_url("acme.localhost", path))]
             context.close()
     return found
+
+
+def snap(page, name: str, *, full_page: bool = False) -> None:
+    """With PORTAL_SCREENSHOTS=<folder> (`make screenshots`), save what the page shows now as
+    <folder>/<name>.png, for the README; otherwise nothing."""
+    folder = os.environ.get("PORTAL_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=full_page, animations="disabled")

@@ -1,0 +1,121 @@
+"""Usage at a glance: charts drawn in the browser from counters that real API calls wrote, with
+their numbers in a table, and the tenant home's figures."""
+
+import base64
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from apikeys.models import ApiKey
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.helpers import actor, add, bearer, fetch, make_key, sell, token
+from tests.pages.conftest import sign_in, snap
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def acme():
+    tenant = TenantFactory(name="Acme Genomics", slug="acme", domain="acme.localhost")
+    alice = UserFactory(email="alice@acme.test")
+    MembershipFactory(tenant=tenant, user=alice, role=Role.ADMIN)
+    return tenant, alice
+
+
+def today_row(page, scope: str) -> list[str]:
+    """The cells of today's row in the numbers table under `scope`."""
+    row = page.locator(f"{scope} .usage-chart tbody tr").last
+    return [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+
+
+def test_the_keys_page_charts_each_keys_requests_and_exchanges(page, tenant_url, acme):
+    tenant, alice = acme
+    _, text = make_key(alice, tenant, name="nightly")
+    make_key(alice, tenant, name="quiet")
+    jwt = token(text)
+    token(text)
+    for _ in range(3):
+        assert bearer(jwt).get("/api/me").status_code == 200
+
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), alice.email)
+    page.goto(tenant_url("acme.localhost", "/apikeys/?sort=name"))
+    usage = page.locator("#key-usage")
+    expect(usage.locator("details.usage").first).to_contain_text("3 requests · 2 token exchanges")
+    expect(usage.locator("details.usage").first.locator("canvas")).to_be_visible()  # uPlot drew it
+    expect(usage.locator(".u-legend").first).to_contain_text("Token exchanges")
+    usage.locator("details.usage").first.get_by_text("Numbers by day").click()
+    snap(page, "keys")
+    assert today_row(page, "#key-usage details.usage:first-of-type") == [
+        timezone.now().date().isoformat(),
+        "3",
+        "2",
+    ]
+    closed = usage.locator("details.usage").nth(1)
+    expect(closed).to_contain_text("0 requests · 0 token exchanges")
+    closed.locator(":scope > summary").click()  # drawn once it is opened (it had no width before)
+    expect(closed.locator("canvas")).to_be_visible()
+
+
+def test_a_license_page_charts_downloads_per_credential(page, tenant_url, acme):
+    tenant, alice = acme
+    license = sell(tenant, actor(alice, tenant), name="Core")
+    add(license, actor(alice, tenant), "dragen_serial", serial_number="SN-CHART")
+    for _ in range(2):
+        assert fetch({"DragenSerialNo": "SN-CHART"}).status_code == 200
+
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), alice.email)
+    page.goto(tenant_url("acme.localhost", f"/licenses/{license.pk}/"))
+    chart = page.locator("#credentials details.usage").first
+    expect(chart).to_contain_text("2 downloads")
+    expect(chart.locator("canvas")).to_be_visible()
+    snap(page, "license", full_page=True)
+    chart.get_by_text("Numbers by day").click()
+    assert today_row(page, "#credentials") == [timezone.now().date().isoformat(), "2"]
+
+
+def test_the_tenant_home_is_a_dashboard_for_its_admins(page, tenant_url, acme):
+    tenant, alice = acme
+    bob = UserFactory(email="bob@acme.test")
+    MembershipFactory(tenant=tenant, user=bob)
+    old, text = make_key(alice, tenant, name="old")
+    ApiKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=340))
+    make_key(bob, tenant, name="fresh")
+    bearer(token(text)).get("/api/me")
+    sell(tenant, actor(alice, tenant), name="Ends soon", ends_at=timezone.now() + timedelta(days=10))
+    sell(tenant, actor(alice, tenant), name="Runs on")
+    wrong = base64.b64encode(b"alice@acme.test:wrong").decode()
+    Client(HTTP_HOST="acme.localhost").post("/api/tokens", HTTP_AUTHORIZATION=f"Basic {wrong}")
+
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), alice.email)
+    for label, value in [
+        ("Members", "2"),
+        ("Active API keys", "2"),
+        ("Keys due for rotation", "1"),
+        ("Licenses ending within 30 days", "1"),
+        ("Failed sign-ins this week", "1"),
+    ]:
+        expect(page.locator("#dashboard .tile", has_text=label).locator(".figure")).to_have_text(value)
+    expect(page.locator("#dashboard .tile", has_text="Keys due for rotation")).to_contain_text("needs a look")
+    expect(page.locator("#dashboard .tile", has_text="Members")).not_to_contain_text("needs a look")
+    expect(page.locator("#dashboard canvas").first).to_be_visible()
+    snap(page, "home")
+    page.locator("#dashboard").get_by_text("Numbers by day").click()
+    header = page.locator("#dashboard thead th").all_inner_texts()
+    assert header == [
+        "Day (UTC)",
+        "API requests",
+        "Token exchanges",
+        "premium.lic downloads",
+        "Failed sign-ins",
+    ]
+    assert today_row(page, "#dashboard") == [timezone.now().date().isoformat(), "1", "1", "0", "1"]
+
+    bob_page = page.context.browser.new_page()
+    sign_in(bob_page, tenant_url("acme.localhost", "/accounts/login/"), bob.email)
+    expect(bob_page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
+    expect(bob_page.locator("#dashboard")).to_have_count(0)  # members get their workgroups only
+    bob_page.close()
