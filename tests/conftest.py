@@ -371,7 +371,7 @@ def slow_hashing(settings, alice):
 
 
 @pytest.fixture
-def usage_in_memory(settings):
+def usage_in_memory(settings, db):
     """Usage counts held in this process, as in production (tests write them at once otherwise):
     for the tests that a hot path makes no query. Written when the test ends."""
     from core import usage

@@ -29,6 +29,8 @@ def kept(serial: str = "SN-COPY", domain: str = "acme.localhost") -> bool:
     tenant = Tenant.objects.get(domain=domain)
     return credstate.holds(credstate.identity(tenant.pk, Credential.Method.DRAGEN_SERIAL, serial))
 
+pytestmark = pytest.mark.usefixtures("usage_in_memory")  # the served-from-memory path writes nothing
+
 
 def served_from_memory(host: str = "acme.localhost") -> bytes:
     with CaptureQueriesContext(connection) as queries:
@@ -165,7 +167,6 @@ def test_without_tracking_copies_are_checked_against_the_cache(serial, settings,
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("usage_in_memory")
 def test_changes_made_by_another_process_are_seen_on_the_very_next_fetch():
     """As a second web worker, or the Celery worker issuing files, would make them."""
     tenant = TenantFactory(domain="copies.localhost", slug="copies")
