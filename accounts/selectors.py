@@ -126,8 +126,8 @@ def workgroup_candidates(*, workgroup: Workgroup, query: str = "", limit: int = 
     qs = Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True).exclude(
         user_id__in=in_group
     )
-    if query := query.strip():
-        qs = qs.filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
+    if query := query.strip():  # as members_list: the address compared as stored, no case folding
+        qs = qs.filter(Q(user__email__contains=query.lower()) | Q(user__full_name__icontains=query))
     return list(qs.select_related("user").order_by("user__email")[:limit])
 
 
@@ -135,7 +135,9 @@ def workgroup_candidate(*, workgroup: Workgroup, email: str) -> Membership | Non
     """The active member of the workgroup's tenant with this email, if they are not in it yet."""
     in_group = workgroup.memberships.values("user_id")
     return (
-        Membership.objects.filter(tenant_id=workgroup.tenant_id, is_active=True, user__email__iexact=email)
+        Membership.objects.filter(
+            tenant_id=workgroup.tenant_id, is_active=True, user__email=addresses.canonical(email)
+        )
         .exclude(user_id__in=in_group)
         .select_related("user")
         .first()

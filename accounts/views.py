@@ -253,7 +253,12 @@ def workgroup_candidates(request, workgroup_id):
     if not _can_manage(request, workgroup):
         raise Http404("No such workgroup.")
     found = selectors.workgroup_candidates(workgroup=workgroup, query=request.GET.get("q", "")[:100])
-    return JsonResponse({"results": [{"email": m.user.email, "name": m.user.full_name} for m in found]})
+    shown = selectors.addresses_shown(tenant=request.tenant, emails=[m.user.email for m in found])
+    results = [
+        {"email": m.user.email, "name": m.user.full_name, "lookalike": shown[m.user.email].suspicious}
+        for m in found
+    ]
+    return JsonResponse({"results": results})
 
 
 def _can_manage(request, workgroup) -> bool:

@@ -91,6 +91,7 @@ def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Ke
 def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant | None) -> Issued:
     """Email and password through allauth, so its failed-login lockout applies here too. No tenant
     (an operator host's `?tenant=` naming none) is refused only after the password is checked."""
+    request.signin_tenant = tenant  # whom a failure counts against, also on an operator host (?tenant=)
     try:
         user = get_adapter(request).authenticate(request, email=addresses.canonical(email), password=password)
     except ValidationError:

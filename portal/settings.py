@@ -410,6 +410,7 @@ PORTAL_RATES = {
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # sentence case for allauth's headings (locale/en/LC_MESSAGES/django.po)
 USE_TZ = True
 
 STATIC_URL = "/static/"

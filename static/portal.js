@@ -98,7 +98,8 @@
         const options = (await response.json()).results.map(function (found) {
           const option = document.createElement("option");
           option.value = found.email;
-          option.textContent = found.name || found.email;
+          // Marked in words when the address looks like another here (accounts/addresses.py).
+          option.textContent = (found.name || found.email) + (found.lookalike ? " ⚠ looks like another address" : "");
           return option;
         });
         list.replaceChildren(...options);

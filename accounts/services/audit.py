@@ -57,7 +57,7 @@ def _target_id(target: models.Model):
 
 def signin_failure_count(sender, credentials, request=None, **kwargs) -> None:
     """Django's user_login_failed (pages and POST /api/tokens alike): counted for the tenant whose
-    host it was, for its dashboard (core.usage: no write per attempt)."""
-    tenant = getattr(request, "tenant", None)
+    host it was, or that /api/tokens?tenant= named, for its dashboard (core.usage)."""
+    tenant = getattr(request, "signin_tenant", None) or getattr(request, "tenant", None)
     if tenant is not None:
         usage.count(USAGE_FAILED_SIGNINS, tenant.pk)

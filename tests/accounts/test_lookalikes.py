@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Invitation, Membership, Role, User
 from accounts.services import invitation_token
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, WorkgroupFactory
 from tests.helpers import sign_in, sign_up_and_verify
 
 JSON = "application/json"
@@ -202,3 +202,24 @@ def test_a_punycode_domain_is_compared_as_what_it_stands_for(as_alice, tenant_a)
     MembershipFactory(tenant=tenant_a, user=UserFactory(email="victim@xn--bo-hpa.test"))  # b\u0131o.test
     page = as_alice.get("/users/").content.decode()
     assert "looks like victim@xn--bo-hpa.test" in page and "(b\u0131o.test)" in page
+
+
+def test_the_member_picker_adds_the_named_member_not_the_lookalike(as_alice, tenant_a, attacker):
+    MembershipFactory(tenant=tenant_a, user=attacker)  # a member here too, but not the victim (yet)
+    workgroup = WorkgroupFactory(tenant=tenant_a, name="Finance")
+    response = as_alice.post(
+        f"/workgroups/{workgroup.pk}/members", {"member": VICTIM, "role": "admin"}, follow=True
+    )
+    assert f"No active member of {tenant_a.name} has the address {VICTIM}" in response.content.decode()
+    assert not workgroup.memberships.exists()  # the database's case folding would match b\u0131o for bio
+
+    victim = MembershipFactory(tenant=tenant_a, user=UserFactory(email=VICTIM)).user
+    found = as_alice.get(f"/workgroups/{workgroup.pk}/candidates", {"q": "victim@bi"}).json()["results"]
+    assert [r["email"] for r in found] == [VICTIM]  # typing the real address suggests the real one
+    marked = {
+        r["email"]: r["lookalike"]
+        for r in as_alice.get(f"/workgroups/{workgroup.pk}/candidates?q=victim").json()["results"]
+    }
+    assert marked == {VICTIM: True, attacker.email: True}  # which is which? both are marked
+    as_alice.post(f"/workgroups/{workgroup.pk}/members", {"member": VICTIM.upper(), "role": "admin"})
+    assert list(workgroup.memberships.values_list("user", flat=True)) == [victim.pk]

@@ -141,7 +141,7 @@ def test_the_member_picker_suggests_a_few_matching_members_of_thousands(
     assert [r["email"] for r in found] == [f"person000{n}@acme.test" for n in (0, 2, 3, 4, 5, 6, 7, 8, 9)]
     assert len(as_alice.get(url, {"q": "person"}).json()["results"]) == 20  # a few rows, not 5,000
     assert as_alice.get(url, {"q": "bob mem"}).json()["results"] == [
-        {"email": bob.email, "name": "Bob Member"}
+        {"email": bob.email, "name": "Bob Member", "lookalike": False}
     ]
     assert as_alice.get(url, {"q": "globex"}).json()["results"] == []  # only this tenant's members
 

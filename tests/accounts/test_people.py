@@ -32,7 +32,9 @@ def test_the_member_picker_and_the_members_show_names(as_alice, bob, tenant_a):
     bob.full_name = "Bob Builder"
     bob.save()
     found = as_alice.get(f"/workgroups/{workgroup.pk}/candidates?q=builder")  # found by name, answered
-    assert found.json()["results"] == [{"email": bob.email, "name": "Bob Builder"}]  # with the address
+    assert found.json()["results"] == [
+        {"email": bob.email, "name": "Bob Builder", "lookalike": False}
+    ]  # with the address
     as_alice.post(f"/workgroups/{workgroup.pk}/members", {"member": bob.email, "role": "member"})
     page = as_alice.get(f"/workgroups/{workgroup.pk}/").content.decode()
     assert f"Bob Builder<br><small>{bob.email}</small>" in page

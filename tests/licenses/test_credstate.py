@@ -29,6 +29,7 @@ def kept(serial: str = "SN-COPY", domain: str = "acme.localhost") -> bool:
     tenant = Tenant.objects.get(domain=domain)
     return credstate.holds(credstate.identity(tenant.pk, Credential.Method.DRAGEN_SERIAL, serial))
 
+
 pytestmark = pytest.mark.usefixtures("usage_in_memory")  # the served-from-memory path writes nothing
 
 

@@ -169,7 +169,7 @@ def test_a_key_is_renamed_in_place_and_the_list_filtered_and_sorted(page, tenant
     page.goto(tenant_url("acme.localhost", "/apikeys/"))
     for name in ("zeta", "ci"):
         page.get_by_label("Name", exact=True).fill(name)
-        page.get_by_label("30 days").check()
+        page.get_by_label("30 days", exact=True).check()
         page.get_by_role("button", name="Generate", exact=True).click()
         page.get_by_role("button", name="I have stored it safely").click()
 

@@ -28,7 +28,7 @@ def read(download) -> str:
 
 def test_an_admin_sells_a_license_and_the_labs_tool_gets_a_premium_lic(page, tenant_url, live_server, acme):
     sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "alice@acme.test")
-    page.get_by_role("link", name="Licenses").click()
+    page.get_by_role("link", name="Licenses", exact=True).click()
     expect(page.get_by_role("heading", name="Licenses")).to_be_visible()
     page.get_by_label("Name").fill("Sequencing core")
     page.get_by_label("COSMIC").check()

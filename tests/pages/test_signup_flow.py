@@ -21,8 +21,8 @@ def test_a_visitor_signs_up_verifies_logs_in_creates_a_workgroup_and_logs_out(pa
     page.fill("input[name=email]", "olga@acme.test")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    page.locator("main").get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
 
     link = re.search(r"http://acme\.localhost:\d+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
     page.goto(link)
@@ -40,7 +40,7 @@ def test_a_visitor_signs_up_verifies_logs_in_creates_a_workgroup_and_logs_out(pa
 
     page.locator("#profile-menu summary").click()
     page.get_by_role("link", name="Sign out").click()
-    page.get_by_role("button", name="Sign Out").click()
+    page.get_by_role("button", name="Sign out").click()
     page.goto(tenant_url("acme.localhost", "/workgroups/"))
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
