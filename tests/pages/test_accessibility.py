@@ -1,6 +1,7 @@
 """axe-core (vendored from npm, tests/pages/vendor/axe-core) finds no serious or critical WCAG 2.1
 A/AA violation on any page, at a phone's and a laptop's width, signed out, as a member and as a
-tenant admin."""
+tenant admin, with each of its dialogs open too. Focus moves into every dialog and, when it
+closes, back to what opened it."""
 
 from pathlib import Path
 
@@ -22,7 +23,27 @@ RUN = """async () => {
 def _violations(page, url: str) -> list[str]:
     page.goto(url)
     page.add_script_tag(path=str(AXE))  # the context bypasses the CSP for this one script
-    return [f"{url} {found}" for found in page.evaluate(RUN)]
+    found = [f"{url} {violation}" for violation in page.evaluate(RUN)]
+    links = page.locator("main a[data-dialog]")
+    for n in range(links.count()):
+        found += _dialog(page, url, links.nth(n))
+    return found
+
+
+def _dialog(page, url: str, link) -> list[str]:
+    """Open the dialog from the keyboard, check it as a page, close it with Esc."""
+    name = link.get_attribute("aria-label") or link.inner_text()
+    link.focus()
+    page.keyboard.press("Enter")
+    page.locator("dialog[open]").wait_for()
+    found = [f"{url} dialog {name!r}: {violation}" for violation in page.evaluate(RUN)]
+    if not page.evaluate("document.activeElement.closest('dialog[open]') !== null"):
+        found.append(f"{url} dialog {name!r}: focus stayed outside it")
+    page.keyboard.press("Escape")
+    page.locator("dialog[open]").wait_for(state="hidden")
+    if not link.evaluate("element => element === document.activeElement"):
+        found.append(f"{url} dialog {name!r}: focus did not come back to what opened it")
+    return found
 
 
 def test_no_page_has_a_serious_accessibility_violation(browser, tenant_url, long_names):
