@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test fuzz lint format chromium compose clean messages
+.PHONY: run test fuzz lint format chromium compose clean messages screenshots
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ FUZZ_EXAMPLES ?= 300
 fuzz: $(VENV)/.dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(BIN)/pytest tests/api/test_fuzz.py -p no:logging -s
+
+# The README's screenshots, saved by the browser tests as they pass through those pages
+# (tests/pages/conftest.snap): this version's pages, with the tests' data.
+screenshots: $(VENV)/.dev chromium
+	rm -rf docs/screenshots
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_SCREENSHOTS=docs/screenshots \
+	  $(BIN)/pytest -q tests/pages
 
 # locale/en/LC_MESSAGES/django.mo is committed; after editing the .po, compile it (needs gettext).
 messages:

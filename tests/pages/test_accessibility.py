@@ -6,6 +6,7 @@ closes, back to what opened it."""
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.pages.conftest import sweep
 
@@ -37,11 +38,11 @@ def _dialog(page, url: str, link) -> list[str]:
     page.keyboard.press("Enter")
     page.locator("dialog[open]").wait_for()
     found = [f"{url} dialog {name!r}: {violation}" for violation in page.evaluate(RUN)]
-    if not page.evaluate("document.activeElement.closest('dialog[open]') !== null"):
+    if not _eventually(lambda: expect(page.locator("dialog[open] :focus")).to_have_count(1, timeout=2000)):
         found.append(f"{url} dialog {name!r}: focus stayed outside it")
     page.keyboard.press("Escape")
     page.locator("dialog[open]").wait_for(state="hidden")
-    if not link.evaluate("element => element === document.activeElement"):
+    if not _eventually(lambda: expect(link).to_be_focused(timeout=2000)):
         found.append(f"{url} dialog {name!r}: focus did not come back to what opened it")
     return found
 
@@ -49,3 +50,11 @@ def _dialog(page, url: str, link) -> list[str]:
 def test_no_page_has_a_serious_accessibility_violation(browser, tenant_url, long_names):
     found = sweep(browser, tenant_url, long_names, _violations, bypass_csp=True)
     assert found == [], "\n".join(found)
+
+
+def _eventually(check) -> bool:
+    try:
+        check()
+    except AssertionError:
+        return False
+    return True

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from apikeys import keys
 from apikeys.models import ApiKey
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.pages.conftest import sign_in
+from tests.pages.conftest import sign_in, snap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,7 @@ def test_a_member_generates_a_key_sees_it_once_downloads_it_and_revokes_it(page,
     dialog = page.locator("dialog#new-key")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("cannot be shown again")
+    snap(page, "new-key")
     secret = dialog.locator("#new-key-text")
     expect(secret).to_have_attribute("type", "password")
     dialog.get_by_role("button", name="Show").click()

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership, Role, User
 from tests.factories import MembershipFactory, TenantFactory, UserFactory, WorkgroupFactory
-from tests.pages.conftest import sign_in
+from tests.pages.conftest import sign_in, snap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,5 +37,6 @@ def test_the_member_picker_suggests_as_one_types_among_thousands(page, tenant_ur
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_text("rosalind@acme.test added to Crystallography.")).to_be_visible()
     expect(page.locator("#workgroup-members")).to_contain_text("Rosalind Franklin")
+    snap(page, "workgroup")
     page.reload()
     assert workgroup.memberships.count() == 1

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership, Workgroup
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.pages.conftest import sign_in
+from tests.pages.conftest import sign_in, snap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-fine-long-password-42"
@@ -18,6 +18,7 @@ def test_a_visitor_signs_up_verifies_logs_in_creates_a_workgroup_and_logs_out(pa
     # as a member and is promoted, to create a workgroup afterwards.
     page.goto(tenant_url("acme.localhost", "/accounts/signup/"))
     expect(page.get_by_text("Acme Genomics").first).to_be_visible()
+    snap(page, "sign-up")
     page.fill("input[name=email]", "olga@acme.test")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)

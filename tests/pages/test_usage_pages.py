@@ -2,15 +2,19 @@
 their numbers in a table, and the tenant home's figures."""
 
 import base64
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import Role
-from apikeys.models import ApiKey
+from accounts.models import USAGE_FAILED_SIGNINS, Role
+from apikeys.models import USAGE_REQUESTS, USAGE_TOKENS, ApiKey
+from core.models import UsageCount
+from licenses.models import USAGE_FETCHES
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers import actor, add, bearer, fetch, make_key, sell, token
 from tests.pages.conftest import sign_in, snap
@@ -59,6 +63,17 @@ def test_the_keys_page_charts_each_keys_requests_and_exchanges(page, tenant_url,
     closed.locator(":scope > summary").click()  # drawn once it is opened (it had no width before)
     expect(closed.locator("canvas")).to_be_visible()
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the charts narrow with the window
+    canvas = usage.locator("canvas").first
+    for _ in range(50):  # charts.js redraws them 150 ms after the last resize
+        if canvas.bounding_box()["width"] < 390:
+            break
+        page.wait_for_timeout(100)
+    assert canvas.bounding_box()["width"] < 390
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#key-usage").evaluate("section => section.scrollIntoView()")
+    snap(page, "keys-phone")
+
 
 def test_a_license_page_charts_downloads_per_credential(page, tenant_url, acme):
     tenant, alice = acme
@@ -86,7 +101,9 @@ def test_the_tenant_home_is_a_dashboard_for_its_admins(page, tenant_url, acme):
     make_key(bob, tenant, name="fresh")
     bearer(token(text)).get("/api/me")
     sell(tenant, actor(alice, tenant), name="Ends soon", ends_at=timezone.now() + timedelta(days=10))
-    sell(tenant, actor(alice, tenant), name="Runs on")
+    runs_on = sell(tenant, actor(alice, tenant), name="Runs on")
+    credential = add(runs_on, actor(alice, tenant), "dragen_serial", serial_number="SN-HOME").credential
+    _history(old.pk, credential.pk, tenant.pk)  # the days before today, as counted then
     wrong = base64.b64encode(b"alice@acme.test:wrong").decode()
     Client(HTTP_HOST="acme.localhost").post("/api/tokens", HTTP_AUTHORIZATION=f"Basic {wrong}")
 
@@ -119,3 +136,52 @@ def test_the_tenant_home_is_a_dashboard_for_its_admins(page, tenant_url, acme):
     expect(bob_page.get_by_role("heading", name="Acme Genomics")).to_be_visible()
     expect(bob_page.locator("#dashboard")).to_have_count(0)  # members get their workgroups only
     bob_page.close()
+
+
+def _history(apikey_id, credential_id, tenant_id) -> None:
+    """Counts for the 29 days before today (a working week's rhythm), so the chart has a past."""
+    day = timezone.now().date()
+    rows = []
+    for ago in range(1, 30):
+        weekday = (day - timedelta(days=ago)).weekday() < 5
+        rows += [
+            UsageCount(
+                kind=USAGE_REQUESTS,
+                subject=apikey_id,
+                day=day - timedelta(days=ago),
+                count=(140 if weekday else 25) + ago * 37 % 60,
+            ),
+            UsageCount(
+                kind=USAGE_TOKENS,
+                subject=apikey_id,
+                day=day - timedelta(days=ago),
+                count=(12 if weekday else 2) + ago % 4,
+            ),
+            UsageCount(
+                kind=USAGE_FETCHES,
+                subject=credential_id,
+                day=day - timedelta(days=ago),
+                count=(30 if weekday else 6) + ago * 7 % 11,
+            ),
+        ]
+        if ago > 7 and ago % 9 == 0:  # none this week: the figure counts today's only
+            rows.append(
+                UsageCount(
+                    kind=USAGE_FAILED_SIGNINS, subject=tenant_id, day=day - timedelta(days=ago), count=ago
+                )
+            )
+    UsageCount.objects.bulk_create(rows)
+
+
+def test_the_readmes_screenshots_are_saved_by_the_tests_that_show_those_pages():
+    """Each picture the README shows is a file `make screenshots` writes: a snap() of that name."""
+    root = Path(__file__).resolve().parents[2]
+    pictures = re.findall(r"\(docs/screenshots/([\w-]+)\.png\)", (root / "README.md").read_text())
+    snapped = set(
+        re.findall(
+            r"snap\(page, \"([\w-]+)\"",
+            "".join(p.read_text() for p in (root / "tests/pages").glob("test_*.py")),
+        )
+    )
+    assert pictures and set(pictures) <= snapped
+    assert all((root / "docs/screenshots" / f"{name}.png").exists() for name in pictures)
