@@ -83,6 +83,9 @@ def _local_secret_key() -> str:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY") or _local_secret_key()
+# Seals secrets kept at rest, e.g. identity providers' client secrets (core.sealed); comma-separated
+# for rotation, the first seals. Unset: derived from SECRET_KEY.
+PORTAL_SEALING_KEY = env_secret("PORTAL_SEALING_KEY")
 # Hosts are checked by accounts.middleware.TenantMiddleware instead, against what changes at run
 # time: the tenants' domains, plus the operators' own hosts below. Anything else gets a 404.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
@@ -108,6 +111,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -115,6 +120,7 @@ INSTALLED_APPS = [
     "accounts",
     "apikeys",
     "licenses",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +139,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionPolicy",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",  # allauth requires it by this name
+    "sso.middleware.IdentityProviderFormAction",
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
@@ -258,6 +265,14 @@ CONTENT_SECURITY_POLICY = {
 
 # django-allauth: email is the login, verification is mandatory, policy lives in the adapter.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Each tenant's own identity provider (sso.adapter lists the host's tenant's only). An account it
+# makes is never linked to an existing one by email: that person signs in with a password first.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

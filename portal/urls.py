@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
     path("", include("licenses.urls")),
+    path("", include("sso.urls")),
 ]
 
 handler404 = "accounts.views.not_found"

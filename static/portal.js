@@ -22,7 +22,9 @@
       const article = page.querySelector("main article");
       dialog.replaceChildren(document.importNode(article, true));
       dialog.showModal();  // focus moves into it
-      dialog.addEventListener("close", function () { link.focus(); }, { once: true });  // and back
+      dialog.addEventListener("close", function () {  // and back, where the browser left it nowhere
+        if (document.activeElement === document.body || document.activeElement === null) link.focus();
+      }, { once: true });
     });
   });
   document.addEventListener("click", function (event) {

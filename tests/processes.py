@@ -1,6 +1,7 @@
 """Processes the tests start and stop: web nodes (gunicorn) and a PostgreSQL server of their own."""
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -117,3 +118,48 @@ def manage(*args: str, env: dict) -> None:
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+class OidcProvider:
+    """The tests' OpenID Connect provider (django-allauth's allauth.idp.oidc, tests/oidc_provider/)
+    in a process of its own, with one client (whose redirect URIs are given) and these people:
+    dicts of email, password, verified (its email_verified claim), first_name, last_name."""
+
+    def __init__(self, folder: Path, *, redirect_uris: list[str], people: list[dict]):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.client_id, self.client_secret = "portal-client", "the-client-secret-of-the-tests"
+        config = {"client_id": self.client_id, "client_secret": self.client_secret,
+                  "redirect_uris": redirect_uris, "people": people}  # fmt: skip
+        env = {
+            **os.environ,
+            "OIDC_PROVIDER_DB": str(folder / "oidc-provider.sqlite3"),
+            "OIDC_PROVIDER_KEY": pem,
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.log = folder / "oidc-provider.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.oidc_provider.serve", str(self.port), json.dumps(config)],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_for(self._ready, timeout=60)
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(self.log.read_text())
+        try:
+            return httpx.get(self.issuer + "/.well-known/openid-configuration", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)

@@ -43,7 +43,8 @@ def _dialog(page, url: str, link) -> list[str]:
     page.keyboard.press("Escape")
     page.locator("dialog[open]").wait_for(state="hidden")
     if not _eventually(lambda: expect(link).to_be_focused(timeout=2000)):
-        found.append(f"{url} dialog {name!r}: focus did not come back to what opened it")
+        active = page.evaluate("document.activeElement.outerHTML.slice(0, 200)")
+        found.append(f"{url} dialog {name!r}: focus did not come back to what opened it but to {active}")
     return found
 
 

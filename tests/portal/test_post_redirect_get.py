@@ -64,6 +64,8 @@ FORMS = [
     ("workgroup_member_add", {"workgroup_id": "workgroup"}, {"member": "Alice@acme.test", "role": "member"}),
     ("workgroup_member_update", {"workgroup_id": "workgroup", "user_id": "bob"}, {"action": "make_admin"}),
     ("tenant_settings", {}, SETTINGS),
+    ("signin_settings", {}, {"mode": "both", "organisation": "Acme Corp", "issuer": "https://idp.acme.test",
+                             "client_id": "portal", "client_secret": "s3cret", "scopes": "openid email"}),
     ("profile", {}, {"full_name": "Alice A. Admin"}),
     ("join", {}, {}),
     ("licenses", {}, {"name": "Core", "sources": ["OMIM"], "starts_on": "2026-01-01", "ends_on": END}),
@@ -83,7 +85,7 @@ def _page_routes() -> set[str]:
     names = set()
     for entry in get_resolver().url_patterns:
         if isinstance(entry, URLResolver) and getattr(entry.urlconf_name, "__name__", "") in (
-            "accounts.urls", "apikeys.urls", "licenses.urls"
+            "accounts.urls", "apikeys.urls", "licenses.urls", "sso.urls"
         ):  # fmt: skip
             names |= {pattern.name for pattern in entry.url_patterns if isinstance(pattern, URLPattern)}
     return names

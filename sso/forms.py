@@ -1,0 +1,26 @@
+from django import forms
+
+from sso.models import SignIn
+
+
+class SignInForm(forms.Form):
+    mode = forms.ChoiceField(
+        choices=SignIn.Mode.choices, widget=forms.RadioSelect, label="People sign in with"
+    )
+    organisation = forms.CharField(
+        max_length=100, required=False, label="Organisation",
+        help_text="Named on the sign-in page's button: “Sign in with …”.",
+    )  # fmt: skip
+    issuer = forms.URLField(
+        max_length=500, required=False, label="Issuer URL", assume_scheme="https",
+        help_text="The identity provider's OpenID Connect issuer; its discovery document is read from "
+        "<issuer>/.well-known/openid-configuration.",
+        error_messages={"invalid": "Give the issuer as a whole URL, e.g. https://login.example.org/tenant."},
+    )  # fmt: skip
+    client_id = forms.CharField(max_length=200, required=False, label="Client ID")
+    client_secret = forms.CharField(
+        max_length=500, required=False, label="Client secret", strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Stored sealed and never shown again; leave blank to keep the one stored.",
+    )  # fmt: skip
+    scopes = forms.CharField(max_length=200, initial="openid email profile", label="Scopes")

@@ -1,0 +1,67 @@
+"""Writes of a tenant's sign-in configuration, and the accounts its identity provider brings."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Role, Tenant, User
+from accounts.services import Actor, event_record, member_join
+from accounts.services.guards import require_tenant_admin
+from core import sealed
+from core.errors import ServiceError
+from sso.models import SignIn
+
+
+def signin_update(
+    *,
+    tenant: Tenant,
+    by: Actor,
+    mode: str,
+    organisation: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str = "",
+    scopes: str = "openid email profile",
+) -> SignIn:
+    """Set the tenant's sign-in. A blank `client_secret` keeps the one stored (it is never shown)."""
+    require_tenant_admin(by, tenant)
+    if mode not in SignIn.Mode.values:
+        raise ServiceError(f"Unknown sign-in mode {mode!r}.")
+    scopes = " ".join(dict.fromkeys(scopes.split()))
+    if "openid" not in scopes.split():
+        raise ServiceError("The scopes must include openid.")
+    with transaction.atomic():
+        signin, _ = SignIn.objects.select_for_update().get_or_create(tenant=tenant)
+        fields = {"mode": mode, "organisation": organisation.strip(), "issuer": issuer.strip().rstrip("/"),
+                  "client_id": client_id.strip(), "scopes": scopes}  # fmt: skip
+        if mode != SignIn.Mode.PASSWORD and not (fields["issuer"] and fields["client_id"]):
+            raise ServiceError("Single sign-on needs the identity provider's issuer URL and client ID.")
+        if mode != SignIn.Mode.PASSWORD and not (client_secret or signin.client_secret_sealed):
+            raise ServiceError("Single sign-on needs the client secret the identity provider gave.")
+        changed = sorted(name for name, value in fields.items() if getattr(signin, name) != value)
+        for name, value in fields.items():
+            setattr(signin, name, value)
+        if client_secret:
+            signin.client_secret_sealed = sealed.seal(client_secret)
+            changed.append("client_secret")
+        signin.updated_at = timezone.now()
+        signin.save()
+        if changed:
+            shown = {name: fields[name] for name in changed if name in fields}  # never the secret
+            event_record(
+                tenant=tenant, by=by, action="signin.update", target=signin, changed=changed, **shown
+            )
+    return signin
+
+
+def sso_member_join(*, tenant: Tenant, user: User, signin: SignIn, created: bool) -> Membership | None:
+    """The account the tenant's identity provider just made (just-in-time) becomes a member. Only
+    then: someone a tenant admin removed later is not made a member again by signing in."""
+    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    if membership is not None:
+        return membership
+    by = Actor(user=user)
+    with transaction.atomic():
+        membership = member_join(tenant=tenant, user=user, by=by, role=Role.MEMBER, via="sso")
+        if created:
+            event_record(tenant=tenant, by=by, action="sso.account_create", target=user, issuer=signin.issuer)
+    return membership

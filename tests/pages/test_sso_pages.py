@@ -1,0 +1,117 @@
+"""A tenant's own identity provider (OpenID Connect), end to end in Chromium against a real one
+(django-allauth's allauth.idp.oidc in a process of its own, tests/oidc_provider/): the admin sets
+it up on Settings → Sign-in, people sign in through it, their accounts are made just in time."""
+
+import re
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from playwright.sync_api import expect
+
+from accounts.models import Event, Membership, Role, User
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.pages.conftest import sign_in, snap
+from tests.processes import OidcProvider
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "idp-password-of-the-tests"
+PEOPLE = [
+    {"email": "rosalind@acme.test", "password": PASSWORD, "verified": True, "first_name": "Rosalind"},
+    {"email": "unverified@acme.test", "password": PASSWORD, "verified": False},
+    {"email": "bob@acme.test", "password": PASSWORD, "verified": True},
+    {"email": "guest@elsewhere.test", "password": PASSWORD, "verified": True},
+]  # fmt: skip
+
+
+@pytest.fixture
+def acme():
+    tenant = TenantFactory(
+        name="Acme Genomics", slug="acme", domain="acme.localhost",
+        signup_mode="invite-only", allowed_email_domains=["acme.test"],
+    )  # fmt: skip
+    MembershipFactory(tenant=tenant, user=UserFactory(email="alice@acme.test"), role=Role.ADMIN)
+    MembershipFactory(tenant=tenant, user=UserFactory(email="bob@acme.test"))  # a password account
+    return tenant
+
+
+def _configure(page, tenant_url, tmp_path) -> OidcProvider:
+    """Alice sets the provider up on the page; the provider learns the redirect URI it shows."""
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "alice@acme.test")
+    page.goto(tenant_url("acme.localhost", "/settings/sign-in/"))
+    page.get_by_label("Password, or the organisation's single sign-on").check()
+    page.get_by_role("button", name="Save sign-in").click()
+    expect(page.locator(".error")).to_contain_text("needs the identity provider's issuer URL")
+    page.get_by_label("Password only").check()
+    page.get_by_role("button", name="Save sign-in").click()
+    callback = page.get_by_label("Redirect URI to register at the identity provider").input_value()
+    provider = OidcProvider(tmp_path, redirect_uris=[callback], people=PEOPLE)
+    page.get_by_label("Password, or the organisation's single sign-on").check()
+    page.get_by_label("Organisation", exact=True).fill("Acme Corp")
+    page.get_by_label("Issuer URL").fill(provider.issuer)
+    page.get_by_label("Client ID").fill(provider.client_id)
+    page.get_by_label("Client secret").fill(provider.client_secret)
+    page.get_by_role("button", name="Save sign-in").click()
+    expect(page.locator(".messages")).to_contain_text("Sign-in settings of Acme Genomics saved.")
+    expect(page.locator("#secret-stored")).to_be_visible()
+    assert provider.client_secret not in page.content()
+    snap(page, "sign-in-settings")
+    return provider
+
+
+def _through_the_provider(browser, tenant_url, email: str):
+    """A new visitor signs in at Acme with the provider; the page where they end up."""
+    page = browser.new_context().new_page()
+    page.goto(tenant_url("acme.localhost", "/accounts/login/"))
+    page.get_by_role("button", name="Sign in with Acme Corp").click()
+    page.fill("input[name=login]", email)  # the provider's own sign-in page
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form").get_by_role("button", name="Sign In").click()
+    return page
+
+
+def test_people_sign_in_through_the_tenants_identity_provider(page, browser, tenant_url, acme, tmp_path):
+    provider = _configure(page, tenant_url, tmp_path)
+    try:
+        visitor = _through_the_provider(browser, tenant_url, "rosalind@acme.test")
+        expect(visitor.get_by_role("heading", name="Acme Genomics")).to_be_visible()  # home, signed in
+        rosalind = User.objects.get(email="rosalind@acme.test")
+        assert Membership.objects.get(tenant=acme, user=rosalind).role == Role.MEMBER
+        assert rosalind.emailaddress_set.get().verified  # the provider said so, in an allowed domain
+        assert Event.objects.filter(
+            tenant=acme, action="sso.account_create", target_label=rosalind.email
+        ).exists()
+        assert (
+            Event.objects.get(
+                tenant=acme, action="member.join", target_label__startswith=rosalind.email
+            ).data["via"]
+            == "sso"
+        )
+
+        # The provider does not vouch for this address: no account.
+        refused = _through_the_provider(browser, tenant_url, "unverified@acme.test")
+        expect(refused.get_by_role("heading", name="No account made")).to_be_visible()
+        expect(refused.locator("main")).to_contain_text("did not say that this email address is verified")
+        assert not User.objects.filter(email="unverified@acme.test").exists()
+
+        # A password account with the same address is not taken over: not linked, not signed in;
+        # allauth answers as for a new address (no enumeration) and mails the owner instead.
+        bob = _through_the_provider(browser, tenant_url, "bob@acme.test")
+        expect(bob.get_by_role("heading", name="Verify your email address")).to_be_visible()
+        assert not SocialAccount.objects.filter(user__email="bob@acme.test").exists()
+        assert User.objects.filter(email="bob@acme.test").count() == 1
+        bob.goto(tenant_url("acme.localhost", "/apikeys/"))
+        expect(bob).to_have_url(re.compile(r"/accounts/login/"))
+
+        # Verified by the provider, but outside the tenant's email domains: confirmed by email first.
+        guest = _through_the_provider(browser, tenant_url, "guest@elsewhere.test")
+        expect(guest.get_by_role("heading", name="Verify your email address")).to_be_visible()
+        assert not User.objects.get(email="guest@elsewhere.test").emailaddress_set.get().verified
+
+        # Another tenant's sign-in page offers no provider of Acme's.
+        TenantFactory(name="Globex Labs", slug="globex", domain="globex.localhost")
+        other = browser.new_context().new_page()
+        other.goto(tenant_url("globex.localhost", "/accounts/login/"))
+        expect(other.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+        expect(other.locator("#sso-sign-in")).to_have_count(0)
+    finally:
+        provider.stop()
