@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Tenant, User
+from accounts.requests import client_ip
 from accounts.services import Actor, event_record, member_join
 from accounts.services.guards import require_tenant_admin
 from core import sealed
@@ -65,3 +66,14 @@ def sso_member_join(*, tenant: Tenant, user: User, signin: SignIn, created: bool
         if created:
             event_record(tenant=tenant, by=by, action="sso.account_create", target=user, issuer=signin.issuer)
     return membership
+
+
+def sso_sign_in_record(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """allauth's user_logged_in: a sign-in through the tenant's identity provider is an event."""
+    tenant = getattr(request, "tenant", None)
+    signin = SignIn.objects.filter(tenant=tenant).first() if tenant is not None else None
+    if sociallogin is None or signin is None or sociallogin.account.provider != signin.provider_id:
+        return
+    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    by = Actor(user=user, membership=membership, ip=client_ip(request))
+    event_record(tenant=tenant, by=by, action="sso.sign_in", target=user, issuer=signin.issuer)

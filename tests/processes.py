@@ -1,4 +1,5 @@
-"""Processes the tests start and stop: web nodes (gunicorn) and a PostgreSQL server of their own."""
+"""Processes the tests start and stop: web nodes (gunicorn), a PostgreSQL server of their own, and
+an OpenID Connect provider."""
 
 import glob
 import json

@@ -77,6 +77,8 @@ def test_people_sign_in_through_the_tenants_identity_provider(page, browser, ten
         rosalind = User.objects.get(email="rosalind@acme.test")
         assert Membership.objects.get(tenant=acme, user=rosalind).role == Role.MEMBER
         assert rosalind.emailaddress_set.get().verified  # the provider said so, in an allowed domain
+        signed_in = Event.objects.get(tenant=acme, action="sso.sign_in")
+        assert (signed_in.actor_email, signed_in.data["issuer"]) == (rosalind.email, provider.issuer)
         assert Event.objects.filter(
             tenant=acme, action="sso.account_create", target_label=rosalind.email
         ).exists()
