@@ -1,12 +1,17 @@
 """allauth's social accounts, one identity provider per tenant: the host's tenant's configuration
 is the only app there is (`list_apps`), so a sign-in started or finished at one tenant's host can
-use no other's provider; an account it makes is tied to that configuration's provider id."""
+use no other's provider; an account it makes is tied to that configuration's provider id.
+
+Accounts are global (one per address, across tenants), so a tenant's provider may make, and sign
+in, only accounts whose address is in a domain the operators verified as that tenant's
+(SignIn.verified_domains): never a tenant admin's own say, or one tenant's provider could make and
+keep an account that another tenant later trusts."""
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.shortcuts import render
 
-from sso import selectors, services
+from sso import fetch, selectors, services
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -18,21 +23,35 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             return []
         return [app]
 
+    def get_requests_session(self):
+        return fetch.session()  # https only, no redirects, no private addresses
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        """Every sign-in, new account or not: the provider must vouch for the address (its
+        email_verified claim true, not merely present), in one of the tenant's verified domains;
+        an existing account signs in only while its own address is in one of them too."""
+        signin = selectors.signin_of(request.tenant)
+        addresses = sociallogin.email_addresses
+        for address in addresses:
+            address.verified = address.verified is True or str(address.verified).lower() == "true"
+        vouched = [a.email for a in addresses if a.verified and signin.domain_verified(a.email)]
+        emails = [address.email for address in addresses]
+        if not vouched:
+            _refuse(request, sociallogin, emails[0] if emails else "", domain=bool(emails))
+        if sociallogin.is_existing and not signin.domain_verified(sociallogin.user.email):
+            _refuse(request, sociallogin, sociallogin.user.email, domain=True)
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        """A new account only for an address the identity provider says it verified (whatever the
-        tenant's sign-up policy: the provider decides who belongs); otherwise a page that says so."""
-        if any(address.verified for address in sociallogin.email_addresses):
-            return True
-        emails = [address.email for address in sociallogin.email_addresses]
-        context = {"email": emails[0] if emails else "", "organisation": sociallogin.provider.app.name}
-        raise ImmediateHttpResponse(render(request, "sso/not_vouched.html", context, status=403))
+        return True  # pre_social_login let only a vouched address through, whatever the sign-up policy
 
     def save_user(self, request, sociallogin, form=None):
-        """The address counts as verified only in one of the tenant's allowed email domains;
-        elsewhere allauth asks the person to confirm it by email first."""
-        for address in sociallogin.email_addresses:
-            address.verified = address.verified and request.tenant.email_domain_allowed(address.email)
         user = super().save_user(request, sociallogin, form)
         signin = selectors.signin_of(request.tenant)
         services.sso_member_join(tenant=request.tenant, user=user, signin=signin, created=True)
         return user
+
+
+def _refuse(request, sociallogin, email: str, *, domain: bool):
+    """Why no account is made or signed in, as a page (allauth shows what this raises)."""
+    context = {"email": email, "organisation": sociallogin.provider.app.name, "domain": domain}
+    raise ImmediateHttpResponse(render(request, "sso/not_vouched.html", context, status=403))

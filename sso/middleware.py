@@ -1,8 +1,7 @@
-"""The sign-in page's Content-Security-Policy lets its single sign-on form lead to the tenant's
-identity provider: Chromium applies `form-action` to where a form's answer redirects, so 'self'
-alone would stop the sign-in at our own redirect to the provider."""
-
-from urllib.parse import urlsplit
+"""The sign-in and sign-up pages' Content-Security-Policy lets their single sign-on form lead to
+the tenant's identity provider: Chromium applies `form-action` to where a form's answer redirects,
+so 'self' alone would stop the sign-in at our own redirect to the provider's authorization
+endpoint (its origin read from the discovery document when the settings were saved)."""
 
 from django.urls import reverse
 
@@ -15,11 +14,10 @@ class IdentityProviderFormAction:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path_info == reverse("account_login") and response.get("Content-Type", "").startswith(
-            "text/html"
-        ):
+        if request.path_info in (reverse("account_login"), reverse("account_signup")) and response.get(
+            "Content-Type", ""
+        ).startswith("text/html"):
             signin = selectors.signin_of(getattr(request, "tenant", None))
-            if signin is not None and signin.uses_sso:
-                issuer = urlsplit(signin.issuer)
-                response._csp_update = {"form-action": [f"{issuer.scheme}://{issuer.netloc}"]}
+            if signin is not None and signin.uses_sso and signin.authorization_origin:
+                response._csp_update = {"form-action": [signin.authorization_origin]}
         return response

@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.db import models
@@ -22,6 +23,10 @@ class SignIn(models.Model):
     client_id = models.CharField(max_length=200, blank=True)
     client_secret_sealed = models.TextField(blank=True)
     scopes = models.CharField(max_length=200, default="openid email profile")
+    authorization_origin = models.CharField(max_length=300, blank=True)  # from discovery, for the CSP
+    # Email domains the operators verified as this tenant's (manage.py sso_domains), never its admins:
+    # the provider makes accounts, and signs them in, only for addresses in these.
+    verified_domains = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -37,9 +42,15 @@ class SignIn(models.Model):
 
     @property
     def provider_id(self) -> str:
-        """allauth's provider id of this configuration: an account it made belongs to it alone,
-        so the same subject from another tenant's provider is another account."""
-        return f"sso-{self.pk.hex}"
+        """allauth's provider id of this tenant's provider: accounts are (provider id, subject), so
+        the same subject from another tenant's provider, or from another issuer or client set here
+        later, is another account."""
+        named = f"{self.pk}|{self.issuer}|{self.client_id}".encode()
+        return f"sso-{hashlib.sha256(named).hexdigest()[:32]}"
+
+    def domain_verified(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in {d.lower() for d in self.verified_domains}
 
     @property
     def uses_sso(self) -> bool:

@@ -1,10 +1,14 @@
 """Reads of a tenant's sign-in configuration."""
 
+import logging
+
 from allauth.socialaccount.models import SocialApp
 
 from accounts.models import Tenant
 from core import sealed
 from sso.models import SignIn
+
+log = logging.getLogger(__name__)
 
 
 def signin_of(tenant: Tenant | None) -> SignIn | None:
@@ -19,12 +23,17 @@ def social_app(tenant: Tenant | None) -> SocialApp | None:
     signin = signin_of(tenant)
     if signin is None or not signin.uses_sso:
         return None
+    try:
+        secret = sealed.unseal(signin.client_secret_sealed) if signin.client_secret_sealed else ""
+    except sealed.Unreadable:  # sealed under a key this process lacks: passwords still work
+        log.error("%s: its identity provider's client secret cannot be unsealed", tenant.domain)
+        return None
     return SocialApp(
         provider="openid_connect",
         provider_id=signin.provider_id,
         name=signin.organisation or tenant.name,
         client_id=signin.client_id,
-        secret=sealed.unseal(signin.client_secret_sealed) if signin.client_secret_sealed else "",
+        secret=secret,
         settings={
             "server_url": signin.issuer,
             "oauth_pkce_enabled": True,

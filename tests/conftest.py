@@ -56,6 +56,9 @@ def pytest_sessionstart(session):
     # file when asked for it instead: the same files, the same answers, no index to build.
     settings.WHITENOISE_AUTOREFRESH = True
     settings.PORTAL_USAGE_FLUSH_SECONDS = 0  # usage counts written at once, for the tests to read
+    # The tests' identity provider is at http://127.0.0.1 (tests/oidc_provider); sso/fetch.py's
+    # refusals of such addresses are tested with these turned off.
+    settings.PORTAL_SSO_ALLOW_HTTP = settings.PORTAL_SSO_ALLOW_PRIVATE = True
 
     from django.core.servers.basehttp import WSGIRequestHandler
 

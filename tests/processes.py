@@ -126,7 +126,11 @@ class OidcProvider:
     in a process of its own, with one client (whose redirect URIs are given) and these people:
     dicts of email, password, verified (its email_verified claim), first_name, last_name."""
 
-    def __init__(self, folder: Path, *, redirect_uris: list[str], people: list[dict]):
+    def __init__(
+        self, folder: Path, *, redirect_uris: list[str], people: list[dict], tamper: str = "", port: int = 0
+    ):
+        """`tamper`: a claim the provider gets wrong on purpose (tests/oidc_provider/adapter.py);
+        `port`: where it listens (its issuer is http://127.0.0.1:<port>), by default a free one."""
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -134,7 +138,7 @@ class OidcProvider:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
-        self.port = free_port()
+        self.port = port or free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.client_id, self.client_secret = "portal-client", "the-client-secret-of-the-tests"
         config = {"client_id": self.client_id, "client_secret": self.client_secret,
@@ -143,6 +147,7 @@ class OidcProvider:
             **os.environ,
             "OIDC_PROVIDER_DB": str(folder / "oidc-provider.sqlite3"),
             "OIDC_PROVIDER_KEY": pem,
+            "OIDC_PROVIDER_TAMPER": tamper,
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         self.log = folder / "oidc-provider.log"

@@ -46,3 +46,4 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 IDP_OIDC_PRIVATE_KEY = os.environ["OIDC_PROVIDER_KEY"]
+IDP_OIDC_ADAPTER = "tests.oidc_provider.adapter.TamperingAdapter"

@@ -1,40 +1,58 @@
 """Settings → Sign-in: a tenant admin sets the tenant's identity provider; its client secret is
 sealed at rest and never shown; each host offers its own tenant's provider and no other."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import Event
 from core import sealed
+from core.errors import Forbidden
+from sso import fetch, services
 from sso.models import SignIn
 from tests.conftest import client_for
+from tests.helpers import actor
+from tests.processes import OidcProvider
 
 FORM = {
     "mode": "both",
     "organisation": "Acme Corp",
-    "issuer": "https://login.acme.test/tenant/",
     "client_id": "portal",
     "client_secret": "s3cret-from-the-provider",
     "scopes": "openid email profile",
 }
 
 
-def test_an_admin_sets_the_provider_and_its_secret_is_sealed_and_never_shown(as_alice, tenant_a):
-    response = as_alice.post("/settings/sign-in/", FORM, follow=True)
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory):
+    """A real provider to read discovery documents from (nobody signs in through it here)."""
+    running = OidcProvider(tmp_path_factory.mktemp("oidc"), redirect_uris=[], people=[])
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def form(provider) -> dict:
+    return {**FORM, "issuer": provider.issuer + "/"}
+
+
+def test_an_admin_sets_the_provider_and_its_secret_is_sealed_and_never_shown(
+    as_alice, tenant_a, form, provider
+):
+    response = as_alice.post("/settings/sign-in/", form, follow=True)
     assert "Sign-in settings of Acme Genomics saved." in response.content.decode()
     signin = SignIn.objects.get(tenant=tenant_a)
-    assert (signin.mode, signin.issuer, signin.client_id) == (
-        "both",
-        "https://login.acme.test/tenant",
-        "portal",
-    )
+    assert (signin.mode, signin.issuer, signin.client_id) == ("both", provider.issuer, "portal")
+    assert signin.authorization_origin == provider.issuer  # from its discovery document
     assert FORM["client_secret"] not in signin.client_secret_sealed  # a database dump reads nothing
     assert sealed.unseal(signin.client_secret_sealed) == FORM["client_secret"]
     page = as_alice.get("/settings/sign-in/").content.decode()
     assert FORM["client_secret"] not in page and "A secret is stored." in page
     assert f"/accounts/oidc/{signin.provider_id}/login/callback/" in page  # to register at the provider
 
-    as_alice.post("/settings/sign-in/", {**FORM, "client_secret": "", "organisation": "Acme"})
+    as_alice.post("/settings/sign-in/", {**form, "client_secret": "", "organisation": "Acme"})
     signin.refresh_from_db()
     assert sealed.unseal(signin.client_secret_sealed) == FORM["client_secret"]  # blank keeps it
     events = Event.objects.filter(tenant=tenant_a, action="signin.update").order_by("created_at")
@@ -49,44 +67,98 @@ def test_an_admin_sets_the_provider_and_its_secret_is_sealed_and_never_shown(as_
     ("change", "message"),
     [
         ({"issuer": ""}, "needs the identity provider&#x27;s issuer URL and client ID"),
-        ({"client_secret": ""}, "needs the client secret the identity provider gave"),
+        ({"client_secret": ""}, "Give the client secret the identity provider gave."),
         ({"scopes": "email profile"}, "The scopes must include openid."),
         ({"issuer": "not a url"}, "Give the issuer as a whole URL"),
+        ({"issuer": "http://127.0.0.1:9/nothing-listens"}, "discovery document could not be read"),
     ],
 )
-def test_the_page_says_what_is_missing(as_alice, tenant_a, change, message):
-    response = as_alice.post("/settings/sign-in/", {**FORM, **change})
+def test_the_page_says_what_is_missing(as_alice, tenant_a, form, change, message):
+    response = as_alice.post("/settings/sign-in/", {**form, **change})
     assert response.status_code == 400 and message in response.content.decode()
     assert not SignIn.objects.filter(tenant=tenant_a).exists()
 
 
-def test_only_the_tenants_admins_see_its_sign_in_settings(as_bob, charlie, tenant_a):
+def test_only_the_tenants_admins_see_its_sign_in_settings(as_bob, charlie, tenant_a, form):
     assert as_bob.get("/settings/sign-in/").status_code == 403
-    assert as_bob.post("/settings/sign-in/", FORM).status_code == 403
+    assert as_bob.post("/settings/sign-in/", form).status_code == 403
     charlie_at_acme = client_for("acme.localhost", charlie)  # another tenant's admin, at this host
-    assert charlie_at_acme.post("/settings/sign-in/", FORM).status_code in (302, 403)
+    assert charlie_at_acme.post("/settings/sign-in/", form).status_code in (302, 403)
     assert not SignIn.objects.exists()
 
 
-def test_each_host_offers_its_own_tenants_provider_and_no_other(as_alice, tenant_a, tenant_b):
-    as_alice.post("/settings/sign-in/", FORM)
+def test_only_the_operators_verify_a_tenants_domains(as_alice, alice, tenant_a, form):
+    as_alice.post("/settings/sign-in/", {**form, "verified_domains": "globex.test"})  # not a field
+    assert SignIn.objects.get(tenant=tenant_a).verified_domains == []
+    with pytest.raises(Forbidden):
+        services.signin_domains_set(tenant=tenant_a, domains=["globex.test"], by=actor(alice, tenant_a))
+    out = io.StringIO()
+    call_command("sso_domains", "acme.localhost", "--add", "Acme.test", "@lab.acme.test", stdout=out)
+    assert out.getvalue().strip() == "acme.localhost: acme.test, lab.acme.test"
+    assert Event.objects.get(tenant=tenant_a, action="signin.domains").data["domains"] == [
+        "acme.test",
+        "lab.acme.test",
+    ]
+    assert "acme.test, lab.acme.test" in as_alice.get("/settings/sign-in/").content.decode()
+
+
+def test_a_new_issuer_or_client_needs_the_secret_again_and_is_a_new_provider(as_alice, tenant_a, form):
+    as_alice.post("/settings/sign-in/", form)
+    before = SignIn.objects.get(tenant=tenant_a)
+    response = as_alice.post("/settings/sign-in/", {**form, "client_id": "other", "client_secret": ""})
+    assert "Give the client secret the identity provider gave again" in response.content.decode()
+    after = SignIn.objects.get(tenant=tenant_a)
+    assert sealed.unseal(after.client_secret_sealed) == FORM["client_secret"]  # unchanged, not sent anywhere
+    as_alice.post("/settings/sign-in/", {**form, "client_id": "other", "client_secret": "new-secret"})
+    after = SignIn.objects.get(tenant=tenant_a)
+    assert sealed.unseal(after.client_secret_sealed) == "new-secret"
+    assert after.provider_id != before.provider_id  # accounts the old one made are not this one's
+
+
+@pytest.mark.parametrize(
+    ("allow", "issuer", "message"),
+    [
+        ({"PORTAL_SSO_ALLOW_HTTP": False}, "{issuer}", "is not an https:// address"),
+        ({"PORTAL_SSO_ALLOW_PRIVATE": False}, "{issuer}", "an address the portal does not reach"),
+        ({}, "http://someone:pw@127.0.0.1:1", "carries a user name or password"),
+    ],
+)
+def test_the_server_fetches_nothing_it_should_not(as_alice, tenant_a, form, settings, allow, issuer, message):
+    for name, value in allow.items():
+        setattr(settings, name, value)
+    response = as_alice.post("/settings/sign-in/", {**form, "issuer": issuer.format(issuer=form["issuer"])})
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_each_host_offers_its_own_tenants_provider_and_no_other(as_alice, tenant_a, tenant_b, form, provider):
+    as_alice.post("/settings/sign-in/", form)
     signin = SignIn.objects.get(tenant=tenant_a)
-    acme = Client(HTTP_HOST="acme.localhost").get("/accounts/login/")
-    assert "Sign in with Acme Corp" in acme.content.decode()
-    assert "form-action 'self' https://login.acme.test" in acme["Content-Security-Policy"]
+    for path in ("/accounts/login/", "/accounts/signup/"):
+        acme = Client(HTTP_HOST="acme.localhost").get(path)
+        assert "Sign in with Acme Corp" in acme.content.decode()
+        assert f"form-action 'self' {provider.issuer}" in acme["Content-Security-Policy"]
 
     globex = Client(HTTP_HOST="globex.localhost").get("/accounts/login/")
     assert "Sign in with" not in globex.content.decode()
-    assert "login.acme.test" not in globex["Content-Security-Policy"]
+    assert provider.issuer not in globex["Content-Security-Policy"]
     # Acme's provider, asked for at Globex's host: there is no such provider there.
     start = Client(HTTP_HOST="globex.localhost").post(f"/accounts/oidc/{signin.provider_id}/login/")
     assert start.status_code == 404
-    assert "login.acme.test" not in start.get("Location", "")
+    assert provider.issuer not in start.get("Location", "")
 
 
-def test_back_to_passwords_only_takes_the_button_away(as_alice, tenant_a):
-    as_alice.post("/settings/sign-in/", FORM)
-    as_alice.post("/settings/sign-in/", {**FORM, "mode": "password", "client_secret": ""})
+def test_a_secret_that_cannot_be_unsealed_hides_the_button_and_passwords_still_work(
+    as_alice, tenant_a, form, settings
+):
+    as_alice.post("/settings/sign-in/", form)
+    settings.PORTAL_SEALING_KEY = "a-key-the-secret-was-not-sealed-with"
+    page = Client(HTTP_HOST="acme.localhost").get("/accounts/login/")
+    assert page.status_code == 200 and "Sign in with" not in page.content.decode()
+
+
+def test_back_to_passwords_only_takes_the_button_away(as_alice, tenant_a, form):
+    as_alice.post("/settings/sign-in/", form)
+    as_alice.post("/settings/sign-in/", {**form, "mode": "password", "client_secret": ""})
     assert "Sign in with" not in Client(HTTP_HOST="acme.localhost").get("/accounts/login/").content.decode()
 
 
@@ -101,3 +173,17 @@ def test_sealed_secrets_open_under_an_older_key_and_not_under_another(settings):
         sealed.unseal(token)
     with pytest.raises(sealed.Unreadable):
         sealed.unseal(token[:-4] + "AAAA")
+
+
+def test_what_allauth_fetches_from_a_provider_goes_nowhere_private_and_follows_no_redirect(
+    provider, settings
+):
+    """The session sso.adapter gives allauth for discovery, token and userinfo requests."""
+    answer = fetch.session().get(provider.issuer + "/accounts/email/")  # asks the visitor to sign in first
+    assert answer.status_code == 302  # not followed
+    settings.PORTAL_SSO_ALLOW_PRIVATE = False
+    with pytest.raises(fetch.Refused, match="an address the portal does not reach"):
+        fetch.session().get(provider.issuer + "/.well-known/openid-configuration")
+    settings.PORTAL_SSO_ALLOW_HTTP = False
+    with pytest.raises(fetch.Refused, match="not an https:// address"):
+        fetch.session().get(provider.issuer + "/.well-known/openid-configuration")
