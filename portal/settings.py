@@ -140,6 +140,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",  # allauth requires it by this name
     "sso.middleware.IdentityProviderFormAction",
+    "sso.middleware.IdentityProviderRateLimit",
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
@@ -424,6 +425,8 @@ PORTAL_RATES = {
     "licensing-failures-account": env_str("PORTAL_RATE_LICENSING_FAILURES_ACCOUNT", "10/h"),
     # License credentials a tenant's admins may add (API and pages alike).
     "credentials-tenant": env_str("PORTAL_RATE_CREDENTIALS_TENANT", "100/h"),
+    # Single sign-on starts and callbacks per address: each makes the server ask the tenant's provider.
+    "sso-ip": env_str("PORTAL_RATE_SSO_IP", "30/m"),
 }
 
 LANGUAGE_CODE = "en-us"

@@ -5,7 +5,9 @@ never to a loopback, private, link-local or otherwise reserved address, checked 
 PORTAL_SSO_ALLOW_HTTP and PORTAL_SSO_ALLOW_PRIVATE lift the last two for development and tests."""
 
 import ipaddress
+import re
 import socket
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -13,6 +15,9 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 TIMEOUT = (5, 5)  # seconds to connect, and between reads
+DEADLINE = 10  # seconds for a whole answer (a provider dripping bytes holds no worker longer)
+MAX_BYTES = 1_000_000  # discovery documents, tokens and userinfo answers are a few kB
+HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$", re.I)
 
 
 class Refused(requests.ConnectionError):
@@ -29,22 +34,38 @@ def session() -> requests.Session:
 
 def check_url(url: str) -> None:
     """Raise Refused for a URL the portal may not fetch (scheme, credentials, address)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise Refused(f"{url} is no URL.") from None
     if parts.scheme != "https" and not (parts.scheme == "http" and settings.PORTAL_SSO_ALLOW_HTTP):
         raise Refused(f"{url} is not an https:// address.")
-    if parts.username or parts.password or not parts.hostname:
+    if parts.username or parts.password or not _is_host(parts.hostname or ""):
         raise Refused(f"{url} names no host, or carries a user name or password.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Refused(f"{url} names no port a connection can use.") from None
     if not settings.PORTAL_SSO_ALLOW_PRIVATE:
-        for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+        for address in _addresses(parts.hostname, port):
             if not address.is_global:
                 raise Refused(f"{parts.hostname} is at {address}, an address the portal does not reach.")
 
 
 def origin(url: str) -> str:
-    """scheme://host[:port], rebuilt from its parts (never a URL's raw netloc)."""
+    """scheme://host[:port], rebuilt from its checked parts (never a URL's raw netloc)."""
     parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _is_host(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return bool(HOSTNAME.match(name))
+    return True
 
 
 def _addresses(host: str, port: int) -> list:
@@ -65,6 +86,16 @@ def _with_timeout(request):
     def call(method, url, **kwargs):
         kwargs.setdefault("timeout", TIMEOUT)
         kwargs["allow_redirects"] = False  # a redirect is an error for the caller: it could lead anywhere
-        return request(method, url, **kwargs)
+        kwargs["stream"] = True  # read below, within DEADLINE and MAX_BYTES
+        deadline = time.monotonic() + DEADLINE
+        response = request(method, url, **kwargs)
+        body = bytearray()
+        with response:
+            while chunk := response.raw.read1(16384):  # whatever one read brings: a drip cannot wait long
+                body += chunk
+                if len(body) > MAX_BYTES or time.monotonic() > deadline:
+                    raise Refused(f"{url} answered too much, or too slowly.")
+        response._content, response._content_consumed = bytes(body), True
+        return response
 
     return call

@@ -3,9 +3,15 @@ the tenant's identity provider: Chromium applies `form-action` to where a form's
 so 'self' alone would stop the sign-in at our own redirect to the provider's authorization
 endpoint (its origin read from the discovery document when the settings were saved)."""
 
+from django.http import HttpResponse
 from django.urls import reverse
 
+from accounts.requests import client_ip
+from core.errors import RateLimited
+from core.ratelimit import Limits
 from sso import selectors
+
+FLOWS = "/accounts/oidc/"  # allauth's OpenID Connect start and callback paths
 
 
 class IdentityProviderFormAction:
@@ -21,3 +27,21 @@ class IdentityProviderFormAction:
             if signin is not None and signin.uses_sso and signin.authorization_origin:
                 response._csp_update = {"form-action": [signin.authorization_origin]}
         return response
+
+
+class IdentityProviderRateLimit:
+    """Starting a sign-in, or finishing one, makes the server fetch from the tenant's provider:
+    at most PORTAL_RATE_SSO_IP of them a client address ("sso-ip")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(FLOWS):
+            try:
+                Limits(counted=[("sso-ip", client_ip(request))]).check()
+            except RateLimited as exc:
+                response = HttpResponse(exc.message, status=429, content_type="text/plain; charset=utf-8")
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+        return self.get_response(request)

@@ -36,6 +36,8 @@ def signin_update(
         raise ServiceError("The scopes must include openid.")
     fields = {"mode": mode, "organisation": organisation.strip(), "issuer": issuer.strip().rstrip("/"),
               "client_id": client_id.strip(), "scopes": scopes}  # fmt: skip
+    if "/.well-known/" in fields["issuer"]:
+        raise ServiceError("Give the issuer itself, not its discovery document's address.")
     if mode != SignIn.Mode.PASSWORD:
         if not (fields["issuer"] and fields["client_id"]):
             raise ServiceError("Single sign-on needs the identity provider's issuer URL and client ID.")

@@ -59,6 +59,7 @@ def pytest_sessionstart(session):
     # The tests' identity provider is at http://127.0.0.1 (tests/oidc_provider); sso/fetch.py's
     # refusals of such addresses are tested with these turned off.
     settings.PORTAL_SSO_ALLOW_HTTP = settings.PORTAL_SSO_ALLOW_PRIVATE = True
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "sso-ip": ""}  # its test sets its own
 
     from django.core.servers.basehttp import WSGIRequestHandler
 

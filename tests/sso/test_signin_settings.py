@@ -1,7 +1,10 @@
 """Settings → Sign-in: a tenant admin sets the tenant's identity provider; its client secret is
 sealed at rest and never shown; each host offers its own tenant's provider and no other."""
 
+import http.server
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -187,3 +190,74 @@ def test_what_allauth_fetches_from_a_provider_goes_nowhere_private_and_follows_n
     settings.PORTAL_SSO_ALLOW_HTTP = False
     with pytest.raises(fetch.Refused, match="not an https:// address"):
         fetch.session().get(provider.issuer + "/.well-known/openid-configuration")
+
+
+def test_sign_in_starts_are_limited_per_address(as_alice, tenant_a, form, settings):
+    """Each start or callback makes the server ask the provider: not without end from one address."""
+    as_alice.post("/settings/sign-in/", form)
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "sso-ip": "3/m"}
+    url = f"/accounts/oidc/{SignIn.objects.get(tenant=tenant_a).provider_id}/login/"
+    visitor = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="203.0.113.9")
+    answers = [visitor.post(url).status_code for _ in range(5)]
+    assert answers[:3] != [429] * 3 and answers[3:] == [429, 429]
+    assert Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="203.0.113.10").post(url).status_code != 429
+
+
+@pytest.mark.parametrize(
+    ("issuer", "message"),
+    [
+        ("{issuer}/.well-known/openid-configuration", "not its discovery document"),
+        ("http://x.test;script-src%20*;:1", "Give the issuer as a whole URL"),
+        ("http://127.0.0.1:99999", "names no port"),
+    ],
+)
+def test_an_issuer_that_is_no_plain_address_is_refused(as_alice, tenant_a, form, issuer, message):
+    response = as_alice.post(
+        "/settings/sign-in/", {**form, "issuer": issuer.format(issuer=form["issuer"].rstrip("/"))}
+    )
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://x.test;script-src 'unsafe-inline' *;/authorize",
+        "http://127.0.0.1:99999/authorize",
+        "http://[::1",
+    ],
+)
+def test_a_discovered_endpoint_that_is_no_plain_address_is_refused(endpoint):
+    """Its origin goes into the sign-in page's CSP: only a host name or address, and a port."""
+    with pytest.raises(fetch.Refused):
+        fetch.check_url(endpoint)
+
+
+def test_an_ipv6_endpoint_keeps_its_brackets_in_the_csp_origin():
+    assert fetch.origin("http://[::1]:9911/authorize") == "http://[::1]:9911"
+
+
+def test_a_provider_dripping_its_answer_holds_a_worker_no_longer_than_the_deadline(monkeypatch):
+    monkeypatch.setattr(fetch, "DEADLINE", 1)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(fetch.Refused, match="too much, or too slowly"):
+            fetch.session().get(f"http://127.0.0.1:{server.server_port}/")
+        assert time.monotonic() - started < 3
+    finally:
+        server.shutdown()
+
+
+class _Drip(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        for _ in range(100):
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.3)
+
+    def log_message(self, *args) -> None:
+        pass
