@@ -23,6 +23,7 @@ from apikeys.models import USAGE_TOKENS
 from apikeys.selectors import KeyOwner, apikey_owner
 from apikeys.services import apikey_use_record
 from core import usage
+from sso import services as sso_services
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
         raise Refused("wrong email or password")
     if tenant is None:
         raise Refused("no tenant: use the tenant's host or ?tenant=<domain>")
+    if not sso_services.password_allowed(tenant=tenant, user=user):
+        raise Refused("the tenant signs in through its identity provider only: exchange an API key")
     if not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists():
         raise Refused("email not verified")
     if is_mfa_enabled(user):

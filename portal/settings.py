@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",  # allauth requires it by this name
     "sso.middleware.IdentityProviderFormAction",
     "sso.middleware.IdentityProviderRateLimit",
+    "sso.middleware.SingleSignOnOnly",
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
@@ -265,7 +266,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # django-allauth: email is the login, verification is mandatory, policy lives in the adapter.
-ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"  # accounts.adapter's, with single sign-on only
 # Each tenant's own identity provider (sso.adapter lists the host's tenant's only). An account it
 # makes is never linked to an existing one by email: that person signs in with a password first.
 SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"

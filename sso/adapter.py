@@ -7,11 +7,31 @@ in, only accounts whose address is in a domain the operators verified as that te
 (SignIn.verified_domains): never a tenant admin's own say, or one tenant's provider could make and
 keep an account that another tenant later trusts."""
 
+from allauth.account.internal.stagekit import clear_login
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 
+from accounts.adapter import AccountAdapter as PortalAccountAdapter
 from sso import fetch, selectors, services
+
+
+class AccountAdapter(PortalAccountAdapter):
+    """The portal's account adapter, plus single sign-on only: at such a tenant, a password (or
+    anything but its provider) signs in nobody but its break-glass admins, who have TOTP."""
+
+    def pre_login(self, request, user, **kwargs):
+        through_provider = (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None
+        if not through_provider and not services.password_allowed(
+            tenant=getattr(request, "tenant", None), user=user
+        ):
+            clear_login(request)
+            messages.error(
+                request, f"{request.tenant.name} signs in through its organisation's single sign-on only."
+            )
+            return redirect("account_login")
+        return super().pre_login(request, user, **kwargs)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

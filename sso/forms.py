@@ -1,5 +1,6 @@
 from django import forms
 
+from accounts.models import Membership, Role, User
 from sso.models import SignIn
 
 
@@ -24,3 +25,15 @@ class SignInForm(forms.Form):
         help_text="Stored sealed and never shown again; leave blank to keep the one stored.",
     )  # fmt: skip
     scopes = forms.CharField(max_length=200, initial="openid email profile", label="Scopes")
+    break_glass = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Break-glass admins",
+        error_messages={"invalid_choice": "Only this tenant's active admins can be break-glass admins."},
+        help_text="Tenant admins with an authenticator app who keep password sign-in when single sign-on "
+        "is the only way in, so a broken provider never locks the tenant out. Each use is in the event log.",
+    )  # fmt: skip
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        admins = Membership.objects.filter(tenant=tenant, role=Role.ADMIN, is_active=True).values("user_id")
+        self.fields["break_glass"].queryset = User.objects.filter(pk__in=admins).order_by("email")

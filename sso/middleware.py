@@ -4,6 +4,7 @@ so 'self' alone would stop the sign-in at our own redirect to the provider's aut
 endpoint (its origin read from the discovery document when the settings were saved)."""
 
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.requests import client_ip
@@ -45,3 +46,31 @@ class IdentityProviderRateLimit:
                 response["Retry-After"] = str(exc.retry_after)
                 return response
         return self.get_response(request)
+
+
+class SingleSignOnOnly:
+    """At a tenant that signs in through its provider only: the sign-in page offers the provider
+    (break-glass admins: `?password=1` shows the password form), and password sign-up and reset
+    are off, each page saying so."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        paths = (reverse("account_login"), reverse("account_signup"), reverse("account_reset_password"))
+        if request.method == "GET" and request.path_info in paths:
+            signin = selectors.signin_of(getattr(request, "tenant", None))
+            if signin is not None and signin.sso_only and selectors.social_app(request.tenant) is not None:
+                return self._page(request, signin, login=request.path_info == paths[0])
+        return self.get_response(request)
+
+    def _page(self, request, signin, *, login: bool):
+        if login and request.GET.get("password"):
+            return self.get_response(request)  # a break-glass admin's way in
+        context = {
+            "organisation": signin.organisation or request.tenant.name,
+            "start": reverse("openid_connect_login", kwargs={"provider_id": signin.provider_id}),
+            "next": request.GET.get("next", ""),
+            "login": login,
+        }
+        return render(request, "sso/sso_only.html", context, status=200 if login else 403)

@@ -14,6 +14,7 @@ class SignIn(models.Model):
     class Mode(models.TextChoices):
         PASSWORD = "password", "Password only"
         BOTH = "both", "Password, or the organisation's single sign-on"
+        SSO = "sso", "The organisation's single sign-on only (break-glass admins keep a password)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="signin")
@@ -27,6 +28,11 @@ class SignIn(models.Model):
     # Email domains the operators verified as this tenant's (manage.py sso_domains), never its admins:
     # the provider makes accounts, and signs them in, only for addresses in these.
     verified_domains = models.JSONField(default=list, blank=True)
+    # Tenant admins who keep password + TOTP sign-in in SSO-only mode, so a broken provider never
+    # locks the tenant out; and when someone last signed in through this provider's configuration
+    # (SSO only is offered once it has worked).
+    break_glass = models.ManyToManyField("accounts.User", blank=True, related_name="+")
+    worked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -55,3 +61,7 @@ class SignIn(models.Model):
     @property
     def uses_sso(self) -> bool:
         return self.mode != self.Mode.PASSWORD
+
+    @property
+    def sso_only(self) -> bool:
+        return self.mode == self.Mode.SSO

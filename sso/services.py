@@ -1,6 +1,8 @@
 """Writes of a tenant's sign-in configuration, and the accounts its identity provider brings."""
 
 import requests
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ def signin_update(
     client_id: str,
     client_secret: str = "",
     scopes: str = "openid email profile",
+    break_glass: list[User] | None = None,
 ) -> SignIn:
     """Set the tenant's sign-in. A blank `client_secret` keeps the one stored (it is never shown),
     unless the issuer or client ID changes: the stored one is never sent to another provider.
@@ -50,9 +53,13 @@ def signin_update(
                 "Give the client secret the identity provider gave"
                 + (" again: the issuer or client ID changed." if signin.client_secret_sealed else ".")
             )
+        if mode == SignIn.Mode.SSO:
+            _require_sso_only_is_safe(tenant, signin, moved, break_glass or [])
         changed = sorted(name for name, value in fields.items() if getattr(signin, name) != value)
         for name, value in fields.items():
             setattr(signin, name, value)
+        if moved:
+            signin.worked_at = None  # a new provider has not worked yet
         if client_secret:
             signin.client_secret_sealed = sealed.seal(client_secret)
             changed.append("client_secret")
@@ -60,6 +67,12 @@ def signin_update(
             signin.client_secret_sealed = ""
         signin.updated_at = timezone.now()
         signin.save()
+        if break_glass is not None and {u.pk for u in break_glass} != set(
+            signin.break_glass.values_list("pk", flat=True)
+        ):
+            signin.break_glass.set(break_glass)
+            changed.append("break_glass")
+            fields["break_glass"] = sorted(user.email for user in break_glass)
         changed = [name for name in changed if name != "authorization_origin"]
         if changed:
             shown = {name: fields[name] for name in changed if name in fields}  # never the secret
@@ -67,6 +80,39 @@ def signin_update(
                 tenant=tenant, by=by, action="signin.update", target=signin, changed=changed, **shown
             )
     return signin
+
+
+def _require_sso_only_is_safe(tenant: Tenant, signin: SignIn, moved: bool, break_glass: list[User]) -> None:
+    """SSO only once it has worked (someone signed in through this provider), and with at least one
+    break-glass admin: an active tenant admin with TOTP, who keeps a password if the provider fails."""
+    if moved or signin.worked_at is None:
+        raise ServiceError(
+            "Single sign-on only is offered once someone has signed in through this provider: "
+            "save it with “Password, or the organisation's single sign-on”, try it, then come back."
+        )
+    if not break_glass:
+        raise ServiceError("Name at least one break-glass admin, who keeps password and TOTP sign-in.")
+    admins = set(
+        Membership.objects.filter(tenant=tenant, role=Role.ADMIN, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    for user in break_glass:
+        if user.pk not in admins:
+            raise ServiceError(f"{user.email} is not an active tenant admin here.")
+        if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
+            raise ServiceError(
+                f"{user.email} has no authenticator app (TOTP) yet: a break-glass admin needs one."
+            )
+
+
+def password_allowed(*, tenant: Tenant | None, user) -> bool:
+    """Whether `user` may sign in with a password at `tenant` (pages and POST /api/tokens): not in
+    SSO-only mode, unless a break-glass admin with TOTP."""
+    signin = SignIn.objects.filter(tenant=tenant).first() if tenant is not None else None
+    if signin is None or not signin.sso_only:
+        return True
+    return signin.break_glass.filter(pk=user.pk).exists() and is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
 def signin_domains_set(*, tenant: Tenant, domains: list[str], by: Actor) -> SignIn:
@@ -121,11 +167,16 @@ def sso_member_join(*, tenant: Tenant, user: User, signin: SignIn, created: bool
 
 
 def sso_sign_in_record(sender, request, user, sociallogin=None, **kwargs) -> None:
-    """allauth's user_logged_in: a sign-in through the tenant's identity provider is an event."""
+    """allauth's user_logged_in: a sign-in through the tenant's identity provider is an event (and
+    shows the configuration works); so is a break-glass admin's password sign-in in SSO-only mode."""
     tenant = getattr(request, "tenant", None)
     signin = SignIn.objects.filter(tenant=tenant).first() if tenant is not None else None
-    if sociallogin is None or signin is None or sociallogin.account.provider != signin.provider_id:
+    if signin is None:
         return
     membership = Membership.objects.filter(tenant=tenant, user=user).first()
     by = Actor(user=user, membership=membership, ip=client_ip(request))
-    event_record(tenant=tenant, by=by, action="sso.sign_in", target=user, issuer=signin.issuer)
+    if sociallogin is not None and sociallogin.account.provider == signin.provider_id:
+        SignIn.objects.filter(pk=signin.pk, worked_at__isnull=True).update(worked_at=timezone.now())
+        event_record(tenant=tenant, by=by, action="sso.sign_in", target=user, issuer=signin.issuer)
+    elif sociallogin is None and signin.sso_only:
+        event_record(tenant=tenant, by=by, action="sso.break_glass", target=user)

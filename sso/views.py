@@ -18,10 +18,12 @@ def signin_settings(request):
         initial = {
             name: getattr(signin, name) for name in ("mode", "organisation", "issuer", "client_id", "scopes")
         }
-    form = SignInForm(request.POST or None, initial=initial)
+        initial["break_glass"] = list(signin.break_glass.all())
+    form = SignInForm(request.POST or None, initial=initial, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            services.signin_update(tenant=request.tenant, by=actor_for(request), **form.cleaned_data)
+            data = {**form.cleaned_data, "break_glass": list(form.cleaned_data["break_glass"])}
+            services.signin_update(tenant=request.tenant, by=actor_for(request), **data)
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:

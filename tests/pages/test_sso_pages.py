@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Event, Membership, Role, User
 from sso import services
+from sso.models import SignIn
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.helpers import actor
 from tests.pages.conftest import sign_in, snap
@@ -87,6 +88,7 @@ def test_people_sign_in_through_the_tenants_identity_provider(page, browser, ten
         rosalind = User.objects.get(email="rosalind@acme.test")
         assert Membership.objects.get(tenant=acme, user=rosalind).role == Role.MEMBER
         assert rosalind.emailaddress_set.get().verified  # the provider said so, in an allowed domain
+        assert SignIn.objects.get(tenant=acme).worked_at is not None  # SSO only may now be chosen
         signed_in = Event.objects.get(tenant=acme, action="sso.sign_in")
         assert (signed_in.actor_email, signed_in.data["issuer"]) == (rosalind.email, provider.issuer)
         assert Event.objects.filter(

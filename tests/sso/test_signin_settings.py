@@ -17,28 +17,7 @@ from sso import fetch, services
 from sso.models import SignIn
 from tests.conftest import client_for
 from tests.helpers import actor
-from tests.processes import OidcProvider
-
-FORM = {
-    "mode": "both",
-    "organisation": "Acme Corp",
-    "client_id": "portal",
-    "client_secret": "s3cret-from-the-provider",
-    "scopes": "openid email profile",
-}
-
-
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory):
-    """A real provider to read discovery documents from (nobody signs in through it here)."""
-    running = OidcProvider(tmp_path_factory.mktemp("oidc"), redirect_uris=[], people=[])
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def form(provider) -> dict:
-    return {**FORM, "issuer": provider.issuer + "/"}
+from tests.sso.conftest import FORM
 
 
 def test_an_admin_sets_the_provider_and_its_secret_is_sealed_and_never_shown(
