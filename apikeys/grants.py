@@ -129,6 +129,8 @@ def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
         raise Refused("this sign-in is older than the tenant's longest session: sign in again")
     if is_mfa_enabled(user):
         raise Refused("the account now uses two-factor authentication: exchange an API key instead")
+    if not sso_services.password_allowed(tenant=tenant, user=user):
+        raise Refused("the tenant signs in through its identity provider only: exchange an API key")
     snap = authstate.snapshot(claims["sub"], tenant.pk)
     _require_member(snap)
     return _mint(

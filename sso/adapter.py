@@ -22,16 +22,22 @@ class AccountAdapter(PortalAccountAdapter):
     anything but its provider) signs in nobody but its break-glass admins, who have TOTP."""
 
     def pre_login(self, request, user, **kwargs):
-        through_provider = (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None
-        if not through_provider and not services.password_allowed(
-            tenant=getattr(request, "tenant", None), user=user
-        ):
-            clear_login(request)
-            messages.error(
-                request, f"{request.tenant.name} signs in through its organisation's single sign-on only."
-            )
-            return redirect("account_login")
+        if not services.sign_in_allowed(request, user):
+            return _sso_only(request)
         return super().pre_login(request, user, **kwargs)
+
+    def login(self, request, user):
+        """Asked again as the sign-in completes: the tenant may have turned single sign-on only on
+        while this person was at the second factor."""
+        if not services.sign_in_allowed(request, user):
+            raise ImmediateHttpResponse(_sso_only(request))
+        super().login(request, user)
+
+
+def _sso_only(request):
+    clear_login(request)
+    messages.error(request, f"{request.tenant.name} signs in through its organisation's single sign-on only.")
+    return redirect("account_login")
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

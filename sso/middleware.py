@@ -3,14 +3,16 @@ the tenant's identity provider: Chromium applies `form-action` to where a form's
 so 'self' alone would stop the sign-in at our own redirect to the provider's authorization
 endpoint (its origin read from the discovery document when the settings were saved)."""
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.requests import client_ip
 from core.errors import RateLimited
 from core.ratelimit import Limits
-from sso import selectors
+from sso import selectors, services
 
 FLOWS = "/accounts/oidc/"  # allauth's OpenID Connect start and callback paths
 
@@ -50,23 +52,41 @@ class IdentityProviderRateLimit:
 
 class SingleSignOnOnly:
     """At a tenant that signs in through its provider only: the sign-in page offers the provider
-    (break-glass admins: `?password=1` shows the password form), and password sign-up and reset
-    are off, each page saying so."""
+    (break-glass admins: `?password=1` shows the password form); password sign-up and reset are
+    off, whatever the method, each page saying so; Django admin is off on its host; and a session
+    that did not come through the provider (made before the switch, say) ends, but a break-glass
+    admin's."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        paths = (reverse("account_login"), reverse("account_signup"), reverse("account_reset_password"))
-        if request.method == "GET" and request.path_info in paths:
-            signin = selectors.signin_of(getattr(request, "tenant", None))
-            if signin is not None and signin.sso_only and selectors.social_app(request.tenant) is not None:
-                return self._page(request, signin, login=request.path_info == paths[0])
+        if request.path_info.startswith("/api/") and not request.COOKIES:
+            return self.get_response(request)  # a pipeline's call: no session, no pages
+        signin = selectors.signin_of(getattr(request, "tenant", None))
+        if signin is None or not signin.sso_only or selectors.social_app(request.tenant) is None:
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not services.sign_in_allowed(request, user):
+            logout(request)
+            messages.error(
+                request, f"{request.tenant.name} signs in through its organisation's single sign-on only."
+            )
+            return redirect("account_login")
+        login, signup, reset = (
+            reverse("account_login"),
+            reverse("account_signup"),
+            reverse("account_reset_password"),
+        )
+        if request.path_info.startswith("/admin/"):
+            return HttpResponse("Not here: this tenant signs in through its provider.", status=404)
+        if request.path_info in (signup, reset) or request.path_info.startswith(reset):
+            return self._page(request, signin, login=False)
+        if request.path_info == login and request.method == "GET" and not request.GET.get("password"):
+            return self._page(request, signin, login=True)
         return self.get_response(request)
 
     def _page(self, request, signin, *, login: bool):
-        if login and request.GET.get("password"):
-            return self.get_response(request)  # a break-glass admin's way in
         context = {
             "organisation": signin.organisation or request.tenant.name,
             "start": reverse("openid_connect_login", kwargs={"provider_id": signin.provider_id}),

@@ -2,9 +2,9 @@
 
 import logging
 
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialAccount, SocialApp
 
-from accounts.models import Tenant
+from accounts.models import Membership, Tenant
 from core import sealed
 from sso.models import SignIn
 
@@ -41,3 +41,11 @@ def social_app(tenant: Tenant | None) -> SocialApp | None:
             "scope": signin.scopes.split(),
         },
     )
+
+
+def members_not_connected(signin: SignIn) -> int:
+    """Active members who have never signed in through the tenant's provider (their account is not
+    connected to it): with single sign-on only, they cannot sign in until they do, in "both" mode."""
+    connected = SocialAccount.objects.filter(provider=signin.provider_id).values("user_id")
+    members = Membership.objects.filter(tenant=signin.tenant, is_active=True).exclude(user_id__in=connected)
+    return members.exclude(user__in=signin.break_glass.all()).count()

@@ -1,6 +1,7 @@
 """Writes of a tenant's sign-in configuration, and the accounts its identity provider brings."""
 
 import requests
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.db import transaction
@@ -107,12 +108,37 @@ def _require_sso_only_is_safe(tenant: Tenant, signin: SignIn, moved: bool, break
 
 
 def password_allowed(*, tenant: Tenant | None, user) -> bool:
-    """Whether `user` may sign in with a password at `tenant` (pages and POST /api/tokens): not in
-    SSO-only mode, unless a break-glass admin with TOTP."""
+    """Whether `user` may sign in other than through the provider (a password, at the pages or
+    POST /api/tokens) at `tenant`: always, unless it is single sign-on only; then only a
+    break-glass admin who is still an active tenant admin there, with TOTP."""
     signin = SignIn.objects.filter(tenant=tenant).first() if tenant is not None else None
     if signin is None or not signin.sso_only:
         return True
-    return signin.break_glass.filter(pk=user.pk).exists() and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    return (
+        user.is_active
+        and signin.break_glass.filter(pk=user.pk).exists()
+        and Membership.objects.filter(tenant=tenant, user=user, role=Role.ADMIN, is_active=True).exists()
+        and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    )
+
+
+def signed_in_through_provider(request, user, signin: SignIn) -> bool:
+    """Whether this session's sign-in came through `signin`'s provider (allauth's records of how
+    the session authenticated), not a password."""
+    records = get_authentication_records(request, user)
+    return any(
+        r.get("method") == "socialaccount" and r.get("provider") == signin.provider_id for r in records
+    )
+
+
+def sign_in_allowed(request, user) -> bool:
+    """Password sign-ins where passwords are allowed; at a single-sign-on-only tenant, sign-ins
+    through its provider, and its break-glass admins'."""
+    tenant = getattr(request, "tenant", None)
+    signin = SignIn.objects.filter(tenant=tenant).first() if tenant is not None else None
+    if signin is None or not signin.sso_only:
+        return True
+    return signed_in_through_provider(request, user, signin) or password_allowed(tenant=tenant, user=user)
 
 
 def signin_domains_set(*, tenant: Tenant, domains: list[str], by: Actor) -> SignIn:

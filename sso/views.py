@@ -29,7 +29,12 @@ def signin_settings(request):
         else:
             messages.success(request, f"Sign-in settings of {request.tenant.name} saved.")
             return redirect("signin_settings")
-    context = {"form": form, "signin": signin, "callback": _callback_url(request, signin)}
+    context = {
+        "form": form,
+        "signin": signin,
+        "callback": _callback_url(request, signin),
+        "not_connected": selectors.members_not_connected(signin) if signin and signin.uses_sso else 0,
+    }
     return render(request, "sso/settings.html", context, status=400 if form.errors else 200)
 
 
