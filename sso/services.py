@@ -147,6 +147,9 @@ def signin_domains_set(*, tenant: Tenant, domains: list[str], by: Actor) -> Sign
     if not by.system:
         raise Forbidden("Only the operators verify a tenant's email domains.")
     clean = sorted({domain.strip().lower().lstrip("@") for domain in domains if domain.strip()})
+    for other in SignIn.objects.exclude(tenant=tenant).exclude(verified_domains=[]):
+        if shared := set(clean) & set(other.verified_domains):
+            raise ServiceError(f"{', '.join(sorted(shared))} is verified as {other.tenant.domain}'s already.")
     with transaction.atomic():
         signin, _ = SignIn.objects.select_for_update().get_or_create(tenant=tenant)
         if clean != signin.verified_domains:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Tenant
 from accounts.services import Actor
+from core.errors import ServiceError
 from sso import services
 from sso.models import SignIn
 
@@ -25,8 +26,11 @@ class Command(BaseCommand):
         domains = set(signin.verified_domains if signin else [])
         if opts["add"] or opts["remove"]:
             domains = (domains | {d.lower() for d in opts["add"]}) - {d.lower() for d in opts["remove"]}
-            signin = services.signin_domains_set(
-                tenant=tenant, domains=list(domains), by=Actor.system_actor()
-            )
+            try:
+                signin = services.signin_domains_set(
+                    tenant=tenant, domains=list(domains), by=Actor.system_actor()
+                )
+            except ServiceError as exc:
+                raise CommandError(exc.message) from None
             domains = set(signin.verified_domains)
         self.stdout.write(f"{tenant.domain}: " + (", ".join(sorted(domains)) or "no verified domains"))
