@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test fuzz lint format chromium compose clean messages screenshots
+.PHONY: run test fuzz lint format chromium compose xmlsec1 clean messages screenshots
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,13 +35,18 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's xmlsec1: pysaml2, the tests' SAML identity provider, signs its responses with it.
+xmlsec1:
+	@test -x /usr/bin/xmlsec1 || { echo "Installing Debian's xmlsec1 for the tests' SAML identity provider"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
+
 # Debian's docker-compose reads docker-compose.yml for the deployment test (no Docker engine needed).
 compose:
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || { \
 	  echo "Installing Debian's docker-compose for the deployment test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 
-test: lint chromium compose
+test: lint chromium compose xmlsec1
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Schemathesis for longer than `make test` does: FUZZ_EXAMPLES per operation (and as many steps).
@@ -52,7 +57,7 @@ fuzz: $(VENV)/.dev
 
 # The README's screenshots, saved by the browser tests as they pass through those pages
 # (tests/pages/conftest.snap): this version's pages, with the tests' data.
-screenshots: $(VENV)/.dev chromium
+screenshots: $(VENV)/.dev chromium xmlsec1
 	rm -rf docs/screenshots
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_SCREENSHOTS=docs/screenshots \
 	  $(BIN)/pytest -q tests/pages

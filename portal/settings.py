@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -267,12 +268,19 @@ CONTENT_SECURITY_POLICY = {
 
 # django-allauth: email is the login, verification is mandatory, policy lives in the adapter.
 ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"  # accounts.adapter's, with single sign-on only
-# Each tenant's own identity provider (sso.adapter lists the host's tenant's only). An account it
-# makes is never linked to an existing one by email: that person signs in with a password first.
+# Each tenant's own identity provider (sso.adapter lists the host's tenant's only), by OpenID
+# Connect or SAML. It signs in an existing account with the same address (and connects it) only
+# where it vouches for that address in a domain the operators verified as the tenant's
+# (sso.adapter.can_authenticate_by_email); allauth then wipes the password of an account whose
+# own address was never verified, so whoever made it is locked out.
 SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_PROVIDERS = {
+    "saml": {"provider_class": "sso.providers.PortalSAMLProvider"},
+    "openid_connect": {"provider_class": "sso.providers.PortalOIDCProvider"},
+}
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 # What a tenant's identity provider may be (sso/fetch.py): http:// and private addresses only for

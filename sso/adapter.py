@@ -8,6 +8,7 @@ in, only accounts whose address is in a domain the operators verified as that te
 keep an account that another tenant later trusts."""
 
 from allauth.account.internal.stagekit import clear_login
+from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 
 from accounts.adapter import AccountAdapter as PortalAccountAdapter
 from sso import fetch, selectors, services
+from sso.models import SignIn
 
 
 class AccountAdapter(PortalAccountAdapter):
@@ -52,17 +54,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_requests_session(self):
         return fetch.session()  # https only, no redirects, no private addresses
 
+    def can_authenticate_by_email(self, sociallogin, email) -> bool:
+        """An existing account with this address is signed in (and connected) only where the
+        provider vouches for it in one of the tenant's verified domains (settings.py)."""
+        signin = selectors.signin_of(getattr(context.request, "tenant", None))
+        return signin is not None and email in _vouched(signin, sociallogin)
+
     def pre_social_login(self, request, sociallogin) -> None:
-        """Every sign-in, new account or not: the provider must vouch for the address (its
-        email_verified claim true, not merely present), in one of the tenant's verified domains;
-        an existing account signs in only while its own address is in one of them too."""
+        """Every sign-in, new account or not: the provider must vouch for the address, in one of
+        the tenant's verified domains; an existing account signs in only while its own address
+        is in one of them too."""
         signin = selectors.signin_of(request.tenant)
-        addresses = sociallogin.email_addresses
-        for address in addresses:
-            address.verified = address.verified is True or str(address.verified).lower() == "true"
-        vouched = [a.email for a in addresses if a.verified and signin.domain_verified(a.email)]
-        emails = [address.email for address in addresses]
-        if not vouched:
+        emails = [address.email for address in sociallogin.email_addresses]
+        if not _vouched(signin, sociallogin):
             _refuse(request, sociallogin, emails[0] if emails else "", domain=bool(emails))
         if sociallogin.is_existing and not signin.domain_verified(sociallogin.user.email):
             _refuse(request, sociallogin, sociallogin.user.email, domain=True)
@@ -70,11 +74,31 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return True  # pre_social_login let only a vouched address through, whatever the sign-up policy
 
+    def populate_user(self, request, sociallogin, data):
+        """A new account's name: the provider's first and last name (attributes or claims)."""
+        user = super().populate_user(request, sociallogin, data)
+        names = [str(data.get(key) or "").strip() for key in ("first_name", "last_name")]
+        user.full_name = (" ".join(filter(None, names)) or str(data.get("name") or ""))[:200]
+        return user
+
     def save_user(self, request, sociallogin, form=None):
         user = super().save_user(request, sociallogin, form)
         signin = selectors.signin_of(request.tenant)
         services.sso_member_join(tenant=request.tenant, user=user, signin=signin, created=True)
         return user
+
+
+def _vouched(signin, sociallogin) -> list[str]:
+    """The addresses the provider vouches for in the tenant's verified domains. OpenID Connect:
+    those its email_verified claim is true for (not merely present). SAML has no such claim: a
+    signed assertion's address counts as verified where its domain is one of the tenant's."""
+    saml = sociallogin.account.provider == signin.provider_id and signin.protocol == SignIn.Protocol.SAML
+    for address in sociallogin.email_addresses:
+        if saml:
+            address.verified = signin.domain_verified(address.email)
+        else:
+            address.verified = address.verified is True or str(address.verified).lower() == "true"
+    return [a.email for a in sociallogin.email_addresses if a.verified and signin.domain_verified(a.email)]
 
 
 def _refuse(request, sociallogin, email: str, *, domain: bool):

@@ -14,7 +14,7 @@ from core.errors import RateLimited
 from core.ratelimit import Limits
 from sso import selectors, services
 
-FLOWS = "/accounts/oidc/"  # allauth's OpenID Connect start and callback paths
+FLOWS = ("/accounts/oidc/", "/accounts/saml/")  # allauth's sign-in start and callback paths
 
 
 class IdentityProviderFormAction:
@@ -89,7 +89,7 @@ class SingleSignOnOnly:
     def _page(self, request, signin, *, login: bool):
         context = {
             "organisation": signin.organisation or request.tenant.name,
-            "start": reverse("openid_connect_login", kwargs={"provider_id": signin.provider_id}),
+            "start": selectors.social_app(request.tenant).get_provider(request).get_login_url(request),
             "next": request.GET.get("next", ""),
             "login": login,
         }

@@ -1,0 +1,71 @@
+"""allauth's providers with what they leave to us (SOCIALACCOUNT_PROVIDERS' provider_class).
+SAML: an assertion signs in once only (a replay guard, for identity-provider-initiated sign-ins
+above all, where no request of ours is answered), and the session keeps what single logout needs.
+OpenID Connect: the claims holding the address and names are the tenant's choice."""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from allauth.socialaccount.providers.saml.provider import SAMLProvider
+from django.db import IntegrityError, transaction
+from django.shortcuts import render
+from django.utils import timezone
+
+from sso import saml
+from sso.models import SeenAssertion
+
+SESSION_KEY = "sso_saml"  # the NameID and session index single logout names
+LONGEST = datetime.timedelta(hours=1)  # how long an ID is kept at least
+DRIFT = datetime.timedelta(minutes=10)  # past its end, python3-saml allows 5 minutes of clock drift
+
+
+class PortalSAMLProvider(SAMLProvider):
+    package = "allauth.socialaccount.providers.saml"  # its URLs are allauth's
+
+    def sociallogin_from_response(self, request, response):
+        assertion_id = response.get_last_assertion_id()
+        ends = response.get_last_assertion_not_on_or_after()
+        expires = datetime.datetime.fromtimestamp(ends, tz=datetime.UTC) if ends else timezone.now() + LONGEST
+        if not assertion_id or not _first_use(
+            saml.assertion_key(self.app.provider_id, assertion_id), expires
+        ):
+            context = {"organisation": self.app.name}
+            raise ImmediateHttpResponse(render(request, "sso/replayed.html", context, status=403))
+        request.session[SESSION_KEY] = {
+            "provider": self.app.provider_id,
+            "name_id": response.get_nameid(),
+            "name_id_format": response.get_nameid_format(),
+            "session_index": response.get_session_index(),
+        }
+        return super().sociallogin_from_response(request, response)
+
+
+def _first_use(key: str, expires: datetime.datetime) -> bool:
+    try:
+        with transaction.atomic():
+            kept = max(expires + DRIFT, timezone.now() + LONGEST)
+            SeenAssertion.objects.create(key=key, expires_at=kept)
+    except IntegrityError:
+        return False
+    return True
+
+
+class PortalOIDCProvider(OpenIDConnectProvider):
+    package = "allauth.socialaccount.providers.openid_connect"
+
+    def _claims(self, data: dict) -> tuple[dict, dict]:
+        picked = data.get("userinfo") or data.get("id_token") or data  # as allauth picks
+        return picked, {**saml.OIDC_CLAIMS, **self.app.settings.get("claims", {})}
+
+    def extract_common_fields(self, data):
+        picked, names = self._claims(data)
+        return {key: picked.get(names[key]) for key in ("email", "first_name", "last_name")}
+
+    def extract_email_addresses(self, data):
+        picked, names = self._claims(data)
+        email = picked.get(names["email"])
+        if not isinstance(email, str) or not email:
+            return []
+        return [EmailAddress(email=email, verified=picked.get("email_verified", False), primary=True)]
