@@ -5,6 +5,8 @@ tests use it directly to make responses a real IdP would, then tamper with them.
 
 import base64
 import datetime
+import hashlib
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -131,9 +133,12 @@ class IdentityProvider:
         return metadata(config(self.base_url, self.key_file, self.cert_file))
 
     def register(self, sp_metadata: str) -> None:
-        path = self.folder / f"sp-{len(self.sp_files)}.xml"
+        """Learn a service provider's metadata, in place of what it said before."""
+        entity_id = re.search(r'entityID="([^"]+)"', sp_metadata).group(1)
+        path = self.folder / f"sp-{hashlib.sha256(entity_id.encode()).hexdigest()[:16]}.xml"
         path.write_text(sp_metadata)
-        self.sp_files.append(path)
+        if path not in self.sp_files:
+            self.sp_files.append(path)
         self.server = self._server()
 
     def set_lifetime(self, minutes: int) -> None:

@@ -2,11 +2,15 @@
 the tenant admin gives its metadata, the IdP learns the tenant's; the responses it signs sign
 people in, and each way of forging, altering or replaying one is refused."""
 
+import copy
 import io
+import time
 
 import pytest
+import saml2.assertion
 from django.core.management import call_command
 from django.test import Client
+from lxml import etree
 
 from accounts.models import Event, Membership, Role, User
 from sso import saml
@@ -14,8 +18,10 @@ from sso.models import SignIn
 from sso.services import signin_update
 from sso.services.settings import Provider
 from tests.helpers import actor
-from tests.saml_idp.idp import IdentityProvider, encoded
+from tests.saml_idp.idp import IdentityProvider, encoded, key_and_certificate
 
+ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
 ROSALIND = {
     "email": "rosalind@acme.test",
     "first_name": "Rosalind",
@@ -24,8 +30,10 @@ ROSALIND = {
 }
 
 
-def _configure(tenant, admin, idp: IdentityProvider, as_admin: Client, **options) -> SignIn:
-    call_command("sso_domains", tenant.domain, "--add", "acme.test", stdout=io.StringIO())
+def _configure(
+    tenant, admin, idp: IdentityProvider, as_admin: Client, domain="acme.test", **options
+) -> SignIn:
+    call_command("sso_domains", tenant.domain, "--add", domain, stdout=io.StringIO())
     provider = Provider(
         protocol="saml", metadata_xml=idp.metadata(), claims=dict(saml.PRESETS["okta"]), **options
     )
@@ -82,3 +90,181 @@ def test_a_signed_response_signs_in_and_makes_the_account_just_in_time(acme_saml
     assert Membership.objects.get(tenant=tenant_a, user=rosalind).role == Role.MEMBER
     assert rosalind.socialaccount_set.get().uid == "rf-1"
     assert Event.objects.get(tenant=tenant_a, action="sso.sign_in").data["issuer"] == idp.entity_id
+
+
+def _refused(visitor: Client, response, caplog, reason: str) -> None:
+    """Nobody signed in, no account made, for this reason (python3-saml's, as allauth logs it)."""
+    assert response.status_code in (400, 401, 403), response.status_code
+    assert _signed_in_as(visitor) is None
+    assert not User.objects.filter(email="rosalind@acme.test").exists()
+    assert reason in caplog.text
+    caplog.clear()
+
+
+def _forged(acme_saml, idp, alter, **options):
+    """A visitor starts a sign-in, and posts back the IdP's response once `alter` has had it."""
+    visitor = Client(HTTP_HOST="acme.localhost")
+    request = _start(visitor, acme_saml, idp)
+    xml = idp.response(ROSALIND, sp_entity_id=request.issuer.text, acs=request.assertion_consumer_service_url,
+                       in_response_to=request.id, **options)  # fmt: skip
+    return visitor, _post(visitor, acme_saml, alter(xml, request))
+
+
+def test_an_unsigned_response_is_refused(acme_saml, idp, tenant_a, alice, as_alice, caplog):
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml, sign_response=False, sign_assertion=False)
+    _refused(visitor, response, caplog, "The Assertion of the Response is not signed and the SP require it")
+
+    # Where the tenant does not require signed assertions, the response must still be signed.
+    _configure(tenant_a, alice, idp, as_alice, saml_signed=False)
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml, sign_response=False, sign_assertion=False)
+    _refused(visitor, response, caplog, "No Signature found. SAML Response rejected")
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml, sign_assertion=False)
+    assert _signed_in_as(visitor) == "rosalind@acme.test"  # a signed response, its assertion not
+
+
+def test_a_response_signed_with_sha1_is_refused(acme_saml, idp, caplog):
+    sha1 = {
+        "sign_alg": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+        "digest_alg": "http://www.w3.org/2000/09/xmldsig#sha1",
+    }
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml, **sha1)
+    _refused(visitor, response, caplog, "Deprecated signature algorithm found")
+
+
+def test_an_altered_assertion_is_refused(acme_saml, idp, alice, caplog):
+    """Whoever holds Rosalind's signed response changes the address in it to Alice's."""
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml.replace(ROSALIND["email"], alice.email))
+    _refused(visitor, response, caplog, "Signature validation failed")
+    assert not alice.socialaccount_set.exists()
+
+
+@pytest.mark.parametrize("where", ["before", "inside"])
+def test_signature_wrapping_is_refused(acme_saml, idp, alice, where, caplog):
+    """XML signature wrapping: the signed assertion stays (so a signature checks out) beside, or
+    inside, a forged one naming Alice, which a careless reader would take instead."""
+
+    def wrap(xml: str, _) -> str:
+        root = etree.fromstring(xml.encode())
+        signed = root.find(f"{{{ASSERTION}}}Assertion")
+        forged = copy.deepcopy(signed)
+        forged.set("ID", "_forged" + signed.get("ID"))
+        forged.remove(forged.find(f"{{{DSIG}}}Signature"))
+        for value in forged.iter(f"{{{ASSERTION}}}AttributeValue"):
+            if value.text == ROSALIND["email"]:
+                value.text = alice.email
+        if where == "before":
+            signed.addprevious(forged)
+        else:  # the genuine one hidden in the forgery's subject, the forgery where the genuine was
+            signed.addprevious(forged)
+            forged.find(f"{{{ASSERTION}}}Subject").append(signed)
+        return etree.tostring(root).decode()
+
+    visitor, response = _forged(acme_saml, idp, wrap, sign_response=False)
+    _refused(visitor, response, caplog, "SAML Response must contain 1 assertion")
+    assert not alice.socialaccount_set.exists()
+
+
+def test_an_assertion_for_another_audience_is_refused(acme_saml, idp, tenant_b, charlie, as_charlie, caplog):
+    """Globex trusts the same IdP; a response made for Globex (its audience) is posted to Acme."""
+    _configure(tenant_b, charlie, idp, as_charlie, domain="globex.test")
+    globex = SignIn.objects.get(tenant=tenant_b)
+    globex_audience = as_charlie.get("/settings/sign-in/").context["sp"]["entity_id"]
+    assert globex_audience != acme_saml.provider_id
+
+    def for_globex(xml, request):
+        acs = request.assertion_consumer_service_url
+        return idp.response(ROSALIND, sp_entity_id=globex_audience, acs=acs, in_response_to=request.id)
+
+    visitor, response = _forged(acme_saml, idp, for_globex)
+    _refused(visitor, response, caplog, "is not a valid audience for this Response")
+    assert globex.provider_id != acme_saml.provider_id
+
+
+def test_an_assertion_for_another_recipient_is_refused(acme_saml, idp, caplog):
+    def elsewhere(xml, request):
+        acs = request.assertion_consumer_service_url.replace("acme.localhost", "evil.localhost")
+        return idp.response(ROSALIND, sp_entity_id=request.issuer.text, acs=acs, in_response_to=request.id)
+
+    visitor, response = _forged(acme_saml, idp, elsewhere)
+    _refused(visitor, response, caplog, "The response was received at")
+
+
+def test_an_expired_assertion_is_refused(acme_saml, idp, caplog):
+    idp.set_lifetime(-10)  # its NotOnOrAfter ten minutes ago, past python3-saml's 5 minutes of drift
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml)
+    _refused(visitor, response, caplog, "Could not validate timestamp: expired")
+
+
+def test_an_assertion_not_yet_valid_is_refused(acme_saml, idp, monkeypatch, caplog):
+    """The IdP's clock is an hour ahead: NotBefore is in our future."""
+    ahead = time.gmtime(time.time() + 3600)
+    monkeypatch.setattr(
+        saml2.assertion, "instant", lambda *a, **k: time.strftime("%Y-%m-%dT%H:%M:%SZ", ahead)
+    )
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml)
+    _refused(visitor, response, caplog, "Could not validate timestamp: not yet valid")
+
+
+def test_a_response_from_another_tenants_idp_is_refused(
+    acme_saml, idp, tenant_b, charlie, as_charlie, tmp_path, caplog
+):
+    """Acme's IdP (or whoever holds its key) signs a response for Globex, which trusts another."""
+    (tmp_path / "globex").mkdir()
+    globex_idp = IdentityProvider(tmp_path / "globex", base_url="https://idp.globex.example", name="globex")
+    globex = _configure(tenant_b, charlie, globex_idp, as_charlie, domain="globex.test")
+    idp.register(as_charlie.get("/settings/sign-in/saml-metadata.xml").content.decode())
+    visitor = Client(HTTP_HOST="globex.localhost")
+    request = _start(visitor, globex, globex_idp)
+    grace = {"email": "grace@globex.test", "subject": "grace"}
+    xml = idp.response(grace, sp_entity_id=request.issuer.text, acs=request.assertion_consumer_service_url,
+                       in_response_to=request.id)  # fmt: skip
+    _refused(visitor, _post(visitor, globex, xml), caplog, "Invalid issuer in the Assertion/Response")
+    assert not User.objects.filter(email="grace@globex.test").exists()
+    # The same person through Globex's own IdP signs in: the refusal was the key.
+    _sign_in(visitor, globex, globex_idp, grace)
+    assert _signed_in_as(visitor) == "grace@globex.test"
+
+
+def test_a_response_signed_with_a_key_the_tenant_does_not_trust_is_refused(acme_saml, idp, tmp_path, caplog):
+    """The IdP's key changed (rotated, or stolen and replaced) and Acme was not told: refused
+    until the new certificate comes with its metadata."""
+    idp.key_file, idp.cert_file = key_and_certificate(tmp_path, "rotated")
+    idp.server = idp._server()
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml)
+    _refused(visitor, response, caplog, "Signature validation failed")
+
+
+def test_idp_initiated_sign_in_is_off_unless_allowed_and_then_each_assertion_signs_in_once(
+    acme_saml, idp, tenant_a, alice, as_alice, caplog
+):
+    request_less = {"in_response_to": None}
+    audience = as_alice.get("/settings/sign-in/").context["sp"]
+    xml = idp.response(ROSALIND, sp_entity_id=audience["entity_id"], acs=audience["acs"], **request_less)
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _refused(visitor, _post(visitor, acme_saml, xml), caplog, "IdP initiated SSO rejected")
+
+    _configure(tenant_a, alice, idp, as_alice, saml_idp_initiated=True)
+    xml = idp.response(ROSALIND, sp_entity_id=audience["entity_id"], acs=audience["acs"], **request_less)
+    _post(visitor, acme_saml, xml)
+    assert _signed_in_as(visitor) == "rosalind@acme.test"
+    replay = Client(HTTP_HOST="acme.localhost")  # someone who copied the response from the wire
+    response = _post(replay, acme_saml, xml)
+    assert response.status_code == 403 and "used before" in response.content.decode()
+    assert _signed_in_as(replay) is None
+
+
+def test_assertions_can_be_required_encrypted(acme_saml, idp, tenant_a, alice, as_alice, caplog):
+    _configure(tenant_a, alice, idp, as_alice, saml_encrypted=True)
+    visitor, response = _forged(acme_saml, idp, lambda xml, _: xml)
+    _refused(visitor, response, caplog, "The assertion of the Response is not encrypted")  # in the clear
+
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _sign_in(
+        visitor,
+        acme_saml,
+        idp,
+        encrypt_assertion=True,
+        sign_response=False,
+        encrypt_assertion_self_contained=False,
+    )
+    assert _signed_in_as(visitor) == "rosalind@acme.test"
