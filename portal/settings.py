@@ -398,6 +398,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
     "prune-usage-counts": {"task": "accounts.tasks.usage_prune", "schedule": 86400.0},
+    "check-saml-metadata": {"task": "sso.tasks.saml_metadata_check", "schedule": 86400.0},
+    "prune-seen-assertions": {"task": "sso.tasks.seen_assertions_prune", "schedule": 3600.0},
 }
 # Usage counts (core.usage) wait this long in a process before one write adds them all.
 PORTAL_USAGE_FLUSH_SECONDS = float(env_int("PORTAL_USAGE_FLUSH_SECONDS", 5))

@@ -39,7 +39,8 @@ class SignIn(models.Model):
     saml_certificate = models.TextField(blank=True)  # base64 DER, as in the metadata
     saml_metadata_url = models.URLField(max_length=500, blank=True)
     saml_checked_at = models.DateTimeField(null=True, blank=True)
-    saml_problem = models.TextField(blank=True)
+    saml_problem = models.TextField(blank=True)  # sign-in through it is off while there is one
+    saml_notice = models.TextField(blank=True)  # worth knowing, not stopping: metadata unreadable today
     saml_signed = models.BooleanField(default=True)  # assertions must be signed (responses always are)
     saml_encrypted = models.BooleanField(default=False)  # assertions must be encrypted to us
     saml_idp_initiated = models.BooleanField(default=False)  # unsolicited responses (replay-guarded)

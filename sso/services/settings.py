@@ -101,7 +101,8 @@ def signin_update(
     return signin
 
 
-QUIET = {"authorization_origin", "saml_checked_at", "saml_problem"}  # follow from what is recorded
+# Follow from what is recorded.
+QUIET = {"authorization_origin", "saml_checked_at", "saml_problem", "saml_notice"}
 
 
 def _oidc_fields(provider: Provider, *, sso: bool) -> dict:
@@ -152,9 +153,16 @@ def _saml_fields(current: SignIn, provider: Provider, *, sso: bool) -> dict:
         xml = saml.metadata_fetch(url)
     if xml:
         idp = saml.metadata_read(xml)
-        fields |= {"saml_entity_id": idp.entity_id, "saml_sso_url": idp.sso_url, "saml_slo_url": idp.slo_url,
-                   "saml_certificate": idp.certificate, "saml_problem": "", "saml_checked_at": timezone.now(),
-                   "authorization_origin": fetch.origin(idp.sso_url)}  # fmt: skip
+        fields |= {
+            "saml_entity_id": idp.entity_id,
+            "saml_sso_url": idp.sso_url,
+            "saml_slo_url": idp.slo_url,
+            "saml_certificate": idp.certificate,
+            "saml_problem": "",
+            "saml_notice": "",
+            "saml_checked_at": timezone.now(),
+            "authorization_origin": fetch.origin(idp.sso_url),
+        }
     elif sso and not current.saml_entity_id:
         raise ServiceError(
             "SAML single sign-on needs the identity provider's metadata: upload it or give its URL."
