@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from accounts.adapter import AccountAdapter as PortalAccountAdapter
-from sso import fetch, selectors, services
+from sso import fetch, providers, selectors, services
 from sso.models import SignIn
 
 
@@ -34,6 +34,11 @@ class AccountAdapter(PortalAccountAdapter):
         if not services.sign_in_allowed(request, user):
             raise ImmediateHttpResponse(_sso_only(request))
         super().login(request, user)
+
+    def get_logout_redirect_url(self, request):
+        """Signing out of a session that came through the tenant's SAML provider signs out there
+        too, where it has single logout (asked before the session ends: allauth's order)."""
+        return providers.single_logout_url(request) or super().get_logout_redirect_url(request)
 
 
 def _sso_only(request):

@@ -1,7 +1,8 @@
 """The sign-in and sign-up pages' Content-Security-Policy lets their single sign-on form lead to
 the tenant's identity provider: Chromium applies `form-action` to where a form's answer redirects,
 so 'self' alone would stop the sign-in at our own redirect to the provider's authorization
-endpoint (its origin read from the discovery document when the settings were saved)."""
+endpoint (its origin read from the discovery document or SAML metadata when the settings were
+saved); and, for a session that came through SAML, sign-out's redirect to its single logout."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,7 +13,8 @@ from django.urls import reverse
 from accounts.requests import client_ip
 from core.errors import RateLimited
 from core.ratelimit import Limits
-from sso import selectors, services
+from sso import fetch, selectors, services
+from sso.providers import SESSION_KEY as SAML_SESSION
 
 FLOWS = ("/accounts/oidc/", "/accounts/saml/")  # allauth's sign-in start and callback paths
 
@@ -23,12 +25,17 @@ class IdentityProviderFormAction:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path_info in (reverse("account_login"), reverse("account_signup")) and response.get(
-            "Content-Type", ""
-        ).startswith("text/html"):
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if request.path_info in (reverse("account_login"), reverse("account_signup")):
             signin = selectors.signin_of(getattr(request, "tenant", None))
             if signin is not None and signin.uses_sso and signin.authorization_origin:
                 response._csp_update = {"form-action": [signin.authorization_origin]}
+        elif hasattr(request, "session") and request.session.get(SAML_SESSION):
+            # Signed in through SAML: each page's sign-out form may lead on to its single logout.
+            signin = selectors.signin_of(getattr(request, "tenant", None))
+            if signin is not None and signin.saml_slo_url:
+                response._csp_update = {"form-action": [fetch.origin(signin.saml_slo_url)]}
         return response
 
 

@@ -69,3 +69,27 @@ class PortalOIDCProvider(OpenIDConnectProvider):
         if not isinstance(email, str) or not email:
             return []
         return [EmailAddress(email=email, verified=picked.get("email_verified", False), primary=True)]
+
+
+def single_logout_url(request) -> str | None:
+    """Where signing out sends a session that came through the tenant's SAML provider, when that
+    provider has single logout: its endpoint, with our signed LogoutRequest naming the session.
+    It answers at our single logout service (allauth's), which then sends the browser home."""
+    from allauth.socialaccount.providers.saml.utils import build_auth
+
+    from sso import selectors
+
+    held = request.session.get(SESSION_KEY)
+    signin = selectors.signin_of(getattr(request, "tenant", None))
+    if not held or signin is None or not signin.saml_slo_url or held.get("provider") != signin.provider_id:
+        return None
+    app = selectors.social_app(request.tenant)
+    if app is None or app.provider != "saml":
+        return None
+    auth = build_auth(request, app.get_provider(request))
+    return auth.logout(
+        return_to=request.build_absolute_uri("/"),
+        name_id=held.get("name_id"),
+        session_index=held.get("session_index"),
+        name_id_format=held.get("name_id_format"),
+    )

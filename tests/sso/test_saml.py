@@ -5,20 +5,23 @@ people in, and each way of forging, altering or replaying one is refused."""
 import copy
 import io
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import saml2.assertion
 from django.core.management import call_command
 from django.test import Client
 from lxml import etree
+from saml2 import BINDING_HTTP_REDIRECT
 
 from accounts.models import Event, Membership, Role, User
 from sso import saml
+from sso.fetch import origin as fetch_origin
 from sso.models import SignIn
 from sso.services import signin_update
 from sso.services.settings import Provider
 from tests.helpers import actor
-from tests.saml_idp.idp import IdentityProvider, encoded, key_and_certificate
+from tests.saml_idp.idp import RSA_SHA256, IdentityProvider, encoded, key_and_certificate
 
 ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
@@ -268,3 +271,29 @@ def test_assertions_can_be_required_encrypted(acme_saml, idp, tenant_a, alice, a
         encrypt_assertion_self_contained=False,
     )
     assert _signed_in_as(visitor) == "rosalind@acme.test"
+
+
+def test_signing_out_signs_out_at_the_idp_too(acme_saml, idp):
+    """Single logout, SP-initiated: our LogoutRequest (signed with the tenant's key, checked by
+    pysaml2 against our metadata) names the session; the IdP answers at our SLO service."""
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _sign_in(visitor, acme_saml, idp)
+    home = visitor.get("/")
+    assert fetch_origin(idp.base_url) in home.headers["Content-Security-Policy"]  # sign-out may go there
+    response = visitor.post("/accounts/logout/")
+    assert _signed_in_as(visitor) is None  # our session ends first, whatever the IdP does
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert response["Location"].startswith(f"{idp.base_url}/slo?")
+    request = idp.server.parse_logout_request(
+        query["SAMLRequest"][0], BINDING_HTTP_REDIRECT, relay_state=query.get("RelayState", [None])[0],
+        sigalg=query["SigAlg"][0], signature=query["Signature"][0],
+    )  # fmt: skip
+    assert request.message.name_id.text == "rf-1" and request.message.session_index
+    answer = idp.server.create_logout_response(request.message, [BINDING_HTTP_REDIRECT])
+    sls = f"http://acme.localhost/accounts/saml/{acme_saml.provider_id}/sls/"
+    bound = idp.server.apply_binding(
+        BINDING_HTTP_REDIRECT, str(answer), sls, response=True, sigalg=RSA_SHA256
+    )
+    location = dict(bound["headers"])
+    back = visitor.get(location["Location"])
+    assert back.status_code == 302 and _signed_in_as(visitor) is None
