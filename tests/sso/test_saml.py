@@ -20,6 +20,7 @@ from sso.fetch import origin as fetch_origin
 from sso.models import SignIn
 from sso.services import signin_update
 from sso.services.settings import Provider
+from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
 from tests.helpers import actor
 from tests.saml_idp.idp import RSA_SHA256, IdentityProvider, encoded, key_and_certificate
 
@@ -297,3 +298,38 @@ def test_signing_out_signs_out_at_the_idp_too(acme_saml, idp):
     location = dict(bound["headers"])
     back = visitor.get(location["Location"])
     assert back.status_code == 302 and _signed_in_as(visitor) is None
+
+
+def test_groups_map_to_workgroups_at_every_sign_in(acme_saml, idp, tenant_a, alice, as_alice):
+    WorkgroupFactory(tenant=tenant_a, name="Sequencing")
+    WorkgroupFactory(tenant=tenant_a, name="Analysis")
+    unmapped = WorkgroupFactory(tenant=tenant_a, name="Unmapped")
+    form = {
+        "mode": "both", "protocol": "saml", "organisation": "Acme Corp", "scopes": "openid",
+        "saml_signed": "on", "preset": "okta",
+        "group_map": "lab-seq = Sequencing\nlab-all = Analysis\nlab-all = sequencing",
+    }  # fmt: skip
+    assert as_alice.post("/settings/sign-in/", form).status_code == 302
+    page = as_alice.get("/settings/sign-in/").content.decode()
+    assert "lab-seq = Sequencing" in page and "lab-all = Analysis" in page
+
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _sign_in(visitor, acme_saml, idp, {**ROSALIND, "groups": ["lab-seq", "other"]})
+    rosalind = User.objects.get(email="rosalind@acme.test")
+    WorkgroupMembershipFactory(workgroup=unmapped, user=rosalind)  # an admin's doing: left alone
+    assert _workgroups(rosalind) == {"Sequencing", "Unmapped"}
+    event = Event.objects.get(tenant=tenant_a, action="sso.groups")
+    assert (event.data["added"], event.data["removed"]) == (["Sequencing"], [])
+
+    again = Client(HTTP_HOST="acme.localhost")
+    _sign_in(again, acme_saml, idp, {**ROSALIND, "groups": ["lab-all"]})
+    assert _workgroups(rosalind) == {"Sequencing", "Analysis", "Unmapped"}
+    _sign_in(Client(HTTP_HOST="acme.localhost"), acme_saml, idp, {**ROSALIND, "groups": []})
+    assert _workgroups(rosalind) == {"Unmapped"}  # out of the groups: out of the mapped workgroups
+
+    response = as_alice.post("/settings/sign-in/", {**form, "group_map": "x = Nowhere"})
+    assert "no workgroup named &#x27;Nowhere&#x27; here" in response.content.decode()
+
+
+def _workgroups(user) -> set[str]:
+    return set(user.workgroup_memberships.values_list("workgroup__name", flat=True))
