@@ -169,3 +169,36 @@ class OidcProvider:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+class SamlProvider:
+    """The tests' SAML identity provider (pysaml2, tests/saml_idp/serve.py) in a process of its
+    own, at http://127.0.0.1:<port>, signing in these people (email, password, names, groups).
+    `idp` is the same provider in this process: its metadata, and `register` for ours."""
+
+    def __init__(self, folder: Path, *, people: list[dict]):
+        from tests.saml_idp.idp import IdentityProvider
+
+        self.port = free_port()
+        self.idp = IdentityProvider(folder, base_url=f"http://127.0.0.1:{self.port}")
+        self.log = folder / "saml-idp.log"
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        with self.log.open("w") as out:
+            command = ["-m", "tests.saml_idp.serve", str(self.port), str(folder), json.dumps(people)]
+            self.proc = subprocess.Popen(
+                [sys.executable, *command],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_for(self._ready, timeout=60)
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(self.log.read_text())
+        try:
+            return httpx.get(f"{self.idp.base_url}/metadata", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)

@@ -116,8 +116,11 @@ class IdentityProvider:
 
     def __init__(self, folder: Path, base_url: str = "https://idp.example.org", name: str = "idp", **cert):
         self.folder, self.base_url = folder, base_url
-        self.key_file, self.cert_file = key_and_certificate(folder, name, **cert)
-        self.sp_files: list[Path] = []
+        if (folder / f"{name}.key").exists():  # made before, by whoever serves it
+            self.key_file, self.cert_file = folder / f"{name}.key", folder / f"{name}.crt"
+        else:
+            self.key_file, self.cert_file = key_and_certificate(folder, name, **cert)
+        self.sp_files: list[Path] = sorted(folder.glob("sp-*.xml"))
         self.lifetime_minutes = 5
         self.server = self._server()
 
