@@ -66,7 +66,7 @@ LONG = "Longname" * 12 + "Long"  # 100 characters without a space: the worst a n
 
 
 @pytest.fixture
-def long_names():
+def long_names(tmp_path_factory):
     """A tenant whose every name is as long as allowed (tenant admin alice@acme.test, a member
     with a 120-character address), and the pages to sweep: signed out, and as that admin."""
     from datetime import UTC, datetime
@@ -74,6 +74,8 @@ def long_names():
     from accounts.models import Role
     from apikeys import services as apikey_services
     from licenses import services as license_services
+    from sso.services import signin_update
+    from sso.services.settings import Provider
     from tests.factories import (
         MembershipFactory,
         TenantFactory,
@@ -82,6 +84,7 @@ def long_names():
         WorkgroupMembershipFactory,
     )
     from tests.helpers import actor
+    from tests.saml_idp.idp import IdentityProvider
 
     tenant = TenantFactory(name=f"Acme {LONG}", slug="acme", domain="acme.localhost", signup_mode="open")
     admin = UserFactory(email="alice@acme.test", full_name=LONG)
@@ -98,10 +101,18 @@ def long_names():
         starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2099, 1, 1, tzinfo=UTC),
     )  # fmt: skip
     license_services.credential_add(license=license, by=by, method="dragen_serial", serial_number="S" * 64)
+    # SAML set up (passwords still the way in), so the sign-in settings show all they can.
+    idp = IdentityProvider(tmp_path_factory.mktemp("idp"), base_url=f"https://{'i' * 60}.example/{'p' * 60}")
+    provider = Provider(
+        protocol="saml",
+        metadata_xml=idp.metadata(),
+        group_map=[{"group": LONG, "workgroup": str(workgroup.pk)}],
+    )
+    signin_update(tenant=tenant, by=by, mode="password", organisation=LONG[:100], provider=provider)
     admin_pages = [
         "/", "/apikeys/", "/tenant/apikeys/?ended=1", "/workgroups/", f"/workgroups/{workgroup.pk}/",
         "/users/", "/events/", "/settings/", "/licenses/", f"/licenses/{license.pk}/", "/profile/",
-        "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/api/docs",
+        "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/api/docs", "/settings/sign-in/",
     ]  # fmt: skip
     return {
         "widths": [(390, 844), (1280, 800)],
