@@ -112,3 +112,44 @@ class SeenAssertion(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ScimToken(models.Model):
+    """A tenant's token for provisioning by SCIM (`scim_<prefix>_<secret>`): made on the settings
+    page, shown once, kept as a SHA-256 digest (the secret is 256 random bits), revocable. It is
+    the tenant's, not a person's: what it does is in the event log under its name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="scim_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (scim_{self.prefix}_…)"
+
+
+class ScimUser(models.Model):
+    """What a SCIM client said of a member beyond what the account keeps (its name's parts, display
+    name, email list, external ID), so it reads back what it wrote."""
+
+    membership = models.OneToOneField("accounts.Membership", on_delete=models.CASCADE, related_name="scim")
+    external_id = models.CharField(max_length=300, blank=True)
+    attributes = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"SCIM {self.membership}"
+
+
+class ScimGroup(models.Model):
+    workgroup = models.OneToOneField("accounts.Workgroup", on_delete=models.CASCADE, related_name="scim")
+    external_id = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"SCIM {self.workgroup}"

@@ -2,14 +2,18 @@
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for
+from core import shown_once
 from core.errors import ServiceError
 from sso import saml, selectors, services
 from sso.forms import SignInForm, group_map_text
-from sso.models import SignIn
+from sso.models import ScimToken, SignIn
+from sso.services import scim as scim_services
 from sso.services.settings import Provider
 
 SHOWN = ("mode", "protocol", "organisation", "issuer", "client_id", "scopes", "saml_signed", "saml_encrypted",
@@ -49,8 +53,14 @@ def signin_settings(request):
         "idp_certificate": saml.certificate_summary(signin.saml_certificate) if signin else {},
         "sp": selectors.sp_endpoints(request, signin) if signin and signin.sp_certificate else {},
         "claim_fields": [form[f"claim_{key}"] for key in ("email", "first_name", "last_name", "groups")],
+        "scim_url": request.build_absolute_uri("/scim/v2"),
+        "scim_tokens": ScimToken.objects.filter(tenant=request.tenant, revoked_at__isnull=True).order_by(
+            "created_at"
+        ),
+        "scim_created": shown_once.take(request, "scim-token"),
     }
-    return render(request, "sso/settings.html", context, status=400 if form.errors else 200)
+    response = render(request, "sso/settings.html", context, status=400 if form.errors else 200)
+    return shown_once.protect(request, response)
 
 
 def _initial(signin: SignIn | None) -> dict:
@@ -82,3 +92,27 @@ def saml_metadata(request):
     )
     response["Content-Disposition"] = f'attachment; filename="{request.tenant.domain}-saml-metadata.xml"'
     return response
+
+
+@tenant_admin_required
+@require_POST
+def scim_token_create(request):
+    """A new SCIM token for the tenant's identity provider: its text shown once, on the page."""
+    try:
+        token, text = scim_services.scim_token_create(
+            tenant=request.tenant, name=request.POST.get("name", ""), by=actor_for(request)
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("signin_settings")
+    shown = {"name": token.name, "text": text}
+    return shown_once.redirect(request, reverse("signin_settings"), "scim-token", shown)
+
+
+@tenant_admin_required
+@require_POST
+def scim_token_revoke(request, token_id):
+    token = get_object_or_404(ScimToken, pk=token_id, tenant=request.tenant, revoked_at__isnull=True)
+    scim_services.scim_token_revoke(token=token, by=actor_for(request))
+    messages.success(request, f"SCIM token {token.name} revoked: it provisions nothing any more.")
+    return redirect("signin_settings")

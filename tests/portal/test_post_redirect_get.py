@@ -9,6 +9,7 @@ from accounts import services as account_services
 from accounts.models import Event, Membership, Role, Tenant
 from licenses import services as license_services
 from licenses.models import Credential, License
+from sso.services.scim import scim_token_create
 from tests.conftest import client_for
 from tests.factories import UserFactory, WorkgroupFactory, WorkgroupMembershipFactory
 from tests.helpers import actor, add, make_key, sell
@@ -16,7 +17,8 @@ from tests.helpers import actor, add, make_key, sell
 # Page routes that only show something (GET), or that are not forms of ours.
 SHOWN_ONLY = {
     "home", "events", "license", "workgroup_detail", "license_file_download", "jwks", "license_keys",
-    "apikey_inventory", "workgroup_candidates",
+    "apikey_inventory", "workgroup_candidates", "signin_saml_metadata",
+    "scim", "scim_resource",  # the SCIM API's, not a page's form: tested in tests/sso/test_scim.py
     "invitation_accept",  # its POST is the invitee's, tested in tests/accounts/test_invitations.py
 }  # fmt: skip
 
@@ -36,6 +38,7 @@ def _world(alice, bob, tenant_a) -> dict:
         "bob": bob.pk,
         "invitation": invitation.pk,
         "apikey": make_key(alice, tenant_a)[0].pk,
+        "scim_token": scim_token_create(tenant=tenant_a, name="Okta", by=by)[0].pk,
     }
 
 
@@ -65,6 +68,8 @@ FORMS = [
     ("workgroup_member_update", {"workgroup_id": "workgroup", "user_id": "bob"}, {"action": "make_admin"}),
     ("tenant_settings", {}, SETTINGS),
     ("signin_settings", {}, {"mode": "password", "organisation": "Acme Corp", "scopes": "openid email"}),
+    ("scim_token_create", {}, {"name": "Entra ID"}),
+    ("scim_token_revoke", {"token_id": "scim_token"}, {}),
     ("profile", {}, {"full_name": "Alice A. Admin"}),
     ("join", {}, {}),
     ("licenses", {}, {"name": "Core", "sources": ["OMIM"], "starts_on": "2026-01-01", "ends_on": END}),
