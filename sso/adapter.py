@@ -49,7 +49,9 @@ def _sso_only(request):
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
-        app = selectors.social_app(getattr(request, "tenant", None)) if request is not None else None
+        if request is None:
+            return []
+        app = selectors.social_app(getattr(request, "tenant", None), trying=services.trying(request))
         if app is None or (provider and provider not in (app.provider, app.provider_id)):
             return []
         if client_id and client_id != app.client_id:
@@ -71,6 +73,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         is in one of them too."""
         signin = selectors.signin_of(request.tenant)
         emails = [address.email for address in sociallogin.email_addresses]
+        if services.trying(request, end=True) == sociallogin.account.provider:
+            outcome = services.sso_try_record(
+                request, signin, sociallogin, vouched=_vouched(signin, sociallogin)
+            )
+            raise ImmediateHttpResponse(render(request, "sso/tried.html", outcome))
         if not _vouched(signin, sociallogin):
             _refuse(request, sociallogin, emails[0] if emails else "", domain=bool(emails))
         if sociallogin.is_existing and not signin.domain_verified(sociallogin.user.email):

@@ -27,16 +27,27 @@ class IdentityProviderFormAction:
         response = self.get_response(request)
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
-        if request.path_info in (reverse("account_login"), reverse("account_signup")):
+        if request.path_info in (
+            reverse("account_login"),
+            reverse("account_signup"),
+            reverse("signin_settings"),
+        ):
             signin = selectors.signin_of(getattr(request, "tenant", None))
             if signin is not None and signin.uses_sso and signin.authorization_origin:
-                response._csp_update = {"form-action": [signin.authorization_origin]}
+                _allow_form_action(response, signin.authorization_origin)
         elif hasattr(request, "session") and request.session.get(SAML_SESSION):
             # Signed in through SAML: each page's sign-out form may lead on to its single logout.
             signin = selectors.signin_of(getattr(request, "tenant", None))
             if signin is not None and signin.saml_slo_url:
-                response._csp_update = {"form-action": [fetch.origin(signin.saml_slo_url)]}
+                _allow_form_action(response, fetch.origin(signin.saml_slo_url))
         return response
+
+
+def _allow_form_action(response, origin: str) -> None:
+    """Add an origin to the page's CSP form-action, beside any a view added (django-csp's update)."""
+    update = getattr(response, "_csp_update", None) or {}
+    update["form-action"] = [*update.get("form-action", []), origin]
+    response._csp_update = update
 
 
 class IdentityProviderRateLimit:

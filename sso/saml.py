@@ -137,7 +137,7 @@ def certificate_summary(b64: str) -> dict:
 def key_pair(domain: str) -> tuple[str, str]:
     """A new RSA key and a self-signed certificate naming the tenant's domain, ten years long: the
     identity provider checks our requests' signatures with it and encrypts assertions to it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # as Entra ID and Okta make theirs
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
     start = timezone.now() - datetime.timedelta(days=1)
     cert = (

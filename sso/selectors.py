@@ -20,13 +20,16 @@ def signin_of(tenant: Tenant | None) -> SignIn | None:
     return SignIn.objects.filter(tenant=tenant).first()
 
 
-def social_app(tenant: Tenant | None) -> SocialApp | None:
+def social_app(tenant: Tenant | None, *, trying: str = "") -> SocialApp | None:
     """The host's tenant's identity provider as an allauth app (never saved: the configuration
     is the SignIn row), or None where the tenant signs in with passwords only, or where its
     provider cannot be used (a secret sealed under a key this process lacks, a SAML signing
-    certificate with a problem): then passwords still work, for break-glass admins at least."""
+    certificate with a problem): then passwords still work, for break-glass admins at least.
+    `trying`: the provider id a tenant admin's "Try sign-in" is testing, in any mode."""
     signin = signin_of(tenant)
-    if signin is None or not signin.uses_sso:
+    if signin is None or not (
+        signin.uses_sso or (trying and trying == signin.provider_id and triable(signin))
+    ):
         return None
     if signin.protocol == SignIn.Protocol.SAML:
         return _saml_app(signin) if not signin.saml_problem else None
@@ -48,6 +51,16 @@ def social_app(tenant: Tenant | None) -> SocialApp | None:
             "scope": signin.scopes.split(),
             "claims": signin.claims,
         },
+    )
+
+
+def triable(signin: SignIn) -> bool:
+    """Whether the provider is set up enough to try: SAML metadata read; OpenID Connect saved once
+    with single sign-on on (its discovery document read, its secret given)."""
+    if signin.protocol == SignIn.Protocol.SAML:
+        return bool(signin.saml_entity_id) and not signin.saml_problem
+    return bool(
+        signin.issuer and signin.client_id and signin.client_secret_sealed and signin.authorization_origin
     )
 
 

@@ -6,6 +6,7 @@ from sso.scim import views as scim_views
 urlpatterns = [
     path("settings/sign-in/", views.signin_settings, name="signin_settings"),
     path("settings/sign-in/saml-metadata.xml", views.saml_metadata, name="signin_saml_metadata"),
+    path("settings/sign-in/try/", views.signin_try, name="signin_try"),
     path("settings/sign-in/scim-tokens/", views.scim_token_create, name="scim_token_create"),
     path(
         "settings/sign-in/scim-tokens/<uuid:token_id>/revoke/",

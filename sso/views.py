@@ -53,6 +53,7 @@ def signin_settings(request):
         "idp_certificate": saml.certificate_summary(signin.saml_certificate) if signin else {},
         "sp": selectors.sp_endpoints(request, signin) if signin and signin.sp_certificate else {},
         "claim_fields": [form[f"claim_{key}"] for key in ("email", "first_name", "last_name", "groups")],
+        "triable": signin is not None and selectors.triable(signin),
         "scim_url": request.build_absolute_uri("/scim/v2"),
         "scim_tokens": ScimToken.objects.filter(tenant=request.tenant, revoked_at__isnull=True).order_by(
             "created_at"
@@ -116,3 +117,17 @@ def scim_token_revoke(request, token_id):
     scim_services.scim_token_revoke(token=token, by=actor_for(request))
     messages.success(request, f"SCIM token {token.name} revoked: it provisions nothing any more.")
     return redirect("signin_settings")
+
+
+@tenant_admin_required
+@require_POST
+def signin_try(request):
+    """Try sign-in: off to the provider (in the new window the button opened); its answer is
+    shown by sso.adapter, and nobody is signed in."""
+    signin = selectors.signin_of(request.tenant)
+    if signin is None or not selectors.triable(signin):
+        messages.error(request, "Save the identity provider first: there is nothing to try yet.")
+        return redirect("signin_settings")
+    services.sso_try_start(request, signin)
+    app = selectors.social_app(request.tenant, trying=signin.provider_id)
+    return app.get_provider(request).redirect_from_request(request)

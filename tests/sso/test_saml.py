@@ -333,3 +333,34 @@ def test_groups_map_to_workgroups_at_every_sign_in(acme_saml, idp, tenant_a, ali
 
 def _workgroups(user) -> set[str]:
     return set(user.workgroup_memberships.values_list("workgroup__name", flat=True))
+
+
+def test_an_admin_tries_sign_in_before_anyone_can_use_it(tenant_a, alice, idp, as_alice, as_bob):
+    signin = _configure(tenant_a, alice, idp, as_alice)
+    SignIn.objects.filter(pk=signin.pk).update(mode="password")  # saved, not yet offered
+    visitor = Client(HTTP_HOST="acme.localhost")
+    assert visitor.post(f"/accounts/saml/{signin.provider_id}/login/").status_code == 404  # not usable
+    assert as_bob.post("/settings/sign-in/try/").status_code == 403  # admins only
+
+    def tried(person: dict) -> str:
+        started = as_alice.post("/settings/sign-in/try/")
+        request = idp.request_of(started["Location"])
+        acs = request.assertion_consumer_service_url
+        xml = idp.response(person, sp_entity_id=request.issuer.text, acs=acs, in_response_to=request.id)
+        page = _post(as_alice, signin, xml)
+        assert page.status_code == 200 and _signed_in_as(as_alice) == alice.email  # still Alice
+        return page.content.decode()
+
+    refused = tried({"email": "guest@elsewhere.test", "subject": "g-1"})
+    assert "would not sign this person in" in refused and "not one of the domains verified" in refused
+    assert SignIn.objects.get(pk=signin.pk).worked_at is None
+
+    works = tried({**ROSALIND, "groups": ["lab-seq"]})
+    assert "It works." in works and "rosalind@acme.test" in works and "Rosalind Franklin" in works
+    assert not User.objects.filter(email="rosalind@acme.test").exists()  # nobody made
+    assert SignIn.objects.get(pk=signin.pk).worked_at is not None  # single sign-on only may be chosen
+    assert [e.data["vouched"] for e in Event.objects.filter(action="sso.try").order_by("created_at")] == [
+        False,
+        True,
+    ]
+    assert visitor.post(f"/accounts/saml/{signin.provider_id}/login/").status_code == 404  # still not offered
