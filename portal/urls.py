@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("apikeys.api_urls")),
     path("api/", include("accounts.api_urls")),
     path("api/", include("licenses.api_urls")),
+    path("api/", include("sso.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

@@ -40,3 +40,9 @@ def sign_in_allowed(request, user) -> bool:
     if signin is None or not signin.sso_only:
         return True
     return signed_in_through_provider(request, user, signin) or password_allowed(tenant=tenant, user=user)
+
+
+def uses_sso(tenant: Tenant) -> bool:
+    """Whether the tenant signs in through its identity provider (alone or beside passwords)."""
+    signin = SignIn.objects.filter(tenant=tenant).first()
+    return signin is not None and signin.uses_sso
