@@ -1,10 +1,12 @@
 from django.urls import path
 
-from apikeys import api
+from apikeys import api, cli_api
 
 urlpatterns = [
     path("tokens", api.TokenApi.as_view(), name="api-tokens"),
     path("tokens:refresh", api.TokenRefreshApi.as_view(), name="api-tokens-refresh"),
+    path("cli/device", cli_api.CliDeviceApi.as_view(), name="api-cli-device"),
+    path("cli/token", cli_api.CliTokenApi.as_view(), name="api-cli-token"),
     path("apikeys", api.ApiKeyListApi.as_view(), name="api-apikeys"),
     path("apikeys/<uuid:apikey_id>", api.ApiKeyDetailApi.as_view(), name="api-apikey"),
     path(

@@ -116,25 +116,44 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
 
 
 def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
-    """A fresh password-derived token for a valid one; key-derived tokens exchange the key again.
+    """A fresh token for a valid one a person signed in for (a password, or `portal login`'s
+    browser sign-in); key-derived tokens exchange the key again.
 
-    A chain of refreshes ends with the tenant's longest session, counted from the password
-    (`auth_time`, carried along; a token minted before the claim existed counts from its `iat`),
-    and no token is refreshed once the account has a second factor the password alone lacks."""
-    if claims["amr"] != [tokens.AMR_PASSWORD]:
-        raise Refused("only password-derived tokens are refreshed; exchange the API key again")
+    A chain of refreshes ends with the tenant's longest session, counted from the sign-in
+    (`auth_time`, carried along; a token minted before the claim existed counts from its `iat`).
+    A password alone is not refreshed once the account has a second factor it lacks; a password
+    not at all at a single-sign-on-only tenant (but its break-glass admins'); one through the
+    identity provider only while the tenant still signs in through it."""
+    amr = claims["amr"]
+    if amr not in ([tokens.AMR_PASSWORD], [tokens.AMR_PASSWORD, tokens.AMR_MFA], [tokens.AMR_SSO]):
+        raise Refused("only tokens from a sign-in are refreshed; exchange the API key again")
     signed_in = claims.get("auth_time", claims["iat"])
     ends = signed_in + _longest(tenant)
     if ends <= time.time():
         raise Refused("this sign-in is older than the tenant's longest session: sign in again")
-    if is_mfa_enabled(user):
+    if amr == [tokens.AMR_PASSWORD] and is_mfa_enabled(user):
         raise Refused("the account now uses two-factor authentication: exchange an API key instead")
-    if not sso_services.password_allowed(tenant=tenant, user=user):
+    if tokens.AMR_PASSWORD in amr and not sso_services.password_allowed(tenant=tenant, user=user):
         raise Refused("the tenant signs in through its identity provider only: exchange an API key")
+    if amr == [tokens.AMR_SSO] and not sso_services.uses_sso(tenant):
+        raise Refused("the tenant no longer signs in through an identity provider: sign in again")
     snap = authstate.snapshot(claims["sub"], tenant.pk)
     _require_member(snap)
+    return _mint(snap, claims["sub"], tenant, amr, set(snap.workgroups), ends, None, signed_in)
+
+
+def token_for_sign_in(*, user_id, tenant: Tenant, amr: list[str], auth_time: int) -> Issued:
+    """`portal login`: a token for someone who signed in in the browser (and let the CLI act as
+    them), as that sign-in was: its methods, and its longest session from when it was made."""
+    if amr not in tokens.AMRS or amr == [tokens.AMR_APIKEY]:
+        raise Refused(f"not a sign-in: {amr!r}")
+    ends = auth_time + _longest(tenant)
+    if ends <= time.time():
+        raise Refused("this sign-in is older than the tenant's longest session: sign in again")
+    snap = authstate.snapshot(user_id, tenant.pk)
+    _require_member(snap)
     return _mint(
-        snap, claims["sub"], tenant, tokens.AMR_PASSWORD, set(snap.workgroups), ends, None, signed_in
+        snap, user_id, tenant, amr, set(snap.workgroups), ends, None, min(auth_time, int(time.time()))
     )
 
 
@@ -158,7 +177,7 @@ def _key_scope(snap: authstate.Snapshot | None, key_id: str) -> set[str]:
     return mine if key["scope"] is None else mine & set(key["scope"])
 
 
-def _mint(snap, user_id, tenant: Tenant, amr: str, scope: set[str], ends, key_id, auth_time) -> Issued:
+def _mint(snap, user_id, tenant: Tenant, amr, scope: set[str], ends, key_id, auth_time) -> Issued:
     """`ends`: the latest a token may live (its key's expiry, or its sign-in's longest session)."""
     now = int(time.time())
     expires_at = now + tenant.jwt_lifetime_seconds

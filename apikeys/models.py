@@ -89,3 +89,32 @@ class TokenUser(User):
 
     def save(self, *args, **kwargs):
         raise TypeError("A TokenUser is a read-only view of the user; load the User to change it.")
+
+
+class CliGrant(models.Model):
+    """`portal login`: someone signed in in the browser lets the CLI act as them. By loopback (the
+    CLI's local web server gets a one-time code, redeemed with the PKCE verifier only the CLI
+    holds) or by device code (the person types the code the CLI shows). Codes are kept as SHA-256
+    digests, live minutes, and are redeemed once."""
+
+    class Kind(models.TextChoices):
+        LOOPBACK = "loopback"
+        DEVICE = "device"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code_digest = models.CharField(max_length=64, unique=True)  # the loopback code, or the device code
+    user_code = models.CharField(max_length=9, blank=True, db_index=True)  # device: what the person types
+    challenge = models.CharField(max_length=64, blank=True)  # loopback: base64url(SHA-256(verifier))
+    label = models.CharField(max_length=100, blank=True)  # which computer, as the CLI says
+    user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="+")
+    amr = models.JSONField(default=list)  # how that person signed in
+    auth_time = models.IntegerField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    approved_at = models.DateTimeField(null=True)
+    redeemed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} grant for {self.user or 'nobody yet'} at {self.tenant}"

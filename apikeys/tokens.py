@@ -24,6 +24,11 @@ ALGORITHM = "ES256"
 AUDIENCE = "portal-api"
 AMR_APIKEY = "apikey"
 AMR_PASSWORD = "pwd"  # noqa: S105 (a method name from RFC 8176, not a password)
+AMR_MFA = "mfa"  # RFC 8176: a second factor too (a browser sign-in with one, `portal login`)
+AMR_SSO = "sso"  # through the tenant's identity provider (`portal login` at such a tenant)
+# The method lists a token may carry: a key; a password (alone, or with a second factor, from a
+# browser sign-in); the tenant's identity provider.
+AMRS = ([AMR_APIKEY], [AMR_PASSWORD], [AMR_PASSWORD, AMR_MFA], [AMR_SSO])
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "tid", "wgs", "amr", "iat", "nbf", "exp", "jti")
 _FOREIGN_KEY_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -90,7 +95,7 @@ def claims(
     user_id: str,
     tenant_id: str,
     workgroup_ids: Sequence[str],
-    amr: str,
+    amr: str | Sequence[str],
     now: int,
     expires_at: int,
     apikey_id: str | None = None,
@@ -102,7 +107,7 @@ def claims(
         "sub": user_id,
         "tid": tenant_id,
         "wgs": sorted(workgroup_ids),
-        "amr": [amr],
+        "amr": [amr] if isinstance(amr, str) else list(amr),
         "iat": now,
         "nbf": now,
         "exp": expires_at,
@@ -111,7 +116,7 @@ def claims(
     if apikey_id is not None:
         body["akid"] = apikey_id
     if auth_time is not None:
-        body["auth_time"] = auth_time  # when the password was given (OIDC's claim): refreshes keep it
+        body["auth_time"] = auth_time  # when the person signed in (OIDC's claim): refreshes keep it
     return body
 
 
@@ -198,7 +203,7 @@ def _check_shapes(body: dict) -> None:
         raise InvalidToken("sub and tid must be strings")
     if not isinstance(body["wgs"], list) or not all(isinstance(w, str) for w in body["wgs"]):
         raise InvalidToken("wgs must be a list of ids")
-    if body["amr"] not in ([AMR_APIKEY], [AMR_PASSWORD]):
+    if body["amr"] not in AMRS:
         raise InvalidToken(f"unknown amr {body['amr']!r}")
     if (body["amr"] == [AMR_APIKEY]) != isinstance(body.get("akid"), str):
         raise InvalidToken("akid goes with amr apikey, and only with it")

@@ -438,6 +438,9 @@ PORTAL_RATES = {
     "credentials-tenant": env_str("PORTAL_RATE_CREDENTIALS_TENANT", "100/h"),
     # Single sign-on starts and callbacks per address: each makes the server ask the tenant's provider.
     "sso-ip": env_str("PORTAL_RATE_SSO_IP", "30/m"),
+    # `portal login`: device codes started per address, and user codes typed per person.
+    "cli-device-ip": env_str("PORTAL_RATE_CLI_DEVICE_IP", "20/h"),
+    "cli-code-user": env_str("PORTAL_RATE_CLI_CODE_USER", "20/h"),
 }
 
 LANGUAGE_CODE = "en-us"

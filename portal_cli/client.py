@@ -90,14 +90,31 @@ class Client:
         if self.config.access_token:
             return self.config.access_token
         cached = _cached_token(self.config)
-        return cached or self.exchange_key()["token"]
+        return cached or self._refreshed_sign_in() or self.exchange_key()["token"]
+
+    def _refreshed_sign_in(self) -> str:
+        """A `portal login` token near its end, renewed (POST /api/tokens:refresh) while the
+        sign-in's session lasts; "" when there is none to renew."""
+        session = cached_session()
+        if not session.get("signed-in") or session.get("server-url") != self.config.server_url:
+            return ""
+        if int(session.get("expires-at") or 0) <= time.time():
+            return ""
+        headers = {"Authorization": f"Bearer {session.get('access-token', '')}"}
+        response = self.http.post(self.config.api_url("/api/tokens:refresh"), headers=headers)
+        if response.status_code != 200:
+            return ""
+        answer = response.json()
+        cache_sign_in(self.config, answer["token"], int(time.time()) + int(answer["expires_in"]))
+        return answer["token"]
 
     def exchange_key(self) -> dict:
         """Trade the API key for a JWT (POST /api/tokens) and cache it in the session file."""
         self.config.api_url("/api/tokens")  # no server URL: say that first
         if not self.config.x_api_key:
             raise CliError(
-                "No API key: run `portal config set`, or pass --x-api-key (or set PORTAL_X_API_KEY)."
+                "No API key and no sign-in: run `portal login`, or `portal config set` with an API key, "
+                "or pass --x-api-key (or set PORTAL_X_API_KEY)."
             )
         answer = self.json_of(self.send("POST", "/api/tokens", headers={"X-API-Key": self.config.x_api_key}))
         if not isinstance(answer, dict) or "token" not in answer:
@@ -178,20 +195,27 @@ def _wait(response: httpx.Response, attempt: int) -> float:
 
 def _cached_token(config: Settings) -> str:
     session = cached_session()
-    same_origin = (
-        session.get("server-url") == config.server_url and session.get("key") == config.key_fingerprint
+    same_origin = session.get("server-url") == config.server_url and (
+        session.get("signed-in") or session.get("key") == config.key_fingerprint
     )
     fresh = int(session.get("expires-at") or 0) - RENEW_BEFORE > time.time()
     return session.get("access-token", "") if same_origin and fresh else ""
 
 
-def _cache_token(config: Settings, token: str, expires_at: int) -> None:
+def cache_sign_in(config: Settings, token: str, expires_at: int) -> None:
+    """Cache a `portal login` token: used before the API key, and renewed while it lasts."""
+    _cache_token(config, token, expires_at, signed_in=True)
+
+
+def _cache_token(config: Settings, token: str, expires_at: int, *, signed_in: bool = False) -> None:
     session = {
         "server-url": config.server_url,
         "key": config.key_fingerprint,
         "access-token": token,
         "expires-at": expires_at,
     }
+    if signed_in:
+        session["signed-in"] = True
     settings.write_private(settings.session_path(), yaml.safe_dump(session, sort_keys=False))
 
 

@@ -10,7 +10,7 @@ import sys
 import click
 
 from portal_cli import __version__
-from portal_cli.commands import config, license, resources, tokens
+from portal_cli.commands import config, license, login, resources, tokens
 from portal_cli.errors import CliError
 
 
@@ -22,6 +22,7 @@ def portal() -> None:
 
 portal.add_command(config.config)
 portal.add_command(tokens.tokens)
+portal.add_command(login.login)
 for command in resources.COMMANDS:
     portal.add_command(command)
 portal.add_command(license.license_group)

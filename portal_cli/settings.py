@@ -18,13 +18,15 @@ from portal_cli.errors import CliError
 
 OUTPUT_FORMATS = ("table", "yaml", "json")
 COLORMODES = ("none", "dark", "light")
-DEFAULTS = {"server-url": "", "x-api-key": "", "output-format": "table", "colormode": "none"}
+# "sign-in" is what the server said when the settings were saved: password, sso or sso-only.
+DEFAULTS = {"server-url": "", "x-api-key": "", "output-format": "table", "colormode": "none", "sign-in": ""}
 ENVIRONMENT = {
     "server-url": "PORTAL_SERVER_URL",
     "x-api-key": "PORTAL_X_API_KEY",
     "access-token": "PORTAL_ACCESS_TOKEN",
     "output-format": "PORTAL_OUTPUT_FORMAT",
     "colormode": "PORTAL_COLORMODE",
+    "sign-in": "PORTAL_SIGN_IN",
 }
 
 

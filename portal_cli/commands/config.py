@@ -3,6 +3,7 @@
 import sys
 
 import click
+import httpx
 import yaml
 
 from portal_cli import client, settings
@@ -31,8 +32,23 @@ def config_set(server_url, x_api_key, output_format, colormode) -> None:
     }
     _check_url(values["server-url"])
     _check_key(values["x-api-key"])
+    values["sign-in"] = _sign_in(values["server-url"]) or current.get("sign-in", "")
     path = settings.save_config(values)
     click.echo(f"Saved {path} (the API key encrypted).")
+    if values["sign-in"] == "sso-only" or (values["sign-in"] == "sso" and not values["x-api-key"]):
+        click.echo("This tenant signs in through its organisation's single sign-on: run `portal login`.")
+
+
+def _sign_in(server_url: str) -> str:
+    """How the tenant at this address signs in (GET /api/sign-in), or "" when it cannot say."""
+    try:
+        response = client.http_client().get(server_url.rstrip("/") + "/api/sign-in")
+        said = response.json() if response.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return ""
+    if not isinstance(said, dict) or not said.get("sso"):
+        return "password" if isinstance(said, dict) and said.get("password") else ""
+    return "sso" if said.get("password") else "sso-only"
 
 
 def _ask_url(current: str, ask: bool) -> str:

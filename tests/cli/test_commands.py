@@ -86,7 +86,7 @@ def test_no_key_and_no_config_say_how_to_fix_it(home):
     done = run_cli("me", home=home)
     assert done.stderr == "portal: No server URL: run `portal config set`, or pass --server-url.\n"
     done = run_cli("me", "-s", "http://127.0.0.1:9", home=home)
-    assert "No API key: run `portal config set`" in done.stderr
+    assert "No API key and no sign-in: run `portal login`, or `portal config set`" in done.stderr
 
 
 def test_a_rate_limited_call_is_retried_after_the_servers_wait(cli, settings):

@@ -2,11 +2,15 @@
 the page it leads to, loaded again (a reload, Back and Forward), changes nothing. The table below
 must name every page route that takes a POST, so a new form cannot skip it."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Event, Membership, Role, Tenant
+from apikeys.models import CliGrant
 from licenses import services as license_services
 from licenses.models import Credential, License
 from sso.services.scim import scim_token_create
@@ -18,6 +22,8 @@ from tests.helpers import actor, add, make_key, sell
 SHOWN_ONLY = {
     "home", "events", "license", "workgroup_detail", "license_file_download", "jwks", "license_keys",
     "apikey_inventory", "workgroup_candidates", "signin_saml_metadata",
+    "cli_login",  # its POST answers the CLI's loopback address: tests/apikeys/test_cli_login.py
+    "signin_try",  # its POST leads to the identity provider: tests/sso/test_saml.py
     "scim", "scim_resource",  # the SCIM API's, not a page's form: tested in tests/sso/test_scim.py
     "invitation_accept",  # its POST is the invitee's, tested in tests/accounts/test_invitations.py
 }  # fmt: skip
@@ -69,6 +75,7 @@ FORMS = [
     ("tenant_settings", {}, SETTINGS),
     ("signin_settings", {}, {"mode": "password", "organisation": "Acme Corp", "scopes": "openid email"}),
     ("scim_token_create", {}, {"name": "Entra ID"}),
+    ("cli_device", {}, {"user_code": "BCDF-GHJK"}),
     ("scim_token_revoke", {"token_id": "scim_token"}, {}),
     ("profile", {}, {"full_name": "Alice A. Admin"}),
     ("join", {}, {}),
@@ -128,6 +135,9 @@ def _before(name, world, as_alice, alice, bob, tenant_a):
     if name == "apikey_revoke_departed":  # a key whose holder left without the service's cleanup
         make_key(bob, tenant_a)
         Membership.objects.filter(user=bob, tenant=tenant_a).update(is_active=False)
+    if name == "cli_device":  # `portal login --device` waiting for this code
+        CliGrant.objects.create(tenant=tenant_a, kind="device", code_digest="d" * 64, user_code="BCDF-GHJK",
+                                expires_at=timezone.now() + timedelta(minutes=5))  # fmt: skip
     if name == "join":  # someone signed in who is not yet a member of an open tenant
         Tenant.objects.filter(pk=tenant_a.pk).update(signup_mode=Tenant.SignupMode.OPEN)
         return client_for("acme.localhost", UserFactory(email="dana@acme.test"))
