@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test fuzz lint format chromium compose xmlsec1 clean messages screenshots
+.PHONY: run test fuzz soak lint format chromium compose xmlsec1 clean messages screenshots
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ compose:
 
 test: lint chromium compose xmlsec1
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault tests at their full length: Redis stopped for 30 s under a running deployment.
+soak: $(VENV)/.dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_OUTAGE_SECONDS=30 \
+	  $(BIN)/pytest tests/portal/test_redis_outage.py -s
 
 # Schemathesis for longer than `make test` does: FUZZ_EXAMPLES per operation (and as many steps).
 FUZZ_EXAMPLES ?= 300

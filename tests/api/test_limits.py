@@ -51,12 +51,15 @@ def test_every_operation_that_declares_credentials_refuses_a_request_without_the
     assert checked >= 40  # every tenant-owned operation, not a handful
 
 
-def test_the_operations_open_without_credentials_are_only_the_tools_and_the_ping(schema):
+def test_the_operations_open_without_credentials_are_only_the_tools_the_ping_and_the_cli_sign_in(schema):
     open_ones = {(method, path) for method, path, _ in operations(schema, secured=False)}
     assert open_ones == {
         ("get", "/api/ping"),
         ("post", "/api/licensing/premium.lic"),
         ("post", "/api/licensing/validate"),
+        ("get", "/api/sign-in"),  # how the tenant signs in: its sign-in page says as much
+        ("post", "/api/cli/device"),  # a device code, limited per address (cli-device-ip)
+        ("post", "/api/cli/token"),  # the codes are the credentials: random, once, minutes
     }
 
 
