@@ -1,9 +1,10 @@
-"""Redis stopped for a while (12 s in `make test`, 30 s in `make soak`) under a running deployment (a gunicorn node of two workers, a Celery
-worker and beat, all on a Redis of the test's own that keeps its data, as docker-compose.yml runs
-it): people keep signing in, exchanging keys, calling the API and adding license credentials. Auth
-state comes from the database meanwhile; a key revoked during the outage stays refused after it
-(Redis comes back with the old generations, and the changes owed are made before anyone trusts
-them); every license job the broker refused is queued again once it is back and done once."""
+"""Redis stopped for a while (12 s in `make test`, 30 s in `make soak`) under a running
+deployment (a gunicorn node of two workers, a Celery worker and beat, all on a Redis of the test's
+own that keeps its data, as docker-compose.yml runs it): people keep signing in, exchanging keys,
+calling the API and adding license credentials. Auth state comes from the database meanwhile; a
+key revoked during the outage stays refused after it (Redis comes back with the old generations,
+and the changes owed are made before anyone trusts them); every license job the broker refused is
+queued again once it is back and done once."""
 
 import os
 import re
