@@ -47,7 +47,8 @@ class CliDeviceApi(APIView):
         if request.tenant is None:
             raise NotFound("Start `portal login` at a tenant's address.")
         Limits(counted=[("cli-device-ip", limit_unit(client_ip(request)))]).check(_throttled)
-        started = clilogin.device_start(tenant=request.tenant, label=valid(DeviceIn, request).get("name", ""))
+        label = valid(DeviceIn, request).get("name", "")
+        started = clilogin.device_start(tenant=request.tenant, label=label, ip=client_ip(request))
         page = request.build_absolute_uri("/cli/device")
         complete = f"{page}?code={started['user_code']}"
         return Response({**started, "verification_uri": page, "verification_uri_complete": complete})

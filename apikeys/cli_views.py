@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.decorators import member_required
+from accounts.requests import client_ip
 from apikeys import clilogin
 from core.errors import RateLimited, ServiceError
 from core.ratelimit import Limits
@@ -51,6 +52,11 @@ def cli_device(request):
     """The person types the code the CLI shows (GET ?code=), sees which computer asks, and says
     yes (POST, then the page says it is done)."""
     if request.method == "POST":
+        try:  # typing codes, here as on the GET: counted alike
+            Limits(counted=[("cli-code-user", request.user.pk)]).check()
+        except RateLimited as exc:
+            messages.error(request, exc.message)
+            return redirect("cli_device")
         grant = clilogin.device_pending(tenant=request.tenant, user_code=request.POST.get("user_code", ""))
         try:
             if grant is None:
@@ -65,7 +71,7 @@ def cli_device(request):
         )
         return redirect(f"{reverse('cli_device')}?done=1")
     typed = request.GET.get("code", "")
-    context = {"user_code": typed, "done": request.GET.get("done") == "1"}
+    context = {"user_code": typed, "done": request.GET.get("done") == "1", "you": client_ip(request)}
     if typed:
         try:
             Limits(counted=[("cli-code-user", request.user.pk)]).check()

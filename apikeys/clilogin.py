@@ -63,13 +63,13 @@ def loopback_approve(*, request, tenant: Tenant, user, port: int, challenge: str
     return code
 
 
-def device_start(*, tenant: Tenant, label: str) -> dict:
+def device_start(*, tenant: Tenant, label: str, ip: str | None) -> dict:
     """A device code for a CLI that cannot open a browser: it shows the user code and polls."""
     device_code = secrets.token_urlsafe(32)
     user_code = "-".join("".join(secrets.choice(USER_CODE_LETTERS) for _ in range(4)) for _ in range(2))
     CliGrant.objects.create(
         tenant=tenant, kind=CliGrant.Kind.DEVICE, code_digest=_digest(device_code), user_code=user_code,
-        label=label[:100], expires_at=timezone.now() + LIFETIME,
+        label=label[:100], requested_from=ip, expires_at=timezone.now() + LIFETIME,
     )  # fmt: skip
     return {"device_code": device_code, "user_code": user_code, "expires_in": int(LIFETIME.total_seconds()),
             "interval": POLL_SECONDS}  # fmt: skip

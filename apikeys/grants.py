@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from accounts import addresses
 from accounts.hosts import tenant_by_id
-from accounts.models import Tenant
+from accounts.models import Tenant, User
 from apikeys import authstate, keyring, keys, tokens
 from apikeys.models import USAGE_TOKENS
 from apikeys.selectors import KeyOwner, apikey_owner
@@ -150,6 +150,14 @@ def token_for_sign_in(*, user_id, tenant: Tenant, amr: list[str], auth_time: int
     ends = auth_time + _longest(tenant)
     if ends <= time.time():
         raise Refused("this sign-in is older than the tenant's longest session: sign in again")
+    # As at a refresh: the tenant may have changed how it signs in since the browser said yes.
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise Refused("no such user")
+    if tokens.AMR_PASSWORD in amr and not sso_services.password_allowed(tenant=tenant, user=user):
+        raise Refused("the tenant signs in through its identity provider only: sign in through it")
+    if amr == [tokens.AMR_SSO] and not sso_services.uses_sso(tenant):
+        raise Refused("the tenant no longer signs in through an identity provider: sign in again")
     snap = authstate.snapshot(user_id, tenant.pk)
     _require_member(snap)
     return _mint(

@@ -108,6 +108,7 @@ class CliGrant(models.Model):
     user_code = models.CharField(max_length=9, blank=True, db_index=True)  # device: what the person types
     challenge = models.CharField(max_length=64, blank=True)  # loopback: base64url(SHA-256(verifier))
     label = models.CharField(max_length=100, blank=True)  # which computer, as the CLI says
+    requested_from = models.GenericIPAddressField(null=True)  # device: where the CLI asked from
     user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="+")
     amr = models.JSONField(default=list)  # how that person signed in
     auth_time = models.IntegerField(null=True)

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from accounts.adapter import AccountAdapter as PortalAccountAdapter
+from accounts.services import clean_name
 from sso import fetch, providers, selectors, services
 from sso.models import SignIn
 
@@ -51,7 +52,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         if request is None:
             return []
-        app = selectors.social_app(getattr(request, "tenant", None), trying=services.trying(request))
+        logout = request.path_info.endswith("/sls/")  # allauth's single logout service
+        app = selectors.social_app(
+            getattr(request, "tenant", None), trying=services.trying(request), logout=logout
+        )
         if app is None or (provider and provider not in (app.provider, app.provider_id)):
             return []
         if client_id and client_id != app.client_id:
@@ -90,7 +94,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         """A new account's name: the provider's first and last name (attributes or claims)."""
         user = super().populate_user(request, sociallogin, data)
         names = [str(data.get(key) or "").strip() for key in ("first_name", "last_name")]
-        user.full_name = (" ".join(filter(None, names)) or str(data.get("name") or ""))[:200]
+        user.full_name = clean_name(" ".join(filter(None, names)) or str(data.get("name") or ""))[:200]
         return user
 
     def save_user(self, request, sociallogin, form=None):

@@ -1,7 +1,8 @@
 """What the portal fetches from a tenant's identity provider (its discovery document, token and
 userinfo endpoints) goes through this session: https only, no redirects, a deadline per read, and
-never to a loopback, private, link-local or otherwise reserved address, checked as it connects
-(a tenant admin chooses the issuer: it must not point the server at its own network).
+never to a loopback, private, link-local or otherwise reserved address, checked before and again
+at the socket it connects (a tenant admin chooses the issuer: it must not point the server at its
+own network, nor a name whose address changes between the two, as DNS rebinding does).
 PORTAL_SSO_ALLOW_HTTP and PORTAL_SSO_ALLOW_PRIVATE lift the last two for development and tests."""
 
 import ipaddress
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 TIMEOUT = (5, 5)  # seconds to connect, and between reads
 DEADLINE = 10  # seconds for a whole answer (a provider dripping bytes holds no worker longer)
@@ -77,9 +80,48 @@ def _addresses(host: str, port: int) -> list:
 
 
 class _PublicOnly(HTTPAdapter):
+    """Checks the URL before sending, and the address actually connected to after connecting: a
+    name that resolves to a public address for the check and to a private one for the connection
+    (DNS rebinding) is refused at the socket, before a byte is sent."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
     def send(self, request, **kwargs):
         check_url(request.url)
         return super().send(request, **kwargs)
+
+
+class _PeerRefused(OSError):
+    """The connection reached an address the portal does not reach (urllib3 wraps it)."""
+
+
+class _CheckedPeer:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if not settings.PORTAL_SSO_ALLOW_PRIVATE:
+            peer = ipaddress.ip_address(sock.getpeername()[0])
+            if not peer.is_global:
+                sock.close()
+                raise _PeerRefused(f"{self.host} connected to {peer}, an address the portal does not reach.")
+        return sock
+
+
+class _CheckedHTTPConnection(_CheckedPeer, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedPeer, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
 
 
 def _with_timeout(request):

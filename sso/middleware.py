@@ -13,8 +13,7 @@ from django.urls import reverse
 from accounts.requests import client_ip
 from core.errors import RateLimited
 from core.ratelimit import Limits
-from sso import fetch, selectors, services
-from sso.providers import SESSION_KEY as SAML_SESSION
+from sso import providers, selectors, services
 
 FLOWS = ("/accounts/oidc/", "/accounts/saml/")  # allauth's sign-in start and callback paths
 
@@ -35,11 +34,11 @@ class IdentityProviderFormAction:
             signin = selectors.signin_of(getattr(request, "tenant", None))
             if signin is not None and signin.uses_sso and signin.authorization_origin:
                 _allow_form_action(response, signin.authorization_origin)
-        elif hasattr(request, "session") and request.session.get(SAML_SESSION):
-            # Signed in through SAML: each page's sign-out form may lead on to its single logout.
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Signed in through the provider: each page's sign-out form may lead on to its logout.
             signin = selectors.signin_of(getattr(request, "tenant", None))
-            if signin is not None and signin.saml_slo_url:
-                _allow_form_action(response, fetch.origin(signin.saml_slo_url))
+            if origin := providers.single_logout_origin(request, signin):
+                _allow_form_action(response, origin)
         return response
 
 

@@ -31,6 +31,7 @@ class SignIn(models.Model):
     client_secret_sealed = models.TextField(blank=True)
     scopes = models.CharField(max_length=200, default="openid email profile")
     authorization_origin = models.CharField(max_length=300, blank=True)  # from discovery, for the CSP
+    end_session_url = models.URLField(max_length=500, blank=True)  # from discovery: RP-initiated logout
     # SAML: the identity provider as its metadata describes it (uploaded, or read from a URL and
     # read again daily), the one signing certificate trusted, and what is wrong with it if anything.
     saml_entity_id = models.CharField(max_length=500, blank=True)

@@ -4,6 +4,7 @@ above all, where no request of ours is answered), and the session keeps what sin
 OpenID Connect: the claims holding the address and names are the tenant's choice."""
 
 import datetime
+from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -13,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import render
 from django.utils import timezone
 
-from sso import saml
+from sso import fetch, saml
 from sso.models import SeenAssertion
 
 SESSION_KEY = "sso_saml"  # the NameID and session index single logout names
@@ -72,16 +73,25 @@ class PortalOIDCProvider(OpenIDConnectProvider):
 
 
 def single_logout_url(request) -> str | None:
-    """Where signing out sends a session that came through the tenant's SAML provider, when that
-    provider has single logout: its endpoint, with our signed LogoutRequest naming the session.
-    It answers at our single logout service (allauth's), which then sends the browser home."""
+    """Where signing out sends a session that came through the tenant's provider, where it has
+    single logout: SAML, its endpoint with our signed LogoutRequest naming the session (it
+    answers at allauth's single logout service); OpenID Connect, its end-session endpoint
+    (RP-initiated logout, with our client ID and the tenant's home to come back to)."""
     from allauth.socialaccount.providers.saml.utils import build_auth
 
     from sso import selectors
+    from sso.services import signed_in_through_provider
 
-    held = request.session.get(SESSION_KEY)
     signin = selectors.signin_of(getattr(request, "tenant", None))
-    if not held or signin is None or not signin.saml_slo_url or held.get("provider") != signin.provider_id:
+    if signin is None or not signin.uses_sso or not request.user.is_authenticated:
+        return None
+    if signin.protocol == signin.Protocol.OIDC:
+        if not signin.end_session_url or not signed_in_through_provider(request, request.user, signin):
+            return None
+        query = {"client_id": signin.client_id, "post_logout_redirect_uri": request.build_absolute_uri("/")}
+        return f"{signin.end_session_url}?{urlencode(query)}"
+    held = request.session.get(SESSION_KEY)
+    if not held or not signin.saml_slo_url or held.get("provider") != signin.provider_id:
         return None
     app = selectors.social_app(request.tenant)
     if app is None or app.provider != "saml":
@@ -93,3 +103,18 @@ def single_logout_url(request) -> str | None:
         session_index=held.get("session_index"),
         name_id_format=held.get("name_id_format"),
     )
+
+
+def single_logout_origin(request, signin) -> str | None:
+    """The origin sign-out may lead to for this session (for the pages' CSP form-action)."""
+    if signin is None or not request.user.is_authenticated:
+        return None
+    if signin.protocol == signin.Protocol.SAML:
+        held = request.session.get(SESSION_KEY)
+        ok = held and signin.saml_slo_url and held.get("provider") == signin.provider_id
+        return fetch.origin(signin.saml_slo_url) if ok else None
+    from sso.services import signed_in_through_provider
+
+    if signin.end_session_url and signed_in_through_provider(request, request.user, signin):
+        return fetch.origin(signin.end_session_url)
+    return None

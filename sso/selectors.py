@@ -20,19 +20,20 @@ def signin_of(tenant: Tenant | None) -> SignIn | None:
     return SignIn.objects.filter(tenant=tenant).first()
 
 
-def social_app(tenant: Tenant | None, *, trying: str = "") -> SocialApp | None:
+def social_app(tenant: Tenant | None, *, trying: str = "", logout: bool = False) -> SocialApp | None:
     """The host's tenant's identity provider as an allauth app (never saved: the configuration
     is the SignIn row), or None where the tenant signs in with passwords only, or where its
     provider cannot be used (a secret sealed under a key this process lacks, a SAML signing
     certificate with a problem): then passwords still work, for break-glass admins at least.
-    `trying`: the provider id a tenant admin's "Try sign-in" is testing, in any mode."""
+    `trying`: the provider id a tenant admin's "Try sign-in" is testing, in any mode; `logout`:
+    for single logout's messages, which must then be signed (else any page could sign people out)."""
     signin = signin_of(tenant)
     if signin is None or not (
         signin.uses_sso or (trying and trying == signin.provider_id and triable(signin))
     ):
         return None
     if signin.protocol == SignIn.Protocol.SAML:
-        return _saml_app(signin) if not signin.saml_problem else None
+        return _saml_app(signin, logout=logout) if not signin.saml_problem else None
     try:
         secret = sealed.unseal(signin.client_secret_sealed) if signin.client_secret_sealed else ""
     except sealed.Unreadable:
@@ -64,7 +65,7 @@ def triable(signin: SignIn) -> bool:
     )
 
 
-def _saml_app(signin: SignIn) -> SocialApp | None:
+def _saml_app(signin: SignIn, *, logout: bool = False) -> SocialApp | None:
     try:
         key = sealed.unseal(signin.sp_key_sealed)
     except sealed.Unreadable:
@@ -75,11 +76,11 @@ def _saml_app(signin: SignIn) -> SocialApp | None:
         provider_id=signin.provider_id,
         name=signin.organisation or signin.tenant.name,
         client_id=signin.provider_id,  # the organisation slug in allauth's SAML URLs
-        settings=saml_settings(signin, private_key=key),
+        settings=saml_settings(signin, private_key=key, logout=logout),
     )
 
 
-def saml_settings(signin: SignIn, *, private_key: str = "") -> dict:
+def saml_settings(signin: SignIn, *, private_key: str = "", logout: bool = False) -> dict:
     """allauth's SAML app settings for this tenant: the identity provider trusted, the attributes
     read, and python3-saml's strict checks with what the tenant requires on top."""
     names = {**saml.PRESETS["oid"], **signin.claims}
@@ -102,6 +103,9 @@ def saml_settings(signin: SignIn, *, private_key: str = "") -> dict:
             "want_assertion_encrypted": signin.saml_encrypted,
             "want_attribute_statement": False,
             "reject_idp_initiated_sso": not signin.saml_idp_initiated,
+            # Logout requests and answers must be signed by the IdP; sign-in responses need not
+            # be signed whole (many IdPs sign the assertion only), but their assertions are.
+            "want_message_signed": logout,
         },
     }
 

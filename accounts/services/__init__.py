@@ -10,7 +10,7 @@ from .invitations import (
     invitation_token,
     invitations_sweep,
 )
-from .members import member_join, member_remove, member_update, tokens_end, user_set_name
+from .members import clean_name, member_join, member_remove, member_update, tokens_end, user_set_name
 from .tenants import normalize_domain, tenant_create, tenant_policy_update
 from .workgroups import (
     workgroup_create,
@@ -23,6 +23,7 @@ from .workgroups import (
 
 __all__ = [
     "Actor",
+    "clean_name",
     "event_record",
     "invitation_accept",
     "invitation_create",

@@ -100,9 +100,7 @@ def user_set_name(*, user: User, full_name: str, tenant: Tenant, by: Actor) -> U
     in the event log of the tenant where they changed it."""
     if by.user is None or by.user.pk != user.pk:
         raise Conflict("Only you can change your name.")
-    # No invisible or format characters (bidi overrides, zero widths, blank braille): a name must
-    # not push the email beside it out of view, or pass for someone else's.
-    full_name = " ".join("".join(c for c in full_name if _shown(c)).split())
+    full_name = clean_name(full_name)
     if len(full_name) > 200:
         raise Conflict("A name has at most 200 characters.")
     if full_name != user.full_name:
@@ -111,6 +109,13 @@ def user_set_name(*, user: User, full_name: str, tenant: Tenant, by: Actor) -> U
             user.full_name = full_name
             event_record(tenant=tenant, by=by, action="user.rename", target=user, full_name=full_name)
     return user
+
+
+def clean_name(full_name: str) -> str:
+    """A name as shown beside an email: no invisible or format characters (bidi overrides, zero
+    widths, blank braille), so it cannot push the email out of view or pass for someone else's;
+    runs of white space as one space."""
+    return " ".join("".join(c for c in full_name if _shown(c)).split())
 
 
 def _shown(character: str) -> bool:

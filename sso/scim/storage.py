@@ -22,6 +22,7 @@ from scim2_models import (
 )
 from scim2_server.storage import ScimStorage, SearchPage
 
+from accounts import addresses
 from accounts.models import Membership, Workgroup, WorkgroupMembership
 from core.errors import Conflict, ServiceError
 from sso.models import ScimToken
@@ -56,7 +57,10 @@ class PortalStorage(ScimStorage):
             if resource_type.name == "User":
                 memberships = self._memberships()
                 if scim_filter is not None and (match := USER_NAME_EQ.match(str(scim_filter))):
-                    memberships = memberships.filter(user__email__iexact=json.loads(f'"{match[1]}"'))
+                    # Addresses are stored canonical and compared exactly (accounts.addresses).
+                    memberships = memberships.filter(
+                        user__email=addresses.canonical(json.loads(f'"{match[1]}"'))
+                    )
                 found += [_user(m) for m in memberships]
             else:
                 found += [_group(w) for w in self._workgroups()]

@@ -15,6 +15,7 @@ from accounts import addresses
 from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMembership
 from accounts.services import (
     Actor,
+    clean_name,
     event_record,
     member_join,
     member_remove,
@@ -99,7 +100,7 @@ def scim_user_create(
             raise Conflict(f"{email} is a member already.", code="uniqueness")
         membership = member_join(tenant=tenant, user=user, by=_by(token), via="scim")
         ScimUser.objects.create(membership=membership, external_id=external_id, attributes=attributes)
-        _name(user, attributes, tenant)
+        _name(user, attributes, token)
         event_record(tenant=tenant, by=_by(token), action="scim.user_create", target=membership,
                      scim_token=token.name, account_created=created)  # fmt: skip
         if not active:
@@ -118,7 +119,7 @@ def scim_user_update(*, token: ScimToken, membership: Membership, external_id: s
                    if getattr(scim, "external_id" if n == "externalId" else n) != v]  # fmt: skip
         scim.external_id, scim.attributes, scim.updated_at = external_id, attributes, timezone.now()
         scim.save()
-        _name(membership.user, attributes, token.tenant)
+        _name(membership.user, attributes, token)
         if active != membership.is_active:
             membership = member_update(membership=membership, by=_by(token), is_active=active)
             changed.append("active")
@@ -136,13 +137,20 @@ def scim_user_delete(*, token: ScimToken, membership: Membership) -> None:
         member_remove(membership=membership, by=_by(token))
 
 
-def _name(user: User, attributes: dict, tenant: Tenant) -> None:
+def _name(user: User, attributes: dict, token: ScimToken) -> None:
+    """The account's name, from what the client says, where the account is the tenant's to name:
+    its address in a domain verified as the tenant's. Another organisation's account keeps its
+    name (the client reads its own words back from ScimUser.attributes)."""
     name = attributes.get("name") or {}
     full = name.get("formatted") or " ".join(filter(None, [name.get("givenName"), name.get("familyName")]))
-    full = (full or attributes.get("displayName") or "").strip()[:200]
-    if full and full != user.full_name:
-        User.objects.filter(pk=user.pk).update(full_name=full)
-        user.full_name = full
+    full = clean_name(full or attributes.get("displayName") or "")[:200]
+    signin = SignIn.objects.filter(tenant=token.tenant).first()
+    if not full or full == user.full_name or signin is None or not signin.domain_verified(user.email):
+        return
+    User.objects.filter(pk=user.pk).update(full_name=full)
+    user.full_name = full
+    event_record(tenant=token.tenant, by=_by(token), action="user.rename", target=user, full_name=full,
+                 scim_token=token.name)  # fmt: skip
 
 
 def scim_group_create(*, token: ScimToken, name: str, external_id: str, members: list[str]) -> Workgroup:

@@ -102,7 +102,7 @@ def signin_update(
 
 
 # Follow from what is recorded.
-QUIET = {"authorization_origin", "saml_checked_at", "saml_problem", "saml_notice"}
+QUIET = {"authorization_origin", "end_session_url", "saml_checked_at", "saml_problem", "saml_notice"}
 
 
 def _oidc_fields(provider: Provider, *, sso: bool) -> dict:
@@ -116,7 +116,7 @@ def _oidc_fields(provider: Provider, *, sso: bool) -> dict:
     if sso:
         if not (fields["issuer"] and fields["client_id"]):
             raise ServiceError("Single sign-on needs the identity provider's issuer URL and client ID.")
-        fields["authorization_origin"] = _discovered_origin(fields["issuer"])
+        fields["authorization_origin"], fields["end_session_url"] = _discovered(fields["issuer"])
     return fields
 
 
@@ -245,9 +245,10 @@ def signin_domains_set(*, tenant: Tenant, domains: list[str], by: Actor) -> Sign
     return signin
 
 
-def _discovered_origin(issuer: str) -> str:
+def _discovered(issuer: str) -> tuple[str, str]:
     """Read the issuer's discovery document as a sign-in will: it must name this issuer and its
-    endpoints; the origin of its authorization endpoint (where the sign-in page's form leads)."""
+    endpoints. The origin of its authorization endpoint (where the sign-in page's form leads),
+    and its end-session endpoint if it has a usable one (sign-out leads there)."""
     url = f"{issuer}/.well-known/openid-configuration"
     try:
         fetch.check_url(issuer)
@@ -264,4 +265,9 @@ def _discovered_origin(issuer: str) -> str:
             fetch.check_url(str(endpoint or ""))
     except fetch.Refused as exc:
         raise ServiceError(f"The discovery document's endpoints are not usable: {exc}") from None
-    return fetch.origin(endpoints[0])
+    end_session = str(document.get("end_session_endpoint") or "")
+    try:
+        fetch.check_url(end_session)
+    except fetch.Refused:
+        end_session = ""  # no usable RP-initiated logout: signing out ends our session only
+    return fetch.origin(endpoints[0]), end_session

@@ -7,6 +7,7 @@ import time
 
 from django.utils import timezone
 
+from accounts import addresses
 from accounts.models import Membership, User, Workgroup
 from accounts.requests import client_ip
 from accounts.services import Actor, event_record
@@ -59,5 +60,5 @@ def sso_try_record(request, signin: SignIn, sociallogin, *, vouched: list[str]) 
         "name": getattr(sociallogin.user, "full_name", ""),  # as our adapter fills it in
         "groups": groups,
         "workgroups": workgroups,
-        "account_exists": bool(email) and User.objects.filter(email__iexact=email).exists(),
+        "account_exists": bool(email) and User.objects.filter(email=addresses.canonical(email)).exists(),
     }

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Event, Membership
 from apikeys.models import CliGrant
+from sso.models import SignIn
 from tests.conftest import client_for
 from tests.helpers import bearer
 
@@ -142,3 +143,33 @@ def test_a_browser_sign_in_token_refreshes_while_its_session_lasts(alice, tenant
     CliGrant.objects.all().delete()
     Membership.objects.filter(user=alice, tenant=tenant_a).update(is_active=False)
     assert bearer(refreshed.json()["token"]).post("/api/tokens:refresh").status_code == 401
+
+
+def test_a_yes_given_before_the_tenant_went_sso_only_yields_no_password_token(alice, tenant_a):
+    verifier, challenge = _pkce()
+    code = _allow(client_for("acme.localhost", alice), challenge)  # a password session said yes
+    SignIn.objects.create(
+        tenant=tenant_a, mode="sso", protocol="oidc", issuer="https://idp.test", client_id="x"
+    )
+    answer = _redeem(code, verifier)
+    assert answer.status_code == 400 and "identity provider only" in answer.content.decode()
+
+
+def test_typing_device_codes_is_limited_per_person(alice, tenant_a, settings):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "cli-code-user": "3/h"}
+    started = (
+        Client(HTTP_HOST="acme.localhost").post("/api/cli/device", {}, content_type="application/json").json()
+    )
+    browser = client_for("acme.localhost", alice)
+    for guess in ("BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD"):
+        browser.post("/cli/device", {"user_code": guess})
+    browser.post("/cli/device", {"user_code": started["user_code"]})  # right, but one too many
+    assert not CliGrant.objects.filter(approved_at__isnull=False).exists()
+
+
+def test_the_approval_page_says_where_and_when_the_cli_asked(alice):
+    device = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="203.0.113.9")
+    started = device.post("/api/cli/device", {"name": "IT-helpdesk"}, content_type="application/json").json()
+    page = client_for("acme.localhost", alice).get("/cli/device", {"code": started["user_code"]})
+    shown = page.content.decode()
+    assert "203.0.113.9" in shown and "not this browser" in shown and "IT-helpdesk" in shown

@@ -116,6 +116,18 @@ def test_people_sign_in_through_the_tenants_identity_provider(page, browser, ten
         bob_user = User.objects.get(email="bob@acme.test")
         assert SocialAccount.objects.filter(user=bob_user).exists() and bob_user.has_usable_password()
 
+        # Signing out ends the session here and goes on to the provider's end-session endpoint
+        # (RP-initiated logout, from its discovery document).
+        end_session = SignIn.objects.get(tenant=acme).end_session_url
+        assert end_session.startswith(provider.issuer)
+        bob.locator("#profile-menu summary").click()
+        bob.get_by_role("link", name="Sign out").click()
+        with bob.expect_request(lambda request: request.url.startswith(end_session)) as logout:
+            bob.locator("main").get_by_role("button", name="Sign out").click()
+        assert "client_id=portal-client" in logout.value.url
+        bob.goto(tenant_url("acme.localhost", "/apikeys/"))
+        expect(bob).to_have_url(re.compile(r"/accounts/login/"))
+
         # Verified by the provider, but in a domain nobody verified as Acme's: no account at all
         # (accounts are global: one tenant's provider must not make one another tenant trusts).
         guest = _through_the_provider(browser, tenant_url, "guest@elsewhere.test")

@@ -4,6 +4,7 @@ people in, and each way of forging, altering or replaying one is refused."""
 
 import copy
 import io
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from lxml import etree
 from saml2 import BINDING_HTTP_REDIRECT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 
 from accounts.models import Event, Membership, Role, User
 from sso import saml
@@ -364,3 +366,26 @@ def test_an_admin_tries_sign_in_before_anyone_can_use_it(tenant_a, alice, idp, a
         True,
     ]
     assert visitor.post(f"/accounts/saml/{signin.provider_id}/login/").status_code == 404  # still not offered
+
+
+def test_a_logout_request_must_be_signed_by_the_idp(acme_saml, idp, caplog):
+    """Else any page could sign people out with an unsigned LogoutRequest to our SLO service."""
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _sign_in(visitor, acme_saml, idp)
+    sls = f"http://acme.localhost/accounts/saml/{acme_saml.provider_id}/sls/"
+    sp = SignIn.objects.get(pk=acme_saml.pk)
+    audience = visitor.get(f"/accounts/saml/{sp.provider_id}/metadata/").content.decode()
+    sp_entity_id = re.search(r'entityID="([^"]+)"', audience)[1]
+
+    def logout_request(**signing) -> str:
+        _, request = idp.server.create_logout_request(
+            sls, sp_entity_id, name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text="rf-1"), sign=False
+        )
+        bound = idp.server.apply_binding(BINDING_HTTP_REDIRECT, str(request), sls, **signing)
+        return dict(bound["headers"])["Location"]
+
+    forged = visitor.get(logout_request(sign=False))
+    assert forged.status_code == 400 and _signed_in_as(visitor) == "rosalind@acme.test"
+    assert "The SAMLRequest is not signed. Rejected." in caplog.text
+    signed = visitor.get(logout_request(sign=True, sigalg=RSA_SHA256))
+    assert signed.status_code == 302 and _signed_in_as(visitor) is None  # the IdP's own: signed out

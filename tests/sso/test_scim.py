@@ -21,6 +21,7 @@ from sso.models import ScimToken
 from sso.scim import resources
 from sso.services.scim import scim_token_create, scim_token_revoke
 from tests.conftest import client_for
+from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import actor, bearer, exchange, make_key, token
 
 SCIM = "application/scim+json"
@@ -221,3 +222,27 @@ def test_an_admin_makes_a_token_seen_once_and_revokes_it(as_alice, as_bob, tenan
     assert [e.action for e in Event.objects.filter(tenant=tenant_a).order_by("created_at")][-2:] == [
         "scim.token_create", "scim.token_revoke",
     ]  # fmt: skip
+
+
+def test_a_client_names_only_the_tenants_own_accounts_and_never_with_hidden_characters(
+    scim_token, tenant_a, tenant_b
+):
+    """Accounts are global: Acme's client must not rename someone of another organisation who is
+    also Acme's member (it reads back its own words); its own people's names are cleaned."""
+    carol = UserFactory(email="carol@other.test", full_name="Carol Other")
+    MembershipFactory(tenant=tenant_a, user=carol)
+    MembershipFactory(tenant=tenant_b, user=carol)
+    client = _scim(scim_token)
+    replace = {"op": "replace", "path": "name.formatted", "value": "\u202eCarol RENAMED"}
+    rename = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [replace]}
+    assert _send(client, "patch", f"/Users/{carol.pk}", rename).status_code in (200, 204)
+    carol.refresh_from_db()
+    assert carol.full_name == "Carol Other"
+    assert client.get(f"/scim/v2/Users/{carol.pk}").json()["name"]["formatted"] == "\u202eCarol RENAMED"
+
+    ada = _okta_create(client, "ada@acme.test").json()["id"]
+    assert _send(client, "patch", f"/Users/{ada}", rename).status_code in (200, 204)
+    assert User.objects.get(pk=ada).full_name == "Carol RENAMED"  # the override is gone
+    assert Event.objects.filter(
+        tenant=tenant_a, action="user.rename", target_label__startswith="ada@"
+    ).exists()

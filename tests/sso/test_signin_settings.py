@@ -3,10 +3,12 @@ sealed at rest and never shown; each host offers its own tenant's provider and n
 
 import http.server
 import io
+import socket
 import threading
 import time
 
 import pytest
+import requests
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -171,6 +173,28 @@ def test_what_allauth_fetches_from_a_provider_goes_nowhere_private_and_follows_n
     settings.PORTAL_SSO_ALLOW_HTTP = False
     with pytest.raises(fetch.Refused, match="not an https:// address"):
         fetch.session().get(provider.issuer + "/.well-known/openid-configuration")
+
+
+def test_a_name_that_rebinds_to_a_private_address_after_the_check_is_refused_at_the_socket(
+    provider, settings, monkeypatch
+):
+    """DNS rebinding: the attacker's name answers a public address to the check, then loopback to
+    the connection (a record with no time to live). The socket's own peer is checked too."""
+    settings.PORTAL_SSO_ALLOW_PRIVATE = False
+    port = int(provider.issuer.rsplit(":", 1)[1])
+    answers = iter(["93.184.215.14", "127.0.0.1", "127.0.0.1"])  # public once, then loopback
+    real = socket.getaddrinfo
+
+    def attackers_dns(host, *args, **kwargs):
+        if host != "rebind.attacker.test":
+            return real(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", attackers_dns)
+    with pytest.raises(
+        requests.ConnectionError, match=r"connected to 127\.0\.0\.1, an address the portal does not reach"
+    ):
+        fetch.session().get(f"http://rebind.attacker.test:{port}/.well-known/openid-configuration")
 
 
 def test_sign_in_starts_are_limited_per_address(as_alice, tenant_a, form, settings):
