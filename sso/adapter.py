@@ -77,6 +77,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         is in one of them too."""
         signin = selectors.signin_of(request.tenant)
         emails = [address.email for address in sociallogin.email_addresses]
+        if signin.protocol == SignIn.Protocol.OIDC and not providers.nonce_matches(sociallogin):
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "sso/nonce.html",
+                    {"organisation": signin.organisation or request.tenant.name},
+                    status=403,
+                )
+            )
         if services.trying(request, end=True) == sociallogin.account.provider:
             outcome = services.sso_try_record(
                 request, signin, sociallogin, vouched=_vouched(signin, sociallogin)

@@ -4,6 +4,7 @@ above all, where no request of ours is answered), and the session keeps what sin
 OpenID Connect: the claims holding the address and names are the tenant's choice."""
 
 import datetime
+import secrets
 from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
@@ -55,6 +56,15 @@ def _first_use(key: str, expires: datetime.datetime) -> bool:
 
 class PortalOIDCProvider(OpenIDConnectProvider):
     package = "allauth.socialaccount.providers.openid_connect"
+
+    def redirect(self, request, process, next_url=None, data=None, **kwargs):
+        """A nonce in the authorization request, kept in the sign-in's state, which the ID token
+        must carry back (checked in sso.adapter): a token minted for another sign-in is refused."""
+        nonce = secrets.token_urlsafe(24)
+        auth_params = {**(kwargs.pop("auth_params", None) or self.get_auth_params()), "nonce": nonce}
+        return super().redirect(
+            request, process, next_url, data, auth_params=auth_params, nonce=nonce, **kwargs
+        )
 
     def _claims(self, data: dict) -> tuple[dict, dict]:
         picked = data.get("userinfo") or data.get("id_token") or data  # as allauth picks
@@ -118,3 +128,14 @@ def single_logout_origin(request, signin) -> str | None:
     if signin.end_session_url and signed_in_through_provider(request, request.user, signin):
         return fetch.origin(signin.end_session_url)
     return None
+
+
+def nonce_matches(sociallogin) -> bool:
+    """Whether the ID token carries the nonce this sign-in sent (OpenID Connect Core §3.1.3.7)."""
+    sent = (sociallogin.state or {}).get("nonce")
+    id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
+    return (
+        bool(sent)
+        and isinstance(id_token, dict)
+        and secrets.compare_digest(str(id_token.get("nonce", "")), sent)
+    )

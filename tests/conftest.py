@@ -19,6 +19,29 @@ from tests.factories import PASSWORD, MembershipFactory, TenantFactory, UserFact
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _flush_by_delete(original):
+    """Empty the tables after a transactional test with DELETE, not TRUNCATE: on tables of a few
+    rows PostgreSQL's TRUNCATE costs about 0.25 s (new files for each of ~40 tables), DELETE a few
+    ms. Django's foreign keys are deferrable, and flush runs in a transaction, so the order does
+    not matter. Sequences, when asked to be reset, go through Django's own statements."""
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return [
+            "SET CONSTRAINTS ALL DEFERRED",
+            *(f"DELETE FROM {self.quote_name(table)}" for table in tables),  # noqa: S608 (Django's table names)
+        ]
+
+    return sql_flush
+
+
+def pytest_configure(config):
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    DatabaseOperations.sql_flush = _flush_by_delete(DatabaseOperations.sql_flush)
+
+
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:

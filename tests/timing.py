@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
-TRIES = 120  # per account: medians of interleaved tries hold against the noise at this count
+TRIES = 100  # per account: medians of interleaved tries hold against the noise at this count
 WRONG = "not-the-password-at-all"
 MISSING = "nobody@acme.test"
 

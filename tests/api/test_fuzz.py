@@ -16,7 +16,7 @@ from django.test import Client
 from tests.helpers import make_key
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "3"))
 PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory's
 
 

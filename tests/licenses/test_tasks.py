@@ -127,6 +127,7 @@ def test_a_worker_killed_mid_generation_leaves_exactly_one_current_file(own_brok
     assert Credential.objects.get(pk=credential.pk).file_wanted_at is None
 
 
+@pytest.mark.soak  # a minute of machine time: `make soak` (make test kills a worker mid-job above)
 def test_a_worker_killed_mid_batch_of_200_jobs_leaves_each_done_exactly_once(
     own_broker, license, by, tmp_path, settings
 ):

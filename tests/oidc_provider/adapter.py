@@ -1,5 +1,5 @@
 """The tests' provider, made to misbehave on purpose when OIDC_PROVIDER_TAMPER names a claim: the
-ID token's aud, iss or exp, or email_verified as the string "false" (in the ID token and the
+ID token's aud, iss, exp or nonce, or email_verified as the string "false" (in the ID token and the
 userinfo answer): a provider gone wrong, or an attacker's, that Portal must refuse."""
 
 import os
@@ -11,6 +11,7 @@ TAMPERED = {
     "aud": lambda token: token.update(aud="another-client"),
     "iss": lambda token: token.update(iss="https://someone-else.test"),
     "exp": lambda token: token.update(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
+    "nonce": lambda token: token.update(nonce="the-nonce-of-another-sign-in"),
 }
 
 

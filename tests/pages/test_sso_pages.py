@@ -152,9 +152,9 @@ def test_people_sign_in_through_the_tenants_identity_provider(page, browser, ten
         provider.stop()
 
 
-@pytest.mark.parametrize("tamper", ["aud", "iss", "exp", "email_verified"])
+@pytest.mark.parametrize("tamper", ["aud", "iss", "exp", "nonce", "email_verified"])
 def test_a_provider_that_gets_a_claim_wrong_signs_nobody_in(browser, tenant_url, acme, tmp_path, tamper):
-    """A provider that gets the audience, issuer or expiry wrong, or says email_verified "false"
+    """A provider that gets the audience, issuer, expiry or nonce wrong, or says email_verified "false"
     (a string), as an attacker's or a broken one would: no account, no session."""
     port, admin = free_port(), actor(User.objects.get(email="alice@acme.test"), acme)
     issuer = f"http://127.0.0.1:{port}"
@@ -167,7 +167,7 @@ def test_a_provider_that_gets_a_claim_wrong_signs_nobody_in(browser, tenant_url,
         given = Provider(issuer=issuer, client_id=provider.client_id, client_secret=provider.client_secret)
         services.signin_update(tenant=acme, by=admin, mode="both", organisation="Acme Corp", provider=given)
         visitor = _through_the_provider(browser, tenant_url, "rosalind@acme.test")
-        heading = "Not signed in" if tamper == "email_verified" else "Third-party login failure"
+        heading = "Not signed in" if tamper in ("email_verified", "nonce") else "Third-party login failure"
         expect(visitor.get_by_role("heading", name=heading)).to_be_visible()
         assert not User.objects.filter(email="rosalind@acme.test").exists()
         visitor.goto(tenant_url("acme.localhost", "/apikeys/"))

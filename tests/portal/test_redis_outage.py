@@ -1,4 +1,4 @@
-"""Redis stopped for a while (12 s in `make test`, 30 s in `make soak`) under a running
+"""Redis stopped for a while (6 s in `make test`, 30 s in `make soak`) under a running
 deployment (a gunicorn node of two workers, a Celery worker and beat, all on a Redis of the test's
 own that keeps its data, as docker-compose.yml runs it): people keep signing in, exchanging keys,
 calling the API and adding license credentials. Auth state comes from the database meanwhile; a
@@ -25,7 +25,7 @@ from tests.factories import PASSWORD
 from tests.helpers import actor, make_key, sell
 from tests.processes import Node, free_port
 
-OUTAGE_SECONDS = float(os.environ.get("PORTAL_OUTAGE_SECONDS", "12"))
+OUTAGE_SECONDS = float(os.environ.get("PORTAL_OUTAGE_SECONDS", "6"))
 
 
 @pytest.fixture
