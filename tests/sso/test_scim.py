@@ -246,3 +246,10 @@ def test_a_client_names_only_the_tenants_own_accounts_and_never_with_hidden_char
     assert Event.objects.filter(
         tenant=tenant_a, action="user.rename", target_label__startswith="ada@"
     ).exists()
+
+
+def test_another_tenants_admin_cannot_revoke_a_token(scim_token, tenant_a, as_charlie):
+    token = ScimToken.objects.get(tenant=tenant_a)
+    assert as_charlie.post(f"/settings/sign-in/scim-tokens/{token.pk}/revoke/").status_code == 404
+    assert ScimToken.objects.get(pk=token.pk).revoked_at is None
+    assert _scim(scim_token).get("/scim/v2/Users").status_code == 200
