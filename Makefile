@@ -49,7 +49,7 @@ compose:
 test: lint chromium compose xmlsec1
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not soak" $(PYTEST_ARGS)
 
-# The fault and scale tests at length (marked soak), and Redis stopped for 30 s, not 6.
+# The fault, scale and timed tests (marked soak), and Redis stopped for 30 s, not 6.
 soak: $(VENV)/.dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_OUTAGE_SECONDS=30 \
 	  $(BIN)/pytest tests/portal/test_redis_outage.py -s

