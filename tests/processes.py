@@ -121,7 +121,32 @@ def manage(*args: str, env: dict) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-class OidcProvider:
+class _Served:
+    """A test program in a process of its own (`python -m` a module), ready once a URL answers."""
+
+    def _start(self, log: Path, command: list[str], env: dict, ready_url: str) -> None:
+        self.log = log
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", *command],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_for(lambda: self._ready(ready_url), timeout=60)
+
+    def _ready(self, url: str) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(self.log.read_text())
+        try:
+            return httpx.get(url, timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class OidcProvider(_Served):
     """The tests' OpenID Connect provider (django-allauth's allauth.idp.oidc, tests/oidc_provider/)
     in a process of its own, with one client (whose redirect URIs are given) and these people:
     dicts of email, password, verified (its email_verified claim), first_name, last_name."""
@@ -150,28 +175,13 @@ class OidcProvider:
             "OIDC_PROVIDER_TAMPER": tamper,
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        self.log = folder / "oidc-provider.log"
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.oidc_provider.serve", str(self.port), json.dumps(config)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        wait_for(self._ready, timeout=60)
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(self.log.read_text())
-        try:
-            return httpx.get(self.issuer + "/.well-known/openid-configuration", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        command = ["tests.oidc_provider.serve", str(self.port), json.dumps(config)]
+        self._start(
+            folder / "oidc-provider.log", command, env, self.issuer + "/.well-known/openid-configuration"
+        )
 
 
-class SamlProvider:
+class SamlProvider(_Served):
     """The tests' SAML identity provider (pysaml2, tests/saml_idp/serve.py) in a process of its
     own, at http://127.0.0.1:<port>, signing in these people (email, password, names, groups).
     `idp` is the same provider in this process: its metadata, and `register` for ours."""
@@ -181,24 +191,6 @@ class SamlProvider:
 
         self.port = free_port()
         self.idp = IdentityProvider(folder, base_url=f"http://127.0.0.1:{self.port}")
-        self.log = folder / "saml-idp.log"
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-        with self.log.open("w") as out:
-            command = ["-m", "tests.saml_idp.serve", str(self.port), str(folder), json.dumps(people)]
-            self.proc = subprocess.Popen(
-                [sys.executable, *command],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        wait_for(self._ready, timeout=60)
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(self.log.read_text())
-        try:
-            return httpx.get(f"{self.idp.base_url}/metadata", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        command = ["tests.saml_idp.serve", str(self.port), str(folder), json.dumps(people)]
+        self._start(folder / "saml-idp.log", command, env, f"{self.idp.base_url}/metadata")
