@@ -34,6 +34,12 @@ class Tenant(models.Model):
     # Browser sessions here end after this long without a request, and this long after sign-in.
     session_idle_minutes = models.PositiveIntegerField(default=30)
     session_max_hours = models.PositiveIntegerField(default=12)
+    # Where the tenant may be reached from (CIDR text, core.networks), for each area that is on:
+    # browser pages and sign-in, the REST API and token exchange, the tools' premium.lic endpoint.
+    allowed_networks = models.JSONField(default=list, blank=True)
+    networks_for_pages = models.BooleanField(default=False)
+    networks_for_api = models.BooleanField(default=False)
+    networks_for_tools = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = QuerySet.as_manager()  # bulk writes change the caches' generations

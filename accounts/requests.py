@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from accounts.selectors import current_membership
 from accounts.services import Actor
+from core import networks
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -19,13 +20,13 @@ def client_ip(request: HttpRequest) -> str | None:
     so a client cannot pick its own address, and a spoofed header from anywhere else is ignored.
     """
     remote = request.META.get("REMOTE_ADDR") or None
-    proxies = _networks(settings.PORTAL_TRUSTED_PROXIES)
-    if not proxies or not _within(remote, proxies):
+    proxies = settings.PORTAL_TRUSTED_PROXIES
+    if not proxies or not networks.within(remote, proxies):
         return remote
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop = hop.strip()
-        if not _within(hop, proxies):
-            return hop if _is_address(hop) else remote  # a proxy of ours writes addresses only
+        if not networks.within(hop, proxies):
+            return hop if networks.address(hop) else remote  # a proxy of ours writes addresses only
     return remote
 
 
@@ -40,27 +41,6 @@ def limit_unit(ip: str | None) -> str:
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address) + "/64"
     return ip
-
-
-@functools.lru_cache(maxsize=8)
-def _networks(spec: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in spec)
-
-
-def _within(address: str | None, networks: tuple) -> bool:
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def actor_for(request: HttpRequest) -> Actor:

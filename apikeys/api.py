@@ -22,6 +22,7 @@ from accounts.requests import actor_for, client_ip
 from apikeys import grants, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
 from apikeys.throttles import api_key_header, basic_credentials, token_limits
+from core import networks
 from core.api import PageQuery, page_of, paginated, query, valid
 from core.errors import RateLimited
 from core.ratelimit import Limits
@@ -66,6 +67,10 @@ class ApiKeyOut(serializers.Serializer):
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The key's first characters, to tell keys apart.")
     workgroups = ScopeField(source="*")
+    allowed_networks = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Where the key and its tokens may be used from (CIDR); empty: wherever the tenant allows",
+    )
     status = serializers.ChoiceField(choices=["active", "expired", "revoked"])
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
@@ -119,6 +124,21 @@ def _within(request) -> frozenset[str] | None:
     return None
 
 
+def _within_networks(request) -> tuple[str, ...] | None:
+    """The networks a network-bound key's caller may hand on to new keys; None for everyone else."""
+    auth = request.auth
+    return auth.key_networks or None if isinstance(auth, TokenAuth) else None
+
+
+def _networks_in(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        max_length=networks.MAX_NETWORKS,
+        help_text="CIDR ranges (IPv4, IPv6) the key and its tokens may be used from; [] for no own limit",
+        **kwargs,
+    )
+
+
 class ApiKeyListApi(APIView):
     class Query(PageQuery):
         status = serializers.ChoiceField(choices=["active", "expired", "revoked"], required=False)
@@ -129,6 +149,7 @@ class ApiKeyListApi(APIView):
         expires_at = serializers.DateTimeField(
             required=False, allow_null=True, help_text="Optional; at most the tenant's maximum key lifetime."
         )
+        allowed_networks = _networks_in(default=list)
 
     @extend_schema(
         responses=page_of(ApiKeyOut),
@@ -153,6 +174,8 @@ class ApiKeyListApi(APIView):
             expires_at=data.get("expires_at"),
             by=actor_for(request),
             within=_within(request),
+            allowed_networks=data["allowed_networks"],
+            within_networks=_within_networks(request),
         )
         return _created(apikey, text)
 
@@ -161,18 +184,22 @@ class ApiKeyDetailApi(APIView):
     class ApiKeyUpdateIn(serializers.Serializer):
         name = serializers.CharField(max_length=100, required=False)
         workgroups = ScopeField(required=False)
+        allowed_networks = _networks_in(required=False)
 
     @extend_schema(responses=ApiKeyOut)
     def get(self, request, apikey_id):
         return Response(ApiKeyOut(selectors.get_apikey_for_request(request, apikey_id)).data)
 
-    @extend_schema(request=ApiKeyUpdateIn, responses=ApiKeyOut, summary="Rename a key or change its scope")
+    @extend_schema(
+        request=ApiKeyUpdateIn, responses=ApiKeyOut, summary="Rename a key, change its scope or networks"
+    )
     def patch(self, request, apikey_id):
         apikey = selectors.get_apikey_for_request(request, apikey_id)
         data = valid(self.ApiKeyUpdateIn, request)
         if "workgroups" in data:
             data["workgroups"] = _workgroups(request, data["workgroups"])
-        services.apikey_update(apikey=apikey, by=actor_for(request), within=_within(request), **data)
+        within = {"within": _within(request), "within_networks": _within_networks(request)}
+        services.apikey_update(apikey=apikey, by=actor_for(request), **within, **data)
         return Response(ApiKeyOut(selectors.get_apikey_for_request(request, apikey_id)).data)
 
     @extend_schema(responses={204: None}, summary="Revoke a key: it and its tokens stop working at once")
@@ -199,7 +226,11 @@ class ApiKeyRegenerateApi(APIView):
         apikey = selectors.get_apikey_for_request(request, apikey_id)
         data = valid(self.RegenerateIn, request)
         new, text = services.apikey_regenerate(
-            apikey=apikey, by=actor_for(request), overlap=data["overlap"], within=_within(request)
+            apikey=apikey,
+            by=actor_for(request),
+            overlap=data["overlap"],
+            within=_within(request),
+            within_networks=_within_networks(request),
         )
         return _created(new, text)
 

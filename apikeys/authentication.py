@@ -4,7 +4,8 @@ One 401 for every reason a token is refused: its signature, algorithm, audience,
 window; a revoked or expired key; a user deactivated, removed from the tenant or whose password
 changed since; a token older than the membership's start or last deactivation (rejoining
 revives nothing); or one naming another tenant than the host's (on a host that is no tenant's,
-its `tid` picks the tenant)."""
+its `tid` picks the tenant). A good token used from outside its key's networks (or, on an
+operator host, its tenant's) is a 403 naming the rule."""
 
 import logging
 import time
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions
 
+from access.rules import API, SAFE_METHODS, OutsideNetworks, key_refusal, tenant_refusal
+from access.services import refused_record
 from accounts.hosts import tenant_by_id
 from accounts.models import Membership, Tenant
 from accounts.requests import client_ip
@@ -36,6 +39,7 @@ class TokenAuth:
     key_scope_all: bool  # minted from a password, or from a key scoped to all workgroups
     key_scope: frozenset[str] | None  # the key's current scope; None: all workgroups (or no key)
     workgroups: tuple[tuple[str, str, str], ...]  # (id, name, role) of the scope, as the snapshot has them
+    key_networks: tuple[str, ...] = ()  # where the token's key may be used from; empty: no limit of its own
 
     @property
     def apikey_id(self) -> str | None:
@@ -47,6 +51,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
         token = _bearer_token(request)
         if token is None:
             return None
+        on_host = request.tenant is not None
         try:
             claims = keyring.decode(token)
             tenant = _tenant_for(request, claims["tid"])
@@ -55,10 +60,15 @@ class BearerAuthentication(authentication.BaseAuthentication):
         except tokens.InvalidToken as exc:
             log.info("bearer token refused: %s", exc)
             raise exceptions.AuthenticationFailed(INVALID, code="invalid_token") from None
+        ip = client_ip(request)
+        if outside := network_refusal(snap, claims, None if on_host else tenant, ip):
+            what, attempt = f"{request.method} {request.path}", request.method not in SAFE_METHODS
+            refused_record(tenant=tenant, refusal=outside, what=what, attempt=attempt)
+            raise outside  # a 403 naming the rule: the token is good, the place is not
         user = _user_from(snap, claims["sub"])
         remember_membership(request, loaded(Membership, tenant=tenant, user=user, **snap.membership))
         if claims.get("akid"):
-            apikey_use_record(apikey_id=claims["akid"], ip=client_ip(request))
+            apikey_use_record(apikey_id=claims["akid"], ip=ip)
             usage.count(USAGE_REQUESTS, claims["akid"])
         return user, _auth_for(snap, claims)
 
@@ -82,6 +92,15 @@ def refusal(snap: authstate.Snapshot | None, claims: dict, *, now: float) -> Non
         key = snap.keys.get(akid)
         if key is None or key["expires_at"] <= now:
             raise tokens.InvalidToken("key revoked or expired")
+
+
+def network_refusal(snap, claims: dict, tenant: Tenant | None, ip: str | None) -> OutsideNetworks | None:
+    """The key's own networks, for a token minted from one; `tenant`'s, when its host did not
+    check them already (an operator host: the token named the tenant)."""
+    if tenant is not None and (outside := tenant_refusal(tenant, API, ip)):
+        return outside
+    akid = claims.get("akid")
+    return key_refusal(snap.keys[akid]["networks"], ip) if akid else None
 
 
 def _bearer_token(request) -> str | None:
@@ -117,9 +136,9 @@ def _auth_for(snap: authstate.Snapshot, claims: dict) -> TokenAuth:
     """Effective workgroups: the token's `wgs` ∩ the user's current workgroups ∩ the key's current
     scope, so leaving a workgroup or narrowing a key narrows every live token at once."""
     scope = set(claims["wgs"]) & set(snap.workgroups)
-    key_scope = None
+    key_scope, key_networks = None, ()
     if claims.get("akid"):
-        key_scope = snap.keys[claims["akid"]]["scope"]
+        key_scope, key_networks = snap.keys[claims["akid"]]["scope"], snap.keys[claims["akid"]]["networks"]
         if key_scope is not None:
             key_scope = frozenset(key_scope)
             scope &= key_scope
@@ -130,4 +149,5 @@ def _auth_for(snap: authstate.Snapshot, claims: dict) -> TokenAuth:
         key_scope_all=key_scope is None,
         key_scope=key_scope,
         workgroups=tuple((wg, names[wg], snap.workgroups[wg]) for wg in scope),
+        key_networks=key_networks,
     )

@@ -16,7 +16,7 @@ from apikeys.models import ApiKey
 from core.generations import Copies
 from core.invalidation import feeds, feeds_through
 
-_copies = Copies("auth:v3")  # the version changes with the Snapshot's fields
+_copies = Copies("auth:v4")  # the version changes with the Snapshot's fields
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Snapshot:
     membership: dict | None  # id, role, is_active
     workgroups: dict  # workgroup id → role
     workgroup_names: dict  # workgroup id → name
-    keys: dict  # usable key id → {"expires_at": epoch seconds, "scope": None | [workgroup ids]}
+    keys: dict  # usable key id → {"expires_at": epoch seconds, "scope": None | [workgroup ids],
+    #            "networks": [CIDR text] (empty: wherever the tenant allows)}
     tokens_valid_from: float | None = None  # the membership's: tokens issued earlier are refused
 
 
@@ -53,7 +54,7 @@ def watch() -> None:
         ApiKey,
         _copies,
         _users,
-        fields=["user", "tenant", "revoked_at", "expires_at", "all_workgroups"],
+        fields=["user", "tenant", "revoked_at", "expires_at", "all_workgroups", "allowed_networks"],
         owners=["user"],
     )
     feeds_through(ApiKey.workgroups, _copies, _users)
@@ -105,6 +106,7 @@ def _usable_keys(user_id, tenant_id) -> dict:
         str(key.pk): {
             "expires_at": key.expires_at.timestamp(),
             "scope": None if key.all_workgroups else sorted(str(wg.pk) for wg in key.workgroups.all()),
+            "networks": tuple(key.allowed_networks),
         }
         for key in keys
     }

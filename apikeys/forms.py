@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from apikeys.services import ALL, OVERLAPS
+from core import networks
 
 OVERLAP_LABELS = {
     "none": "None: the old key stops now",
@@ -14,6 +15,22 @@ OVERLAP_LABELS = {
 
 
 NAME_REQUIRED = "Give the key a name, e.g. the pipeline or machine that will use it."
+
+
+class NetworksField(forms.CharField):
+    """Where a key may be used from: CIDR ranges, one per line (blank: no limit of its own)."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"})
+
+    def __init__(self, **kwargs):
+        help_text = "Optional. CIDR ranges or addresses, one per line, e.g. 192.0.2.0/24 or 2001:db8::/48."
+        super().__init__(required=False, label="Usable only from", help_text=help_text, **kwargs)
+
+    def clean(self, value) -> list[str]:
+        try:
+            return networks.normalised(networks.split(super().clean(value)))
+        except networks.BadNetworks as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class ApiKeyForm(forms.Form):
@@ -32,6 +49,7 @@ class ApiKeyForm(forms.Form):
     expires_on = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Custom date"
     )
+    allowed_networks = NetworksField()
 
     def __init__(self, *args, workgroups, max_days: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,7 +92,8 @@ def _days(days: int) -> str:
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(max_length=100, label="New name", error_messages={"required": NAME_REQUIRED})
+    name = forms.CharField(max_length=100, label="Name", error_messages={"required": NAME_REQUIRED})
+    allowed_networks = NetworksField()
 
 
 class RegenerateForm(forms.Form):

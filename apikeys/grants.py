@@ -15,9 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from access import services as access_services
+from access.rules import API, AREAS, key_refusal, tenant_refusal
 from accounts import addresses
 from accounts.hosts import tenant_by_id
 from accounts.models import Tenant, User
+from accounts.requests import client_ip
 from apikeys import authstate, keyring, keys, tokens
 from apikeys.models import USAGE_TOKENS
 from apikeys.selectors import KeyOwner, apikey_owner
@@ -57,7 +60,7 @@ def token_for_apikey(*, key_text: str, tenant: Tenant | None, ip: str | None) ->
         holder.owner.apikey_id,
         None,
     )
-    usage.count(USAGE_TOKENS, holder.owner.apikey_id)
+    usage.count(USAGE_TOKENS, holder.owner.apikey_id, detail=ip)  # where keys are used from, by day
     return issued
 
 
@@ -69,14 +72,17 @@ class KeyHolder:
     scope: set[str]
 
 
-def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> KeyHolder:
-    """Who holds a usable portal API key (its use is recorded), or Refused. `tenant` is the
-    host's tenant; None on a host that is no tenant's (the key's tenant then)."""
+def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None, area: str = API) -> KeyHolder:
+    """Who holds a usable portal API key (its use is recorded), or Refused; OutsideNetworks when
+    the key is good but `ip` is outside its networks. `tenant` is the host's tenant (whose host
+    checked its own networks); None on a host that is no tenant's (the key's tenant then, whose
+    networks for `area` are checked here)."""
     if not keys.is_well_formed(key_text):
         raise Refused("malformed key or bad checksum")  # refused before any database work
     owner = apikey_owner(keys.digest(key_text))
     if owner is None:
         raise Refused("unknown key")
+    on_host = tenant is not None
     if tenant is None:
         tenant = tenant_by_id(owner.tenant_id)
         if tenant is None:
@@ -85,6 +91,11 @@ def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None) -> Ke
         raise Refused("key of another tenant")
     snap = authstate.snapshot(owner.user_id, owner.tenant_id)
     scope = _key_scope(snap, owner.apikey_id)
+    outside = None if on_host else tenant_refusal(tenant, area, ip)
+    if outside := outside or key_refusal(snap.keys[owner.apikey_id]["networks"], ip):
+        what = f"API key {owner.apikey_id} used for {AREAS[area]}"
+        access_services.refused_record(tenant=tenant, refusal=outside, what=what, attempt=True)
+        raise outside
     apikey_use_record(apikey_id=owner.apikey_id, ip=ip)
     return KeyHolder(owner=owner, tenant=tenant, snap=snap, scope=scope)
 
@@ -109,6 +120,12 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
         raise Refused("account uses two-factor authentication: exchange an API key instead")
     snap = authstate.snapshot(user.pk, tenant.pk)
     _require_member(snap)
+    ip = client_ip(request)
+    if request.tenant is None and (outside := tenant_refusal(tenant, API, ip)):
+        # a member's right password, from outside (an operator host: `?tenant=`)
+        access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
+        raise outside
+    access_services.signin_record(tenant=tenant, user=user, ip=ip, method="password", application="api")
     now = int(time.time())
     return _mint(
         snap, user.pk, tenant, tokens.AMR_PASSWORD, set(snap.workgroups), now + _longest(tenant), None, now

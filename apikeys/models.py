@@ -32,6 +32,9 @@ class ApiKey(models.Model):
     digest = models.CharField(max_length=64, unique=True, editable=False)
     all_workgroups = models.BooleanField(default=True, help_text="All current and future workgroups.")
     workgroups = models.ManyToManyField(Workgroup, blank=True, related_name="+")
+    # Where the key, and every token minted from it, may be used from (CIDR text, core.networks);
+    # empty: wherever the tenant allows.
+    allowed_networks = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)

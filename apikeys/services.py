@@ -11,6 +11,7 @@ from accounts.models import Membership, Tenant, User, Workgroup, WorkgroupMember
 from accounts.services import Actor, event_record
 from apikeys import keys
 from apikeys.models import ApiKey
+from core import networks
 from core.db import record_use
 from core.errors import Conflict, Forbidden, ServiceError
 
@@ -32,20 +33,24 @@ def apikey_create(
     by: Actor,
     expires_at: datetime | None = None,
     within: frozenset[str] | None = None,
+    allowed_networks: list[str] | None = None,
+    within_networks: tuple[str, ...] | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for `user` in `tenant`; returns the row and the key text, which is never kept.
-    `within`: the workgroups the caller's own key reaches; a new key may not reach further."""
+    `within`: the workgroups the caller's own key reaches; a new key may not reach further.
+    `allowed_networks`: where it may be used from (none: wherever the tenant allows), inside
+    `within_networks`, the caller's own key's networks, if it has any."""
     _require_self(by, user)
     name = _clean_name(name)
     now = timezone.now()
     expires_at = _checked_expiry(tenant, expires_at, now)
     chosen = _checked_scope(tenant, user, workgroups, within)
+    allowed_networks = _checked_networks(allowed_networks or [], within_networks)
     with transaction.atomic():
         membership = _lock_owner_slots(tenant, user, now)
-        apikey, text = _insert(membership, name, chosen, expires_at, now)
-        event_record(
-            tenant=tenant, by=by, action="apikey.create", target=apikey, **_scope_data(apikey, chosen)
-        )
+        apikey, text = _insert(membership, name, chosen, expires_at, now, allowed_networks)
+        data = _scope_data(apikey, chosen) | _networks_data(allowed_networks)
+        event_record(tenant=tenant, by=by, action="apikey.create", target=apikey, **data)
     return apikey, text
 
 
@@ -56,8 +61,10 @@ def apikey_update(
     name: str | None = None,
     workgroups: str | Iterable[Workgroup] | None = None,
     within: frozenset[str] | None = None,
+    allowed_networks: list[str] | None = None,
+    within_networks: tuple[str, ...] | None = None,
 ) -> ApiKey:
-    """Rename a key or change its scope; tokens minted from it follow the new scope at once."""
+    """Rename a key or change its scope or networks; tokens minted from it follow at once."""
     _require_self(by, apikey.user)
     _require_usable(apikey)
     changes = {}
@@ -69,8 +76,13 @@ def apikey_update(
             apikey.all_workgroups = chosen is None
             apikey.workgroups.set(chosen or [])
             changes.update(_scope_data(apikey, chosen))
+        if allowed_networks is not None:
+            allowed_networks = _checked_networks(allowed_networks, within_networks)
+            if allowed_networks != apikey.allowed_networks:
+                apikey.allowed_networks = allowed_networks
+                changes.update(_networks_data(allowed_networks))
         if changes:
-            apikey.save(update_fields=["name", "all_workgroups"])
+            apikey.save(update_fields=["name", "all_workgroups", "allowed_networks"])
             event_record(tenant=apikey.tenant, by=by, action="apikey.update", target=apikey, **changes)
     return apikey
 
@@ -93,7 +105,12 @@ def apikey_revoke(*, apikey: ApiKey, by: Actor) -> bool:
 
 
 def apikey_regenerate(
-    *, apikey: ApiKey, by: Actor, overlap: str = "none", within: frozenset[str] | None = None
+    *,
+    apikey: ApiKey,
+    by: Actor,
+    overlap: str = "none",
+    within: frozenset[str] | None = None,
+    within_networks: tuple[str, ...] | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key with the same name and scope; the old one lives on for the overlap window only,
     and counts against the limit while it does: it still works."""
@@ -112,7 +129,8 @@ def apikey_regenerate(
         _check_within(chosen, within)
         lifetime = max(old.expires_at - old.created_at, timedelta(days=1))
         new_expiry = min(now + lifetime, now + timedelta(days=tenant.apikey_max_lifetime_days))
-        new, text = _insert(membership, old.name, chosen, new_expiry, now)
+        networks_kept = _checked_networks(old.allowed_networks, within_networks)
+        new, text = _insert(membership, old.name, chosen, new_expiry, now, networks_kept)
         old.replaced_by = new
         if OVERLAPS[overlap]:
             old.expires_at = min(old.expires_at, now + OVERLAPS[overlap])
@@ -245,7 +263,23 @@ def _lock_owner_slots(
     return membership
 
 
-def _insert(membership: Membership, name, chosen, expires_at, now) -> tuple[ApiKey, str]:
+def _checked_networks(entries: list[str], within: tuple[str, ...] | None) -> list[str]:
+    """`entries` normalised; a request made with a network-bound key cannot make a key usable
+    from further afield (nor from anywhere: no networks)."""
+    try:
+        entries = networks.normalised(entries)
+    except networks.BadNetworks as exc:
+        raise ServiceError(str(exc), code="invalid_networks") from None
+    if within and not (entries and networks.inside(entries, within)):
+        raise Forbidden("A key bound to networks cannot make a key usable outside them.")
+    return entries
+
+
+def _networks_data(allowed: list[str]) -> dict:
+    return {"networks": allowed or "anywhere the tenant allows"}
+
+
+def _insert(membership: Membership, name, chosen, expires_at, now, allowed_networks) -> tuple[ApiKey, str]:
     text = keys.generate()
     apikey = ApiKey.objects.create(
         tenant_id=membership.tenant_id,
@@ -255,6 +289,7 @@ def _insert(membership: Membership, name, chosen, expires_at, now) -> tuple[ApiK
         prefix=keys.display_prefix(text),
         digest=keys.digest(text),
         all_workgroups=chosen is None,
+        allowed_networks=allowed_networks,
         created_at=now,
         expires_at=expires_at,
     )

@@ -93,6 +93,7 @@ def manage(request):
             workgroups=scope,
             expires_at=form.expires_at(),
             by=actor_for(request),
+            allowed_networks=form.cleaned_data["allowed_networks"],
         )
     except ServiceError as exc:
         form.add_error(None, exc.message)
@@ -119,15 +120,17 @@ def revoke(request, apikey_id):
 def rename(request, apikey_id):
     """GET: the form (also loaded into the page's dialog); POST: rename, back to the list."""
     apikey = selectors.get_apikey_for_request(request, apikey_id)
-    form = RenameForm(request.POST or None, initial={"name": apikey.name}, auto_id="rename-%s")  # in a dialog
+    initial = {"name": apikey.name, "allowed_networks": "\n".join(apikey.allowed_networks)}
+    form = RenameForm(request.POST or None, initial=initial, auto_id="rename-%s")  # in a dialog
     if request.method == "POST" and form.is_valid():
         old = apikey.name
         try:
-            services.apikey_update(apikey=apikey, by=actor_for(request), name=form.cleaned_data["name"])
+            services.apikey_update(apikey=apikey, by=actor_for(request), **form.cleaned_data)
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Key {old} ({apikey.prefix}…) is now called {apikey.name}.")
+            renamed = f" is now called {apikey.name}" if apikey.name != old else " is saved"
+            messages.success(request, f"Key {old} ({apikey.prefix}…){renamed}.")
         return redirect("apikeys")
     status = 400 if form.errors else 200
     return render(request, "apikeys/rename.html", {"apikey": apikey, "form": form}, status=status)

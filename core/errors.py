@@ -25,6 +25,10 @@ class ServiceError(Exception):
         if code:
             self.code = code
 
+    def members(self) -> dict:
+        """Extension members of its problem (RFC 7807 §3.2), beside type, title, status, detail."""
+        return {}
+
 
 class Conflict(ServiceError):
     status = 409
@@ -78,7 +82,8 @@ def problem_for(exc: ServiceError, **extra) -> JsonResponse:
         body["detail"] = exc.message
     if exc.code:
         body["code"] = exc.code
-    response = JsonResponse({**body, **extra}, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+    body |= exc.members() | extra
+    response = JsonResponse(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     if exc.retry_after is not None:
         response["Retry-After"] = str(exc.retry_after)

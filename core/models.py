@@ -17,15 +17,18 @@ class OwedCacheChange(models.Model):
 
 class UsageCount(models.Model):
     """How often `subject` (an API key, a credential, a tenant) did `kind` on `day` (UTC), for the
-    charts (`core.usage`)."""
+    charts and reports (`core.usage`); `detail` splits a day's count further (by client address)."""
 
     kind = models.CharField(max_length=40)
     subject = models.UUIDField()
     day = models.DateField()
+    detail = models.CharField(max_length=45, blank=True, default="")  # e.g. the client's address
     count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "subject", "day"], name="usage_once_a_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject", "day", "detail"], name="usage_once_a_day_each")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.day}: {self.count}"

@@ -23,14 +23,15 @@ from core.models import UsageCount
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_counts: Counter = Counter()  # (kind, subject, day) → count not yet written
+_counts: Counter = Counter()  # (kind, subject, day, detail) → count not yet written
 _timer: threading.Timer | None = None
 _pid = None
 
 
-def count(kind: str, subject, n: int = 1) -> None:
-    """`subject` (a UUID) did `kind` (e.g. "apikey.request") `n` times today (UTC)."""
-    key = (kind, str(subject), timezone.now().date())
+def count(kind: str, subject, n: int = 1, *, detail: str | None = None) -> None:
+    """`subject` (a UUID) did `kind` (e.g. "apikey.request") `n` times today (UTC); `detail`
+    (e.g. the client's address) keeps these apart from the day's other counts of the kind."""
+    key = (kind, str(subject), timezone.now().date(), detail or "")
     wait = settings.PORTAL_USAGE_FLUSH_SECONDS
     with _lock:
         _forget_parents()
@@ -52,13 +53,13 @@ def flush() -> int:
         _timer = None
     if not taken:
         return 0
-    rows = [(kind, subject, day, n) for (kind, subject, day), n in taken.items()]
+    rows = [(*key, n) for key, n in taken.items()]
     try:
         _add(rows)
     except Exception:
         with _lock:  # nothing lost: try again with the next flush
-            for kind, subject, day, n in rows:
-                _counts[(kind, subject, day)] += n
+            for *key, n in rows:
+                _counts[tuple(key)] += n
         raise
     return len(rows)
 
@@ -70,7 +71,7 @@ def series(kind: str, subjects, *, days: int = 30, today: date | None = None) ->
     found = {str(s): [0] * days for s in subjects}
     rows = UsageCount.objects.filter(kind=kind, subject__in=list(found), day__gte=first, day__lte=today)
     for subject, day, n in rows.values_list("subject", "day", "count"):
-        found[str(subject)][(day - first).days] = n
+        found[str(subject)][(day - first).days] += n  # a row per detail
     return found
 
 
@@ -122,14 +123,15 @@ def _add(rows) -> None:
             kind,
             subject_field.get_db_prep_value(subject, connection),
             day_field.get_db_prep_value(day, connection),
+            detail,
             n,
         )
-        for kind, subject, day, n in sorted(rows)  # one order: concurrent flushes lock rows alike
+        for kind, subject, day, detail, n in sorted(rows)  # one order: concurrent flushes lock rows alike
     ]
     sql = (
-        f"INSERT INTO {table} (kind, subject, day, count) VALUES "  # noqa: S608 (names from the model)
-        + ", ".join(["(%s, %s, %s, %s)"] * len(values))
-        + f" ON CONFLICT (kind, subject, day) DO UPDATE SET count = {table}.count + EXCLUDED.count"
+        f"INSERT INTO {table} (kind, subject, day, detail, count) VALUES "  # noqa: S608 (model's names)
+        + ", ".join(["(%s, %s, %s, %s, %s)"] * len(values))
+        + f" ON CONFLICT (kind, subject, day, detail) DO UPDATE SET count = {table}.count + EXCLUDED.count"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [value for row in values for value in row])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 import premiumlic
+from access.rules import TOOLS, OutsideNetworks
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
@@ -53,6 +54,7 @@ _CODES = {
     "LICENSE_NOT_YET_VALID": (403, "License not yet valid", "This license's term starts later."),
     "MALFORMED_REQUEST": (400, "Malformed request", "Send a JSON object shaped like credentials.json."),
     "RATE_LIMITED": (429, "Too many requests", "Too many requests; try again later."),
+    "NETWORK_REFUSED": (403, "Not from this network", "Not accepted from this address."),
 }
 _STATUS_CODES = {
     License.State.REVOKED: "LICENSE_REVOKED",
@@ -235,9 +237,11 @@ def _utc(value) -> datetime | None:
 
 def _check_portal_key(who: Presented, tenant: Tenant | None, ip: str | None) -> None:
     try:
-        grants.apikey_holder(key_text=who.identifier, tenant=tenant, ip=ip)
+        grants.apikey_holder(key_text=who.identifier, tenant=tenant, ip=ip, area=TOOLS)
     except grants.Refused:
         raise Refusal("INVALID_CREDENTIALS") from None
+    except OutsideNetworks as exc:
+        raise Refusal("NETWORK_REFUSED", exc.message) from None
     raise Refusal("NO_PREMIUM_ENTITLEMENT")  # a good key: basic access only
 
 

@@ -84,7 +84,8 @@ class PremiumLicenseApi(_ToolsApi):
             401: OpenApiResponse(description="`INVALID_CREDENTIALS`, whatever was wrong with them"),
             403: OpenApiResponse(
                 description="`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, `LICENSE_SUSPENDED`, "
-                "`LICENSE_REVOKED` or `NO_PREMIUM_ENTITLEMENT`"
+                "`LICENSE_REVOKED`, `NO_PREMIUM_ENTITLEMENT`, or `NETWORK_REFUSED`: the tenant (or the "
+                "portal API key) is not used from this address"
             ),
             429: _RATE_LIMITED,
         },

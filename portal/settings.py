@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "apikeys",
     "licenses",
     "sso",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "core.middleware.Authentication",
     "accounts.middleware.TenantMiddleware",
+    "access.middleware.NetworkPolicy",
     "core.middleware.Messages",
     "accounts.middleware.SessionPolicy",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -441,6 +443,9 @@ PORTAL_RATES = {
     # `portal login`: device codes started per address, and user codes typed per person.
     "cli-device-ip": env_str("PORTAL_RATE_CLI_DEVICE_IP", "20/h"),
     "cli-code-user": env_str("PORTAL_RATE_CLI_CODE_USER", "20/h"),
+    # Requests a tenant's allowed networks refused that are written to its event log, per address
+    # (past it they are only counted by day): an outsider cannot fill the log.
+    "refused-events": env_str("PORTAL_RATE_REFUSED_EVENTS", "30/m"),
 }
 
 LANGUAGE_CODE = "en-us"

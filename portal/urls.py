@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("licenses.api_urls")),
     path("api/", include("sso.api_urls")),
+    path("api/", include("access.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("apikeys.urls")),
     path("", include("licenses.urls")),
     path("", include("sso.urls")),
+    path("", include("access.urls")),
 ]
 
 handler404 = "accounts.views.not_found"

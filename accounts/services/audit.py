@@ -38,7 +38,7 @@ def event_record(
     return Event.objects.create(
         tenant=tenant,
         actor=by.user,
-        actor_email=by.user.email if by.user else "system",
+        actor_email=by.user.email if by.user else "system" if by.system else "",
         action=action,
         target_type=target._meta.model_name if target is not None else "",
         target_id=str(_target_id(target)) if target is not None else "",

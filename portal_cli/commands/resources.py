@@ -169,10 +169,20 @@ def _overlaps_shown(keys: list[dict]) -> list[dict]:
     help="ISO 8601: a date (the key ends as it begins, 00:00 UTC) or a time with its zone; "
     "default: the tenant's longest.",
 )
+@click.option(
+    "--from",
+    "networks",
+    multiple=True,
+    metavar="CIDR",
+    help="Only usable (and its tokens) from this network, e.g. 192.0.2.0/24; repeatable. Default: "
+    "wherever the tenant allows.",
+)
 @api_command
-def apikeys_create(call: Call, name: str, workgroups, expires: str | None) -> None:
+def apikeys_create(call: Call, name: str, workgroups, expires: str | None, networks) -> None:
     """Generate a key called NAME. The key is shown this once: store it now."""
     body = {"name": name, "workgroups": [_workgroup(call, wg)["id"] for wg in workgroups] or "all"}
+    if networks:
+        body["allowed_networks"] = list(networks)
     if expires:
         body["expires_at"] = _moment(expires)
     _emit_new_key(call, call.client.call("POST", "/api/apikeys", json=body))

@@ -174,10 +174,10 @@ def test_a_key_is_renamed_in_place_and_the_list_filtered_and_sorted(page, tenant
         page.get_by_role("button", name="Generate", exact=True).click()
         page.get_by_role("button", name="I have stored it safely").click()
 
-    page.get_by_role("button", name="Rename ci").click()
+    page.get_by_role("button", name="Edit ci").click()
     dialog = page.locator("#action-dialog")
-    dialog.get_by_label("New name").fill("alpha")
-    dialog.get_by_role("button", name="Rename", exact=True).click()
+    dialog.get_by_label("Name", exact=True).fill("alpha")
+    dialog.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("is now called alpha")
     names = page.locator("#apikeys tbody tr td:first-child")
     expect(names).to_have_text(["alpha", "zeta"])  # newest first
@@ -206,7 +206,7 @@ def test_dialogs_take_focus_and_give_it_back_and_esc_asks_before_losing_the_key(
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
-    rename = page.get_by_role("button", name="Rename ci")
+    rename = page.get_by_role("button", name="Edit ci")
     rename.click()
     expect(page.locator("#action-dialog")).to_be_visible()
     assert page.evaluate("document.getElementById('action-dialog').contains(document.activeElement)")

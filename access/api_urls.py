@@ -1,0 +1,8 @@
+from django.urls import path
+
+from access import api
+
+urlpatterns = [
+    path("tenant/networks", api.NetworkPolicyApi.as_view(), name="api-tenant-networks"),
+    path("tenant/networks:preview", api.NetworkPreviewApi.as_view(), name="api-tenant-networks-preview"),
+]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "access"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from access.services import login_record
+
+        user_logged_in.connect(login_record, dispatch_uid="access-login-record", weak=False)

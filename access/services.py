@@ -1,0 +1,80 @@
+"""Writes of the tenant's access policy, and the records that policy is judged by: sign-ins with
+where they came from, and requests refused by a network rule."""
+
+from django.db import transaction
+
+from access.rules import AREAS, OutsideNetworks
+from accounts.models import Tenant
+from accounts.requests import client_ip, limit_unit
+from accounts.services import Actor, event_record
+from accounts.services.guards import require_tenant_admin
+from core import networks, usage
+from core.errors import ServiceError
+from core.ratelimit import Limits
+
+USAGE_REFUSED = "access.refused"  # core.usage kind: refused requests per tenant, day and rule
+LOGIN = "login"  # the event of every sign-in, whatever the method and application
+
+
+def network_policy_update(
+    *, tenant: Tenant, by: Actor, allowed: list[str], guarded: dict[str, bool], via: str
+) -> Tenant:
+    """Set where `tenant` may be reached from. `guarded`: area → whether the list applies to it;
+    `via`: the area the admin makes the change through, who must stay able to reach it."""
+    require_tenant_admin(by, tenant)
+    try:
+        allowed = networks.normalised(allowed)
+    except networks.BadNetworks as exc:
+        raise ServiceError(str(exc), code="invalid_networks") from None
+    guarded = {area: bool(guarded.get(area)) for area in AREAS}
+    if any(guarded.values()) and not allowed:
+        raise ServiceError(
+            "List at least one allowed range, or apply the list to nothing.", code="invalid_networks"
+        )
+    if guarded[via] and not networks.within(by.ip, allowed):
+        raise ServiceError(
+            f"This would lock you out: your address ({by.ip or 'unknown'}) is in none of the allowed "
+            f"ranges, and they would apply to {AREAS[via]}, which you are using now. Add a range that "
+            "holds your address, or make the change from inside the allowed networks.",
+            code="would_lock_out",
+        )
+    new = {"allowed_networks": allowed} | {f"networks_for_{area}": on for area, on in guarded.items()}
+    changed = {field: value for field, value in new.items() if getattr(tenant, field) != value}
+    if changed:
+        with transaction.atomic():
+            for field, value in changed.items():
+                setattr(tenant, field, value)
+            tenant.save(update_fields=list(changed))
+            event_record(tenant=tenant, by=by, action="access.networks", target=tenant, **changed)
+    return tenant
+
+
+def signin_record(*, tenant: Tenant, user, ip: str | None, method: str, application: str) -> None:
+    """A sign-in succeeded at `tenant`: the login report's row, and what a network preview counts."""
+    event_record(
+        tenant=tenant, by=Actor(user=user, ip=ip), action=LOGIN, target=user, method=method,
+        application=application,
+    )  # fmt: skip
+
+
+def login_record(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """Django's user_logged_in (every browser sign-in, through allauth or not)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None:
+        method = "sso" if sociallogin is not None else "password"
+        signin_record(tenant=tenant, user=user, ip=client_ip(request), method=method, application="browser")
+
+
+def refused_record(*, tenant: Tenant, refusal: OutsideNetworks, what: str, attempt: bool) -> None:
+    """A request refused by a network rule: counted by day and rule. An `attempt` (to sign in, to
+    exchange a key, to change something: not a GET) is also an event, at most PORTAL_RATES
+    ["refused-events"] a minute per address, so nobody outside can fill the event log."""
+    usage.count(USAGE_REFUSED, tenant.pk, detail=refusal.rule)
+    if not attempt:
+        return
+    limits = Limits(counted=[("refused-events", f"{tenant.pk}:{limit_unit(refusal.ip)}")])
+    if limits.retry_after() is None:
+        event_record(
+            tenant=tenant, by=Actor(user=None, ip=refusal.ip), action="access.refused", rule=refusal.rule,
+            request=what[:200],
+        )  # fmt: skip

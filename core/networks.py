@@ -1,0 +1,71 @@
+"""Networks as people write them (CIDR ranges, IPv4 and IPv6) and whether an address is in one.
+Pure: no ORM, no settings. Lists are kept as normalised text; the parsed form of each list is
+cached, so a check is one address parse and a few integer comparisons."""
+
+import functools
+import ipaddress
+from collections.abc import Iterable
+
+MAX_NETWORKS = 100  # per list: a policy, not a routing table
+
+
+class BadNetworks(ValueError):
+    """A list that is not a list of networks; the message names the entry, for the person."""
+
+
+def normalised(entries: Iterable[str]) -> list[str]:
+    """`entries` (one per item; blanks and duplicates dropped) as canonical CIDR text, in order.
+    A bare address is its own /32 or /128; host bits are cleared (`10.1.2.3/8` → `10.0.0.0/8`)."""
+    seen: dict[str, None] = {}
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise BadNetworks(f"“{entry[:60]}” is not an IPv4 or IPv6 address or CIDR range.") from None
+        seen[str(_unmapped(network))] = None
+    if len(seen) > MAX_NETWORKS:
+        raise BadNetworks(f"At most {MAX_NETWORKS} ranges; merge neighbouring ones into wider ranges.")
+    return list(seen)
+
+
+def split(text: str) -> list[str]:
+    """A textarea's or a flag's list: entries separated by commas, spaces or new lines."""
+    return text.replace(",", " ").split()
+
+
+def address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `text` names (an IPv4-mapped IPv6 address as its IPv4 one), or None."""
+    try:
+        ip = ipaddress.ip_address(text or "")
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if ip.version == 6 else ip
+
+
+def within(text: str | None, networks: Iterable[str]) -> bool:
+    """Whether the address `text` is in one of `networks` (normalised text); never for no address."""
+    ip = address(text)
+    return ip is not None and any(ip in network for network in compiled(tuple(networks)))
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(networks: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in networks)
+
+
+def _unmapped(network):
+    """`::ffff:10.0.0.0/104` is the IPv4 range 10.0.0.0/8: clients reach us by their IPv4 address."""
+    if network.version == 6 and network.network_address.ipv4_mapped and network.prefixlen >= 96:
+        return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
+
+
+def inside(entries: Iterable[str], outer: Iterable[str]) -> bool:
+    """Whether every network of `entries` lies within one of `outer` (all normalised text)."""
+    wide = compiled(tuple(outer))
+    return all(
+        any(net.version == w.version and net.subnet_of(w) for w in wide) for net in compiled(tuple(entries))
+    )
