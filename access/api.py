@@ -84,7 +84,7 @@ class NetworkPreviewApi(APIView):
     permission_classes = [IsTenantAdmin]
 
     @extend_schema(
-        request=NetworkPolicyIn, responses=PreviewOut,
+        request=NetworkPolicyIn, responses=PreviewOut, operation_id="tenant_networks_preview",
         summary="What a network policy would have refused in the last 7 days (tenant admin); nothing changes",
     )  # fmt: skip
     def post(self, request):

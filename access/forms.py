@@ -1,6 +1,13 @@
 from django import forms
 
+from access.passwords import CLASSES
 from access.rules import AREAS
+from accounts.models import (
+    PASSWORD_HISTORY_MAX,
+    PASSWORD_MAX_AGE_DAYS,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+)
 from core import networks
 
 
@@ -24,3 +31,23 @@ class NetworkPolicyForm(forms.Form):
 
     def guarded(self) -> dict[str, bool]:
         return {area: self.cleaned_data[f"for_{area}"] for area in AREAS}
+
+
+class PasswordPolicyForm(forms.Form):
+    min_length = forms.IntegerField(
+        min_value=PASSWORD_MIN_LENGTH, max_value=PASSWORD_MAX_LENGTH, label="Shortest password (characters)"
+    )
+    classes = forms.MultipleChoiceField(
+        required=False,
+        choices=[(kind, words[0].upper() + words[1:]) for kind, words in CLASSES.items()],
+        widget=forms.CheckboxSelectMultiple,
+        label="Every password has",
+    )
+    history = forms.IntegerField(
+        min_value=0, max_value=PASSWORD_HISTORY_MAX, label="Earlier passwords that may not come back",
+        help_text="0: any; the current password always counts among them.",
+    )  # fmt: skip
+    max_age_days = forms.IntegerField(
+        min_value=0, max_value=PASSWORD_MAX_AGE_DAYS, label="Change passwords after (days)",
+        help_text="0: never. An older password is accepted once more, then must be changed.",
+    )  # fmt: skip

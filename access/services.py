@@ -3,8 +3,15 @@ where they came from, and requests refused by a network rule."""
 
 from django.db import transaction
 
+from access.passwords import CLASSES
 from access.rules import AREAS, OutsideNetworks
-from accounts.models import Tenant
+from accounts.models import (
+    PASSWORD_HISTORY_MAX,
+    PASSWORD_MAX_AGE_DAYS,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    Tenant,
+)
 from accounts.requests import client_ip, limit_unit
 from accounts.services import Actor, event_record
 from accounts.services.guards import require_tenant_admin
@@ -46,6 +53,38 @@ def network_policy_update(
                 setattr(tenant, field, value)
             tenant.save(update_fields=list(changed))
             event_record(tenant=tenant, by=by, action="access.networks", target=tenant, **changed)
+    return tenant
+
+
+def password_policy_update(
+    *, tenant: Tenant, by: Actor, min_length: int, classes: list[str], history: int, max_age_days: int
+) -> Tenant:
+    """Set the rules new passwords at `tenant` meet; a right password that no longer meets them
+    is changed at its next sign-in here (`access.adapter`)."""
+    require_tenant_admin(by, tenant)
+    if not PASSWORD_MIN_LENGTH <= min_length <= PASSWORD_MAX_LENGTH:
+        raise ServiceError(
+            f"The shortest password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters."
+        )
+    if unknown := set(classes) - set(CLASSES):
+        raise ServiceError(f"Unknown character classes: {', '.join(sorted(unknown))}.")
+    if not 0 <= history <= PASSWORD_HISTORY_MAX:
+        raise ServiceError(f"Earlier passwords remembered: 0 to {PASSWORD_HISTORY_MAX}.")
+    if not 0 <= max_age_days <= PASSWORD_MAX_AGE_DAYS:
+        raise ServiceError(f"A password's longest life: 0 (for ever) to {PASSWORD_MAX_AGE_DAYS} days.")
+    new = {
+        "password_min_length": min_length,
+        "password_classes": sorted(set(classes)),
+        "password_history": history,
+        "password_max_age_days": max_age_days,
+    }
+    changed = {name: value for name, value in new.items() if getattr(tenant, name) != value}
+    if changed:
+        with transaction.atomic():
+            for name, value in changed.items():
+                setattr(tenant, name, value)
+            tenant.save(update_fields=list(changed))
+            event_record(tenant=tenant, by=by, action="access.passwords", target=tenant, **changed)
     return tenant
 
 

@@ -1,10 +1,10 @@
-"""Settings → Access: where the tenant may be reached from (tenant admins)."""
+"""Settings → Access: where the tenant may be reached from, and its password rules (tenant admins)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from access import selectors, services
-from access.forms import NetworkPolicyForm
+from access.forms import NetworkPolicyForm, PasswordPolicyForm
 from access.rules import AREAS, PAGES
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for, client_ip
@@ -13,28 +13,55 @@ from core.errors import ServiceError
 
 @tenant_admin_required
 def access_settings(request):
-    tenant = request.tenant
-    initial = {"allowed_networks": "\n".join(tenant.allowed_networks)}
-    initial |= {f"for_{area}": getattr(tenant, f"networks_for_{area}") for area in AREAS}
-    form = NetworkPolicyForm(request.POST or None, initial=initial)
-    previewing = "preview" in request.POST
+    tenant, posted = request.tenant, request.POST.get("form")
+    networks = NetworkPolicyForm(
+        request.POST if posted == "networks" else None, initial=_networks_initial(tenant)
+    )
+    passwords = PasswordPolicyForm(
+        request.POST if posted == "passwords" else None, initial=_passwords_initial(tenant)
+    )
     preview = None
-    if request.method == "POST" and form.is_valid():
-        allowed, guarded = form.cleaned_data["allowed_networks"], form.guarded()
-        if previewing:
+    if posted == "networks" and networks.is_valid():
+        allowed, guarded = networks.cleaned_data["allowed_networks"], networks.guarded()
+        if "preview" in request.POST:
             preview = selectors.network_preview(tenant=tenant, allowed=allowed, guarded=guarded)
-        else:
-            try:
-                services.network_policy_update(
-                    tenant=tenant, by=actor_for(request), allowed=allowed, guarded=guarded, via=PAGES
-                )
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"Allowed networks of {tenant.name} saved.")
-                return redirect("access_settings")
+        elif _saved(
+            request, networks, services.network_policy_update, allowed=allowed, guarded=guarded, via=PAGES
+        ):
+            return redirect("access_settings")
+    elif posted == "passwords" and passwords.is_valid():
+        if _saved(request, passwords, services.password_policy_update, **passwords.cleaned_data):
+            return redirect("access_settings")
     elif request.method == "GET" and tenant.allowed_networks:
         guarded = {area: getattr(tenant, f"networks_for_{area}") for area in AREAS}
         preview = selectors.network_preview(tenant=tenant, allowed=tenant.allowed_networks, guarded=guarded)
-    context = {"form": form, "preview": preview, "previewing": previewing, "address": client_ip(request)}
-    return render(request, "access/settings.html", context, status=400 if form.errors else 200)
+    context = {
+        "form": networks, "passwords": passwords, "preview": preview, "address": client_ip(request),
+        "previewing": "preview" in request.POST,
+    }  # fmt: skip
+    invalid = networks.errors or passwords.errors
+    return render(request, "access/settings.html", context, status=400 if invalid else 200)
+
+
+def _saved(request, form, service, **change) -> bool:
+    """Whether `service` made the change; if not, the form says why."""
+    try:
+        service(tenant=request.tenant, by=actor_for(request), **change)
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return False
+    what = "Allowed networks" if isinstance(form, NetworkPolicyForm) else "Password rules"
+    messages.success(request, f"{what} of {request.tenant.name} saved.")
+    return True
+
+
+def _networks_initial(tenant) -> dict:
+    initial = {"allowed_networks": "\n".join(tenant.allowed_networks)}
+    return initial | {f"for_{area}": getattr(tenant, f"networks_for_{area}") for area in AREAS}
+
+
+def _passwords_initial(tenant) -> dict:
+    return {
+        "min_length": tenant.password_min_length, "classes": tenant.password_classes,
+        "history": tenant.password_history, "max_age_days": tenant.password_max_age_days,
+    }  # fmt: skip

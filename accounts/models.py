@@ -13,6 +13,8 @@ JWT_LIFETIME_MIN = 5 * 60
 JWT_LIFETIME_MAX = 24 * 60 * 60
 SESSION_IDLE_MIN, SESSION_IDLE_MAX = 5, 24 * 60  # minutes
 SESSION_MAX_HOURS = 30 * 24
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
+PASSWORD_HISTORY_MAX, PASSWORD_MAX_AGE_DAYS = 24, 3650
 USAGE_FAILED_SIGNINS = "tenant.signin_failed"  # core.usage kind: wrong passwords at a tenant's host
 
 
@@ -40,6 +42,13 @@ class Tenant(models.Model):
     networks_for_pages = models.BooleanField(default=False)
     networks_for_api = models.BooleanField(default=False)
     networks_for_tools = models.BooleanField(default=False)
+    # Passwords (access.passwords): the shortest allowed, the character classes each must have
+    # (lower, upper, digit, symbol), how many earlier ones may not come back, and after how many
+    # days one must be changed at the next sign-in (0: never).
+    password_min_length = models.PositiveIntegerField(default=12)
+    password_classes = models.JSONField(default=list, blank=True)
+    password_history = models.PositiveIntegerField(default=0)
+    password_max_age_days = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = QuerySet.as_manager()  # bulk writes change the caches' generations
@@ -68,6 +77,13 @@ class Tenant(models.Model):
                 name="tenant_session_max_range",
             ),
             models.CheckConstraint(condition=models.Q(domain=Lower("domain")), name="tenant_domain_lower"),
+            models.CheckConstraint(
+                condition=models.Q(password_min_length__gte=PASSWORD_MIN_LENGTH)
+                & models.Q(password_min_length__lte=PASSWORD_MAX_LENGTH)
+                & models.Q(password_history__lte=PASSWORD_HISTORY_MAX)
+                & models.Q(password_max_age_days__lte=PASSWORD_MAX_AGE_DAYS),
+                name="tenant_password_policy_range",
+            ),
         ]
 
     def __str__(self) -> str:

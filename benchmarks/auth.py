@@ -4,8 +4,9 @@
 Under gunicorn (2 sync workers) on PostgreSQL and Redis, wrk on loopback: `ping` (no auth), `me`
 (GET /api/me, Bearer JWT) and `tokens` (POST /api/tokens, X-API-Key) of Portal and of the peer in
 `benchmarks/peer/` (djangorestframework-api-key + simplejwt), and the reference: `benchmarks/bare/`,
-one DRF view behind Django's default `startproject` middleware. Prints medians and each round's
-ratio to the bare ceiling measured in the same round.
+one DRF view behind Django's default `startproject` middleware. `me_nets`: Portal's `me` at a
+tenant whose API, and the token's key, each allow 50 networks (the caller's last). Prints
+medians and each round's ratio to the bare ceiling measured in the same round.
 
     .venv/bin/python benchmarks/auth.py [--rounds 3] [--seconds 5] [--connections 16]
 """
@@ -42,7 +43,17 @@ for name in ("Sequencing", "Variant calling"):  # so /api/me lists workgroups, w
 _, key = services.apikey_create(tenant=tenant, user=user, name="bench", workgroups="all",
                                 by=Actor(user=user, membership=membership))
 token = Client(HTTP_HOST="bench.localhost").post("/api/tokens", HTTP_X_API_KEY=key).json()["token"]
-print(json.dumps({"key": key, "token": token}))
+# The same, at a tenant whose API answers only its 50 allowed networks, with a key bound to 50
+# networks of its own: loopback last in both lists, so every range is compared.
+ranges = [f"10.{n}.0.0/16" for n in range(25)] + [f"2001:db8:{n:x}::/48" for n in range(24)] + ["127.0.0.0/8"]
+guarded = Tenant.objects.create(domain="guarded.localhost", name="Guarded", slug="guarded",
+                                allowed_networks=ranges, networks_for_api=True)
+guarded_member = Membership.objects.create(tenant=guarded, user=user)
+_, bound = services.apikey_create(tenant=guarded, user=user, name="bound", workgroups="all",
+                                  by=Actor(user=user, membership=guarded_member), allowed_networks=ranges)
+guarded_token = Client(HTTP_HOST="guarded.localhost", REMOTE_ADDR="127.0.0.1").post(
+    "/api/tokens", HTTP_X_API_KEY=bound).json()["token"]
+print(json.dumps({"key": key, "token": token, "guarded_token": guarded_token}))
 """
 
 PEER_SETUP = """
@@ -124,11 +135,15 @@ def _start_peer(work: Path, port: int) -> dict:
 def _targets(app: dict) -> dict:
     if "key" not in app:  # the bare reference: its one view
         return {"ping": ("GET", "/api/ping", {}, "")}
-    return {
+    targets = {
         "ping": ("GET", "/api/ping", {}, ""),
         "me": ("GET", "/api/me", {"Authorization": f"Bearer {app['token']}"}, ""),
         "tokens": ("POST", "/api/tokens", {"X-API-Key": app["key"]}, ""),
     }
+    if "guarded_token" in app:  # Portal: the tenant's and the key's networks checked on each call
+        headers = {"Host": "guarded.localhost", "Authorization": f"Bearer {app['guarded_token']}"}
+        targets["me_nets"] = ("GET", "/api/me", headers, "")
+    return targets
 
 
 def _report(results: dict, args) -> None:
@@ -148,8 +163,10 @@ def _report(results: dict, args) -> None:
         for target, label in (
             ("ping", "GET /api/ping"),
             ("me", "GET /api/me (Bearer)"),
+            ("me_nets", "GET /api/me (networks)"),
             ("tokens", "POST /api/tokens"),
         )
+        if (app, target) in results
     ]
     for app, target, label in rows:
         m = med[(app, target)]
@@ -162,6 +179,14 @@ def _report(results: dict, args) -> None:
     for target in ("me", "tokens"):
         ratio = med[("portal", target)]["rps"] / med[("peer", target)]["rps"]
         print(f"portal / peer, {target}: {ratio:.2f}×")
+    nets = [
+        g["rps"] / p["rps"]
+        for g, p in zip(results[("portal", "me_nets")], results[("portal", "me")], strict=True)
+    ]
+    print(
+        f"portal, me with 50 + 50 networks checked / me: {statistics.median(nets):.3f}× "
+        f"({min(nets):.3f}-{max(nets):.3f})"
+    )
     print(f"non-2xx answers: {errors}")
     if errors:
         sys.exit(1)

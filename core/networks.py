@@ -1,7 +1,8 @@
 """Networks as people write them (CIDR ranges, IPv4 and IPv6) and whether an address is in one.
-Pure: no ORM, no settings. Lists are kept as normalised text; the parsed form of each list is
-cached, so a check is one address parse and a few integer comparisons."""
+Pure: no ORM, no settings. Lists are kept as normalised text; the parsed form of each list (and
+of each address) is cached, so a check is a binary search over integers."""
 
+import bisect
 import functools
 import ipaddress
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ def split(text: str) -> list[str]:
     return text.replace(",", " ").split()
 
 
+@functools.lru_cache(maxsize=4096)
 def address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address `text` names (an IPv4-mapped IPv6 address as its IPv4 one), or None."""
     try:
@@ -46,14 +48,45 @@ def address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
 
 
 def within(text: str | None, networks: Iterable[str]) -> bool:
-    """Whether the address `text` is in one of `networks` (normalised text); never for no address."""
+    """Whether the address `text` is in one of `networks` (normalised text); never for no address.
+    A binary search over the list's merged ranges: the same cost for 1 range or 100."""
     ip = address(text)
-    return ip is not None and any(ip in network for network in compiled(tuple(networks)))
+    if ip is None:
+        return False
+    starts, ends = _spans(tuple(networks))[ip.version]
+    number = int(ip)
+    found = bisect.bisect_right(starts, number) - 1
+    return found >= 0 and number <= ends[found]
+
+
+def inside(entries: Iterable[str], outer: Iterable[str]) -> bool:
+    """Whether every network of `entries` lies within one of `outer` (all normalised text)."""
+    wide = _networks(tuple(outer))
+    return all(
+        any(net.version == w.version and net.subnet_of(w) for w in wide) for net in _networks(tuple(entries))
+    )
 
 
 @functools.lru_cache(maxsize=1024)
-def compiled(networks: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in networks)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+@functools.lru_cache(maxsize=1024)
+def _spans(entries: tuple[str, ...]) -> dict[int, tuple[list[int], list[int]]]:
+    """Per IP version, the list's ranges as sorted, merged [first, last] integers."""
+    spans: dict[int, tuple[list[int], list[int]]] = {4: ([], []), 6: ([], [])}
+    ranges = sorted(
+        (net.version, int(net.network_address), int(net.broadcast_address)) for net in _networks(entries)
+    )
+    for version, first, last in ranges:
+        starts, ends = spans[version]
+        if ends and first <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], last)
+        else:
+            starts.append(first)
+            ends.append(last)
+    return spans
 
 
 def _unmapped(network):
@@ -61,11 +94,3 @@ def _unmapped(network):
     if network.version == 6 and network.network_address.ipv4_mapped and network.prefixlen >= 96:
         return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
     return network
-
-
-def inside(entries: Iterable[str], outer: Iterable[str]) -> bool:
-    """Whether every network of `entries` lies within one of `outer` (all normalised text)."""
-    wide = compiled(tuple(outer))
-    return all(
-        any(net.version == w.version and net.subnet_of(w) for w in wide) for net in compiled(tuple(entries))
-    )

@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "sso.middleware.IdentityProviderFormAction",
     "sso.middleware.IdentityProviderRateLimit",
     "sso.middleware.SingleSignOnOnly",
+    "access.middleware.PasswordChangeRequired",
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
@@ -213,7 +214,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 8},  # the floor; each tenant's policy asks more (access.passwords)
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -269,7 +270,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # django-allauth: email is the login, verification is mandatory, policy lives in the adapter.
-ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"  # accounts.adapter's, with single sign-on only
+# accounts.adapter's, with single sign-on only (sso.adapter) and the password policy (access.adapter)
+ACCOUNT_ADAPTER = "access.adapter.AccountAdapter"
 # Each tenant's own identity provider (sso.adapter lists the host's tenant's only), by OpenID
 # Connect or SAML. It signs in an existing account with the same address (and connects it) only
 # where it vouches for that address in a domain the operators verified as the tenant's

@@ -76,6 +76,7 @@ def long_names(tmp_path_factory):
     from licenses import services as license_services
     from sso.services import signin_update
     from sso.services.settings import Provider
+    from tests.conftest import change_tenant
     from tests.factories import (
         MembershipFactory,
         TenantFactory,
@@ -109,10 +110,13 @@ def long_names(tmp_path_factory):
         group_map=[{"group": LONG, "workgroup": str(workgroup.pk)}],
     )
     signin_update(tenant=tenant, by=by, mode="password", organisation=LONG[:100], provider=provider)
+    # Allowed networks listed (applied to nothing), so Settings → Access shows its preview.
+    change_tenant(tenant, allowed_networks=[f"2001:db8:{n:x}:ffff::/64" for n in range(40)])
     admin_pages = [
         "/", "/apikeys/", "/tenant/apikeys/?ended=1", "/workgroups/", f"/workgroups/{workgroup.pk}/",
         "/users/", "/events/", "/settings/", "/licenses/", f"/licenses/{license.pk}/", "/profile/",
         "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/api/docs", "/settings/sign-in/",
+        "/settings/access/",
     ]  # fmt: skip
     return {
         "widths": [(390, 844), (1280, 800)],

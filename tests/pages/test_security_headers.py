@@ -25,6 +25,7 @@ def test_every_page_renders_without_a_csp_violation(page, tenant_url, alice, bob
         "/workgroups/",
         f"/workgroups/{workgroup.pk}/",
         "/settings/",
+        "/settings/access/",
         "/events/",
         "/apikeys/",
         "/tenant/apikeys/",
