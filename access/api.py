@@ -7,7 +7,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access import selectors, services
+from access.passwords import CLASSES
 from access.rules import API, AREAS
+from accounts.models import (
+    PASSWORD_HISTORY_MAX,
+    PASSWORD_MAX_AGE_DAYS,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+)
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
 from core import networks
@@ -91,3 +98,49 @@ class NetworkPreviewApi(APIView):
         allowed, guarded = _proposed(request)
         preview = selectors.network_preview(tenant=request.tenant, allowed=allowed, guarded=guarded)
         return Response(PreviewOut(preview).data)
+
+
+class PasswordPolicyOut(serializers.Serializer):
+    min_length = serializers.IntegerField(source="password_min_length")
+    classes = serializers.ListField(
+        source="password_classes", child=serializers.ChoiceField(choices=list(CLASSES)),
+        help_text="Character classes every password has",
+    )  # fmt: skip
+    history = serializers.IntegerField(
+        source="password_history",
+        help_text="Earlier passwords (the current one among them) that may not come back",
+    )
+    max_age_days = serializers.IntegerField(
+        source="password_max_age_days", help_text="Days until a password must be changed at sign-in; 0: never"
+    )
+
+
+class PasswordPolicyIn(serializers.Serializer):
+    min_length = serializers.IntegerField(
+        min_value=PASSWORD_MIN_LENGTH, max_value=PASSWORD_MAX_LENGTH, required=False
+    )
+    classes = serializers.ListField(child=serializers.ChoiceField(choices=list(CLASSES)), required=False)
+    history = serializers.IntegerField(min_value=0, max_value=PASSWORD_HISTORY_MAX, required=False)
+    max_age_days = serializers.IntegerField(min_value=0, max_value=PASSWORD_MAX_AGE_DAYS, required=False)
+
+
+class PasswordPolicyApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(
+        responses=PasswordPolicyOut, summary="The rules this tenant's passwords meet (tenant admin)"
+    )
+    def get(self, request):
+        return Response(PasswordPolicyOut(request.tenant).data)
+
+    @extend_schema(
+        request=PasswordPolicyIn, responses=PasswordPolicyOut,
+        summary="Change this tenant's password rules (tenant admin); what is not given stays",
+    )  # fmt: skip
+    def patch(self, request):
+        data, tenant = valid(PasswordPolicyIn, request), request.tenant
+        current = PasswordPolicyOut(tenant).data
+        tenant = services.password_policy_update(
+            tenant=tenant, by=actor_for(request), **{name: data.get(name, current[name]) for name in current}
+        )
+        return Response(PasswordPolicyOut(tenant).data)

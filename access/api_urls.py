@@ -4,5 +4,6 @@ from access import api
 
 urlpatterns = [
     path("tenant/networks", api.NetworkPolicyApi.as_view(), name="api-tenant-networks"),
+    path("tenant/passwords", api.PasswordPolicyApi.as_view(), name="api-tenant-passwords"),
     path("tenant/networks:preview", api.NetworkPreviewApi.as_view(), name="api-tenant-networks-preview"),
 ]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from access import passwords
 from access import services as access_services
 from access.rules import API, AREAS, key_refusal, tenant_refusal
 from accounts import addresses
@@ -26,6 +27,7 @@ from apikeys.models import USAGE_TOKENS
 from apikeys.selectors import KeyOwner, apikey_owner
 from apikeys.services import apikey_use_record
 from core import usage
+from core.errors import Forbidden
 from sso import services as sso_services
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,10 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
         # a member's right password, from outside (an operator host: `?tenant=`)
         access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
         raise outside
+    if problem := passwords.sign_in_problem(user, password, tenant):
+        raise Forbidden(
+            f"{problem} Sign in at {tenant.domain} to change it.", code="password_change_required"
+        )
     access_services.signin_record(tenant=tenant, user=user, ip=ip, method="password", application="api")
     now = int(time.time())
     return _mint(

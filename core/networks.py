@@ -69,7 +69,15 @@ def inside(entries: Iterable[str], outer: Iterable[str]) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _networks(entries: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+    """The networks of a list; an entry that is none (written by hand, past `normalised`) allows
+    nobody rather than failing every request."""
+    found = []
+    for entry in entries:
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except (TypeError, ValueError):
+            continue
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -4,34 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_tenant_networks'),
+        ("accounts", "0008_tenant_networks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='password_classes',
+            model_name="tenant",
+            name="password_classes",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='password_history',
+            model_name="tenant",
+            name="password_history",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='password_max_age_days',
+            model_name="tenant",
+            name="password_max_age_days",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='password_min_length',
+            model_name="tenant",
+            name="password_min_length",
             field=models.PositiveIntegerField(default=12),
         ),
         migrations.AddConstraint(
-            model_name='tenant',
-            constraint=models.CheckConstraint(condition=models.Q(('password_min_length__gte', 8), ('password_min_length__lte', 128), ('password_history__lte', 24), ('password_max_age_days__lte', 3650)), name='tenant_password_policy_range'),
+            model_name="tenant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("password_min_length__gte", 8),
+                    ("password_min_length__lte", 128),
+                    ("password_history__lte", 24),
+                    ("password_max_age_days__lte", 3650),
+                ),
+                name="tenant_password_policy_range",
+            ),
         ),
     ]

@@ -74,3 +74,8 @@ def test_the_binary_search_answers_as_checking_every_range_would(entries, ip):
     client = (ip.ipv4_mapped or ip) if ip.version == 6 else ip  # as a dual-stack socket reports it
     expected = any(client in ipaddress.ip_network(entry) for entry in listed)
     assert networks.within(str(ip), listed) == expected
+
+
+def test_an_entry_written_by_hand_that_is_no_network_allows_nobody_and_breaks_nothing():
+    assert networks.within("192.0.2.7", ["192.0.2.0/24", "not a network", "10.0.0.0/33"])
+    assert not networks.within("10.0.0.1", ["not a network", "10.0.0.0/33"])
