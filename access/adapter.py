@@ -5,12 +5,18 @@ once (`access.middleware.PasswordChangeRequired`)."""
 
 import time
 
+from allauth.account.internal.stagekit import clear_login
+from allauth.mfa.webauthn.internal.flows import did_use_passwordless_login
 from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
 
-from access import passwords
+from access import mfa, passwords
+from accounts.models import Membership
 from sso.adapter import AccountAdapter as SsoAccountAdapter
 
 CHANGE_REQUIRED = "portal_password_change"  # session: {"user": id, "why": text, "at": epoch seconds}
+MFA_REQUIRED = "portal_mfa_required"  # session: {"user": id, "deadline": epoch seconds, "ask": bool}
 
 
 class AccountAdapter(SsoAccountAdapter):
@@ -39,11 +45,40 @@ class AccountAdapter(SsoAccountAdapter):
         return user
 
     def pre_login(self, request, user, **kwargs):
-        """The password's verdict, kept in the session until it is changed (past the second factor,
-        whose step is a later request)."""
-        problem = getattr(request, "portal_password_problem", None)
-        if problem:
-            request.session[CHANGE_REQUIRED] = {"user": str(user.pk), "why": problem, "at": time.time()}
-        else:
-            request.session.pop(CHANGE_REQUIRED, None)
+        """What this sign-in leaves to do, kept in the session until done (past the second factor,
+        whose step is a later request): change the password, set up a second factor. A passkey
+        signs in alone only where the tenant allows it."""
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and did_use_passwordless_login(request, user) and not tenant.passkey_login:
+            clear_login(request)
+            messages.error(
+                request, f"At {tenant.name} a passkey is a second factor: sign in with your password first."
+            )
+            return redirect("account_login")
+        self._mark(request, CHANGE_REQUIRED, self._password_problem(request, user))
+        through_sso = (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None
+        missing = (
+            None if tenant is None or through_sso else mfa.missing(tenant, _membership(tenant, user), user)
+        )
+        self._mark(
+            request,
+            MFA_REQUIRED,
+            missing and {"user": str(user.pk), "deadline": missing.deadline.timestamp(), "ask": True},
+        )
         return super().pre_login(request, user, **kwargs)
+
+    @staticmethod
+    def _password_problem(request, user) -> dict | None:
+        problem = getattr(request, "portal_password_problem", None)
+        return {"user": str(user.pk), "why": problem, "at": time.time()} if problem else None
+
+    @staticmethod
+    def _mark(request, key: str, value: dict | None) -> None:
+        if value:
+            request.session[key] = value
+        else:
+            request.session.pop(key, None)
+
+
+def _membership(tenant, user):
+    return Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()

@@ -10,10 +10,12 @@ from access import selectors, services
 from access.passwords import CLASSES
 from access.rules import API, AREAS
 from accounts.models import (
+    MFA_GRACE_MAX,
     PASSWORD_HISTORY_MAX,
     PASSWORD_MAX_AGE_DAYS,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    MfaRequired,
 )
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
@@ -144,3 +146,43 @@ class PasswordPolicyApi(APIView):
             tenant=tenant, by=actor_for(request), **{name: data.get(name, current[name]) for name in current}
         )
         return Response(PasswordPolicyOut(tenant).data)
+
+
+class MfaPolicyOut(serializers.Serializer):
+    required = serializers.ChoiceField(
+        source="mfa_required", choices=MfaRequired.values, help_text="Whom a second factor is required of"
+    )
+    grace_days = serializers.IntegerField(
+        source="mfa_grace_days", help_text="Days of asking before requiring"
+    )
+    required_since = serializers.DateTimeField(
+        source="mfa_required_since", allow_null=True, help_text="When the grace days began"
+    )
+    passkey_login = serializers.BooleanField(help_text="Whether a passkey may sign in on its own")
+
+
+class MfaPolicyIn(serializers.Serializer):
+    required = serializers.ChoiceField(choices=MfaRequired.values, required=False)
+    grace_days = serializers.IntegerField(min_value=0, max_value=MFA_GRACE_MAX, required=False)
+    passkey_login = serializers.BooleanField(required=False)
+
+
+class MfaPolicyApi(APIView):
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses=MfaPolicyOut, summary="This tenant's second-factor rules (tenant admin)")
+    def get(self, request):
+        return Response(MfaPolicyOut(request.tenant).data)
+
+    @extend_schema(
+        request=MfaPolicyIn, responses=MfaPolicyOut,
+        summary="Change this tenant's second-factor rules (tenant admin); what is not given stays",
+    )  # fmt: skip
+    def patch(self, request):
+        data, tenant = valid(MfaPolicyIn, request), request.tenant
+        tenant = services.mfa_policy_update(
+            tenant=tenant, by=actor_for(request), required=data.get("required", tenant.mfa_required),
+            grace_days=data.get("grace_days", tenant.mfa_grace_days),
+            passkey_login=data.get("passkey_login", tenant.passkey_login),
+        )  # fmt: skip
+        return Response(MfaPolicyOut(tenant).data)

@@ -3,10 +3,12 @@ from django import forms
 from access.passwords import CLASSES
 from access.rules import AREAS
 from accounts.models import (
+    MFA_GRACE_MAX,
     PASSWORD_HISTORY_MAX,
     PASSWORD_MAX_AGE_DAYS,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    MfaRequired,
 )
 from core import networks
 
@@ -51,3 +53,16 @@ class PasswordPolicyForm(forms.Form):
         min_value=0, max_value=PASSWORD_MAX_AGE_DAYS, label="Change passwords after (days)",
         help_text="0: never. An older password is accepted once more, then must be changed.",
     )  # fmt: skip
+
+
+class MfaPolicyForm(forms.Form):
+    required = forms.ChoiceField(
+        choices=MfaRequired.choices, widget=forms.RadioSelect, label="A second factor is required of"
+    )
+    grace_days = forms.IntegerField(
+        min_value=0, max_value=MFA_GRACE_MAX, label="Days to set one up",
+        help_text="From now (or from joining, for people who join later); every sign-in in them asks.",
+    )  # fmt: skip
+    passkey_login = forms.BooleanField(
+        required=False, label="Passkeys may sign in on their own (no password)"
+    )

@@ -1,13 +1,17 @@
-"""A tenant's allowed networks, applied at its own host before any view runs; and a password that
-must be changed, before anything else."""
+"""A tenant's allowed networks, applied at its own host before any view runs; and what a sign-in
+left to do (change the password, set up a second factor) before anything else."""
+
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from access.adapter import CHANGE_REQUIRED
+from access import mfa
+from access.adapter import CHANGE_REQUIRED, MFA_REQUIRED
 from access.rules import PAGES, SAFE_METHODS, OutsideNetworks, area_of, tenant_refusal
 from access.services import refused_record
 from accounts.requests import client_ip
@@ -44,34 +48,63 @@ def refused_response(request: HttpRequest, refusal: OutsideNetworks, area: str) 
     return HttpResponse(page, status=403)
 
 
-class PasswordChangeRequiredMiddleware:
-    """Someone who signed in with a password their tenant's policy no longer accepts (or grown
-    older than it allows) reaches nothing but the password change page and signing out, until
-    the password is changed (`access.adapter`)."""
+class SignInRequirementsMiddleware:
+    """What a sign-in left to do before anything else (`access.adapter` marks the session): a
+    password the tenant's policy no longer accepts is changed; a second factor the tenant requires
+    is set up (asked once per sign-in during its grace days, required after them). Until then
+    only the pages that do it, and signing out, are reached; API calls with the session get a 403."""
 
-    OPEN = ("/accounts/password/change/", "/accounts/logout/", "/static/")
+    PASSWORD_OPEN = ("/accounts/password/change/", "/accounts/logout/", "/static/")
+    MFA_OPEN = ("/accounts/2fa/", "/accounts/reauthenticate/", *PASSWORD_OPEN)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        required = request.session.get(CHANGE_REQUIRED) if request.user.is_authenticated else None
-        if required and not self._settled(request, required) and not request.path_info.startswith(self.OPEN):
-            if request.path_info.startswith("/api/"):
-                return problem_for(Forbidden(required["why"], code="password_change_required"))
-            messages.warning(request, required["why"])
-            return redirect(reverse("account_change_password"))
+        if request.user.is_authenticated:
+            held = self._password(request) or self._second_factor(request)
+            if held is not None:
+                return held
         return self.get_response(request)
 
-    @staticmethod
-    def _settled(request: HttpRequest, required: dict) -> bool:
-        """Not this person's, or the password changed since: the mark goes."""
+    def _password(self, request: HttpRequest) -> HttpResponse | None:
+        required = request.session.get(CHANGE_REQUIRED)
+        if not required or request.path_info.startswith(self.PASSWORD_OPEN):
+            return None
         changed = request.user.password_changed_at
         if required["user"] != str(request.user.pk) or (changed and changed.timestamp() > required["at"]):
-            del request.session[CHANGE_REQUIRED]
-            return True
-        return False
+            del request.session[CHANGE_REQUIRED]  # not this person's, or changed since
+            return None
+        return _held(request, required["why"], "password_change_required", "account_change_password")
+
+    def _second_factor(self, request: HttpRequest) -> HttpResponse | None:
+        required = request.session.get(MFA_REQUIRED)
+        if not required or request.path_info.startswith(self.MFA_OPEN):
+            return None
+        if required["user"] != str(request.user.pk) or mfa.has_second_factor(request.user):
+            del request.session[MFA_REQUIRED]
+            return None
+        tenant, deadline = request.tenant, datetime.fromtimestamp(required["deadline"], tz=UTC)
+        if timezone.now() >= deadline:
+            why = (
+                f"{tenant.name} requires a second factor: set up an authenticator app or a passkey to go on."
+            )
+            return _held(request, why, "second_factor_required", "mfa_index")
+        if required.get("ask"):
+            required["ask"] = False
+            request.session[MFA_REQUIRED] = required
+            why = (f"{tenant.name} requires a second factor from {deadline:%Y-%m-%d}: set up an "
+                   "authenticator app or a passkey now, or later from your profile.")  # fmt: skip
+            return _held(request, why, None, "mfa_index")
+        return None
 
 
-class PasswordChangeRequired(PagesOnly, PasswordChangeRequiredMiddleware):
+def _held(request: HttpRequest, why: str, code: str | None, page: str) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return problem_for(Forbidden(why, code=code or "second_factor_asked"))
+    messages.warning(request, why)
+    return redirect(reverse(page))
+
+
+class SignInRequirements(PagesOnly, SignInRequirementsMiddleware):
     """What settings.MIDDLEWARE runs: for requests that can carry a session."""

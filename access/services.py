@@ -2,14 +2,17 @@
 where they came from, and requests refused by a network rule."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from access.passwords import CLASSES
 from access.rules import AREAS, OutsideNetworks
 from accounts.models import (
+    MFA_GRACE_MAX,
     PASSWORD_HISTORY_MAX,
     PASSWORD_MAX_AGE_DAYS,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    MfaRequired,
     Tenant,
 )
 from accounts.requests import client_ip, limit_unit
@@ -86,6 +89,35 @@ def password_policy_update(
             tenant.save(update_fields=list(changed))
             event_record(tenant=tenant, by=by, action="access.passwords", target=tenant, **changed)
     return tenant
+
+
+def mfa_policy_update(
+    *, tenant: Tenant, by: Actor, required: str, grace_days: int, passkey_login: bool
+) -> Tenant:
+    """Whom `tenant` requires a second factor of, after how many days of asking; and whether a
+    passkey may sign in alone. Requiring it of more people starts the grace days anew."""
+    require_tenant_admin(by, tenant)
+    if required not in MfaRequired.values:
+        raise ServiceError(f"Required of: one of {', '.join(MfaRequired.values)}.")
+    if not 0 <= grace_days <= MFA_GRACE_MAX:
+        raise ServiceError(f"Grace days: 0 to {MFA_GRACE_MAX}.")
+    new = {"mfa_required": required, "mfa_grace_days": grace_days, "passkey_login": passkey_login}
+    widened = _covers(required) > _covers(tenant.mfa_required)
+    if widened or required == MfaRequired.OFF:
+        new["mfa_required_since"] = timezone.now() if widened else None
+    changed = {name: value for name, value in new.items() if getattr(tenant, name) != value}
+    if changed:
+        with transaction.atomic():
+            for name, value in changed.items():
+                setattr(tenant, name, value)
+            tenant.save(update_fields=list(changed))
+            shown = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in changed.items()}
+            event_record(tenant=tenant, by=by, action="access.mfa", target=tenant, **shown)
+    return tenant
+
+
+def _covers(required: str) -> int:
+    return [MfaRequired.OFF, MfaRequired.ADMINS, MfaRequired.EVERYONE].index(required)
 
 
 def signin_record(*, tenant: Tenant, user, ip: str | None, method: str, application: str) -> None:

@@ -1,10 +1,12 @@
 """Settings → Access: where the tenant may be reached from, and its password rules (tenant admins)."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from access import selectors, services
-from access.forms import NetworkPolicyForm, PasswordPolicyForm
+from access.forms import MfaPolicyForm, NetworkPolicyForm, PasswordPolicyForm
 from access.rules import AREAS, PAGES
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for, client_ip
@@ -20,6 +22,7 @@ def access_settings(request):
     passwords = PasswordPolicyForm(
         request.POST if posted == "passwords" else None, initial=_passwords_initial(tenant)
     )
+    mfa = MfaPolicyForm(request.POST if posted == "mfa" else None, initial=_mfa_initial(tenant))
     preview = None
     if posted == "networks" and networks.is_valid():
         allowed, guarded = networks.cleaned_data["allowed_networks"], networks.guarded()
@@ -32,14 +35,18 @@ def access_settings(request):
     elif posted == "passwords" and passwords.is_valid():
         if _saved(request, passwords, services.password_policy_update, **passwords.cleaned_data):
             return redirect("access_settings")
+    elif posted == "mfa" and mfa.is_valid():
+        if _saved(request, mfa, services.mfa_policy_update, **mfa.cleaned_data):
+            return redirect("access_settings")
     elif request.method == "GET" and tenant.allowed_networks:
         guarded = {area: getattr(tenant, f"networks_for_{area}") for area in AREAS}
         preview = selectors.network_preview(tenant=tenant, allowed=tenant.allowed_networks, guarded=guarded)
     context = {
-        "form": networks, "passwords": passwords, "preview": preview, "address": client_ip(request),
-        "previewing": "preview" in request.POST,
+        "form": networks, "passwords": passwords, "mfa": mfa, "preview": preview,
+        "previewing": "preview" in request.POST, "address": client_ip(request),
+        "mfa_deadline": _mfa_deadline(tenant),
     }  # fmt: skip
-    invalid = networks.errors or passwords.errors
+    invalid = networks.errors or passwords.errors or mfa.errors
     return render(request, "access/settings.html", context, status=400 if invalid else 200)
 
 
@@ -50,7 +57,9 @@ def _saved(request, form, service, **change) -> bool:
     except ServiceError as exc:
         form.add_error(None, exc.message)
         return False
-    what = "Allowed networks" if isinstance(form, NetworkPolicyForm) else "Password rules"
+    what = {NetworkPolicyForm: "Allowed networks", PasswordPolicyForm: "Password rules"}.get(
+        type(form), "Second factor rules"
+    )
     messages.success(request, f"{what} of {request.tenant.name} saved.")
     return True
 
@@ -65,3 +74,16 @@ def _passwords_initial(tenant) -> dict:
         "min_length": tenant.password_min_length, "classes": tenant.password_classes,
         "history": tenant.password_history, "max_age_days": tenant.password_max_age_days,
     }  # fmt: skip
+
+
+def _mfa_initial(tenant) -> dict:
+    return {
+        "required": tenant.mfa_required,
+        "grace_days": tenant.mfa_grace_days,
+        "passkey_login": tenant.passkey_login,
+    }
+
+
+def _mfa_deadline(tenant):
+    since = tenant.mfa_required_since
+    return since + timedelta(days=tenant.mfa_grace_days) if since else None

@@ -15,7 +15,14 @@ SESSION_IDLE_MIN, SESSION_IDLE_MAX = 5, 24 * 60  # minutes
 SESSION_MAX_HOURS = 30 * 24
 PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
 PASSWORD_HISTORY_MAX, PASSWORD_MAX_AGE_DAYS = 24, 3650
+MFA_GRACE_MAX = 90  # days
 USAGE_FAILED_SIGNINS = "tenant.signin_failed"  # core.usage kind: wrong passwords at a tenant's host
+
+
+class MfaRequired(models.TextChoices):
+    OFF = "off", "Nobody"
+    ADMINS = "admins", "Tenant admins"
+    EVERYONE = "everyone", "Everyone"
 
 
 class Tenant(models.Model):
@@ -49,6 +56,13 @@ class Tenant(models.Model):
     password_classes = models.JSONField(default=list, blank=True)
     password_history = models.PositiveIntegerField(default=0)
     password_max_age_days = models.PositiveIntegerField(default=0)
+    # A second factor (TOTP or a passkey) required of nobody, tenant admins or everyone
+    # (access.mfa): asked at every sign-in for the grace days from when it was required (or
+    # from joining, if later), then required before anything else. Passkeys may also sign in alone.
+    mfa_required = models.CharField(max_length=10, choices=MfaRequired.choices, default=MfaRequired.OFF)
+    mfa_grace_days = models.PositiveIntegerField(default=14)
+    mfa_required_since = models.DateTimeField(null=True, blank=True)
+    passkey_login = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = QuerySet.as_manager()  # bulk writes change the caches' generations
@@ -83,6 +97,9 @@ class Tenant(models.Model):
                 & models.Q(password_history__lte=PASSWORD_HISTORY_MAX)
                 & models.Q(password_max_age_days__lte=PASSWORD_MAX_AGE_DAYS),
                 name="tenant_password_policy_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mfa_grace_days__lte=MFA_GRACE_MAX), name="tenant_mfa_grace_range"
             ),
         ]
 

@@ -42,6 +42,8 @@ def signed_in_as(request, user) -> tuple[list[str], int]:
     )
     if "socialaccount" in methods:
         return [tokens.AMR_SSO], at
+    if any(record.get("passwordless") for record in records):  # a passkey, alone
+        return [tokens.AMR_HWK, tokens.AMR_MFA], at
     if "mfa" in methods:
         return [tokens.AMR_PASSWORD, tokens.AMR_MFA], at
     return [tokens.AMR_PASSWORD], at

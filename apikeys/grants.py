@@ -15,12 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from access import passwords
+from access import mfa, passwords
 from access import services as access_services
 from access.rules import API, AREAS, key_refusal, tenant_refusal
 from accounts import addresses
 from accounts.hosts import tenant_by_id
-from accounts.models import Tenant, User
+from accounts.models import Membership, Tenant, User
 from accounts.requests import client_ip
 from apikeys import authstate, keyring, keys, tokens
 from apikeys.models import USAGE_TOKENS
@@ -122,6 +122,11 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
         raise Refused("account uses two-factor authentication: exchange an API key instead")
     snap = authstate.snapshot(user.pk, tenant.pk)
     _require_member(snap)
+    if _second_factor_required(tenant, user):  # a right password, without the factor it needs
+        raise Forbidden(
+            f"{tenant.name} requires a second factor: sign in with `portal login`, or exchange an API key.",
+            code="second_factor_required",
+        )
     ip = client_ip(request)
     if request.tenant is None and (outside := tenant_refusal(tenant, API, ip)):
         # a member's right password, from outside (an operator host: `?tenant=`)
@@ -148,7 +153,7 @@ def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
     not at all at a single-sign-on-only tenant (but its break-glass admins'); one through the
     identity provider only while the tenant still signs in through it."""
     amr = claims["amr"]
-    if amr not in ([tokens.AMR_PASSWORD], [tokens.AMR_PASSWORD, tokens.AMR_MFA], [tokens.AMR_SSO]):
+    if amr not in tokens.AMRS or amr == [tokens.AMR_APIKEY]:
         raise Refused("only tokens from a sign-in are refreshed; exchange the API key again")
     signed_in = claims.get("auth_time", claims["iat"])
     ends = signed_in + _longest(tenant)
@@ -156,10 +161,7 @@ def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
         raise Refused("this sign-in is older than the tenant's longest session: sign in again")
     if amr == [tokens.AMR_PASSWORD] and is_mfa_enabled(user):
         raise Refused("the account now uses two-factor authentication: exchange an API key instead")
-    if tokens.AMR_PASSWORD in amr and not sso_services.password_allowed(tenant=tenant, user=user):
-        raise Refused("the tenant signs in through its identity provider only: exchange an API key")
-    if amr == [tokens.AMR_SSO] and not sso_services.uses_sso(tenant):
-        raise Refused("the tenant no longer signs in through an identity provider: sign in again")
+    _check_sign_in_still_good(tenant, user, amr)
     snap = authstate.snapshot(claims["sub"], tenant.pk)
     _require_member(snap)
     return _mint(snap, claims["sub"], tenant, amr, set(snap.workgroups), ends, None, signed_in)
@@ -177,15 +179,30 @@ def token_for_sign_in(*, user_id, tenant: Tenant, amr: list[str], auth_time: int
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise Refused("no such user")
-    if tokens.AMR_PASSWORD in amr and not sso_services.password_allowed(tenant=tenant, user=user):
-        raise Refused("the tenant signs in through its identity provider only: sign in through it")
-    if amr == [tokens.AMR_SSO] and not sso_services.uses_sso(tenant):
-        raise Refused("the tenant no longer signs in through an identity provider: sign in again")
+    _check_sign_in_still_good(tenant, user, amr)
     snap = authstate.snapshot(user_id, tenant.pk)
     _require_member(snap)
     return _mint(
         snap, user_id, tenant, amr, set(snap.workgroups), ends, None, min(auth_time, int(time.time()))
     )
+
+
+def _check_sign_in_still_good(tenant: Tenant, user, amr: list[str]) -> None:
+    """As at a refresh or a `portal login` redemption: the tenant may have changed how it signs in,
+    or begun to require a second factor, since the sign-in."""
+    if amr != [tokens.AMR_SSO] and not sso_services.password_allowed(tenant=tenant, user=user):
+        raise Refused("the tenant signs in through its identity provider only: sign in through it")
+    if amr == [tokens.AMR_SSO] and not sso_services.uses_sso(tenant):
+        raise Refused("the tenant no longer signs in through an identity provider: sign in again")
+    if amr == [tokens.AMR_PASSWORD] and _second_factor_required(tenant, user):
+        raise Refused("the tenant requires a second factor: sign in again with it")
+
+
+def _second_factor_required(tenant: Tenant, user) -> bool:
+    """Whether the tenant now requires of `user` a second factor (past its grace days)."""
+    membership = Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()
+    required = mfa.requirement(tenant, membership)
+    return required is not None and required.enforced
 
 
 def _longest(tenant: Tenant) -> int:

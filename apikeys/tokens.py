@@ -28,7 +28,8 @@ AMR_MFA = "mfa"  # RFC 8176: a second factor too (a browser sign-in with one, `p
 AMR_SSO = "sso"  # through the tenant's identity provider (`portal login` at such a tenant)
 # The method lists a token may carry: a key; a password (alone, or with a second factor, from a
 # browser sign-in); the tenant's identity provider.
-AMRS = ([AMR_APIKEY], [AMR_PASSWORD], [AMR_PASSWORD, AMR_MFA], [AMR_SSO])
+AMR_HWK = "hwk"  # RFC 8176: a hardware-bound key: a passkey, signing in alone (with user verification)
+AMRS = ([AMR_APIKEY], [AMR_PASSWORD], [AMR_PASSWORD, AMR_MFA], [AMR_SSO], [AMR_HWK, AMR_MFA])
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "tid", "wgs", "amr", "iat", "nbf", "exp", "jti")
 _FOREIGN_KEY_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

@@ -145,7 +145,7 @@ MIDDLEWARE = [
     "sso.middleware.IdentityProviderFormAction",
     "sso.middleware.IdentityProviderRateLimit",
     "sso.middleware.SingleSignOnOnly",
-    "access.middleware.PasswordChangeRequired",
+    "access.middleware.SignInRequirements",
 ]
 
 # The largest request body, in bytes, for any request: the API's bodies are small JSON objects.
@@ -308,7 +308,12 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_PREVENT_ENUMERATION = True  # a password reset answers alike for any address (allauth's default)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys (WebAuthn) as a second factor, and to sign in alone where the tenant allows it
+# (access.adapter). A passkey belongs to the host it was made at: one tenant's never signs in at
+# another's. Over plain HTTP (make run, the tests) the origin check allows http://.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Portal")
 
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -66,6 +66,8 @@ def tenant_admin_form(tenant, rows) -> dict:
         "password_classes": "[]",
         "password_history": "0",
         "password_max_age_days": "0",
+        "mfa_required": "off",
+        "mfa_grace_days": "14",
         "created_at_0": "2026-01-01",
         "created_at_1": "00:00:00",
         "memberships-TOTAL_FORMS": str(len(rows)),

@@ -59,7 +59,7 @@ def sign_in(page, url: str, email: str, password: str = "correct-horse-battery-s
     page.goto(url)
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.locator("main").get_by_role("button", name="Sign in", exact=True).click()
 
 
 LONG = "Longname" * 12 + "Long"  # 100 characters without a space: the worst a name can be
