@@ -147,5 +147,5 @@ def refused_record(*, tenant: Tenant, refusal: OutsideNetworks, what: str, attem
     if limits.retry_after() is None:
         event_record(
             tenant=tenant, by=Actor(user=None, ip=refusal.ip), action="access.refused", rule=refusal.rule,
-            request=what[:200],
+            request=what.replace("\x00", "")[:200],  # PostgreSQL's JSON takes no NUL
         )  # fmt: skip

@@ -18,15 +18,16 @@ def client_ip(request: HttpRequest) -> str | None:
     rightmost X-Forwarded-For entry that is not a trusted proxy, i.e. the address the outermost
     proxy of ours saw. Entries to its left are whatever the client wrote and are never believed,
     so a client cannot pick its own address, and a spoofed header from anywhere else is ignored.
+    Kept as one form: no IPv6 zone, an IPv4-mapped address as its IPv4 one (`core.networks`).
     """
-    remote = request.META.get("REMOTE_ADDR") or None
+    remote = networks.cleaned(request.META.get("REMOTE_ADDR"))
     proxies = settings.PORTAL_TRUSTED_PROXIES
     if not proxies or not networks.within(remote, proxies):
         return remote
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop = hop.strip()
         if not networks.within(hop, proxies):
-            return hop if networks.address(hop) else remote  # a proxy of ours writes addresses only
+            return networks.cleaned(hop) or remote  # a proxy of ours writes addresses only
     return remote
 
 

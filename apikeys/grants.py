@@ -106,6 +106,12 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
     """Email and password through allauth, so its failed-login lockout applies here too. No tenant
     (an operator host's `?tenant=` naming none) is refused only after the password is checked."""
     request.signin_tenant = tenant  # whom a failure counts against, also on an operator host (?tenant=)
+    ip = client_ip(request)
+    if request.tenant is None and tenant is not None and (outside := tenant_refusal(tenant, API, ip)):
+        # an operator host's `?tenant=`, from outside its networks: refused before any password is
+        # checked, as its own host would (no password guessing from outside; its domain is public)
+        access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
+        raise outside
     try:
         user = get_adapter(request).authenticate(request, email=addresses.canonical(email), password=password)
     except ValidationError:
@@ -127,11 +133,6 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
             f"{tenant.name} requires a second factor: sign in with `portal login`, or exchange an API key.",
             code="second_factor_required",
         )
-    ip = client_ip(request)
-    if request.tenant is None and (outside := tenant_refusal(tenant, API, ip)):
-        # a member's right password, from outside (an operator host: `?tenant=`)
-        access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
-        raise outside
     if problem := passwords.sign_in_problem(user, password, tenant):
         raise Forbidden(
             f"{problem} Sign in at {tenant.domain} to change it.", code="password_change_required"
@@ -149,9 +150,10 @@ def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
 
     A chain of refreshes ends with the tenant's longest session, counted from the sign-in
     (`auth_time`, carried along; a token minted before the claim existed counts from its `iat`).
-    A password alone is not refreshed once the account has a second factor it lacks; a password
-    not at all at a single-sign-on-only tenant (but its break-glass admins'); one through the
-    identity provider only while the tenant still signs in through it."""
+    A password alone is not refreshed once the account has a second factor it lacks, nor once the
+    tenant requires one; a password not at all at a single-sign-on-only tenant (but its break-glass
+    admins'), nor once older than the tenant allows; one through the identity provider only while
+    the tenant still signs in through it."""
     amr = claims["amr"]
     if amr not in tokens.AMRS or amr == [tokens.AMR_APIKEY]:
         raise Refused("only tokens from a sign-in are refreshed; exchange the API key again")
@@ -161,6 +163,9 @@ def token_refresh(*, claims: dict, user, tenant: Tenant) -> Issued:
         raise Refused("this sign-in is older than the tenant's longest session: sign in again")
     if amr == [tokens.AMR_PASSWORD] and is_mfa_enabled(user):
         raise Refused("the account now uses two-factor authentication: exchange an API key instead")
+    user = User.objects.filter(pk=user.pk).first()  # the row: its password's age (a TokenUser has not)
+    if user is None:
+        raise Refused("no such user")
     _check_sign_in_still_good(tenant, user, amr)
     snap = authstate.snapshot(claims["sub"], tenant.pk)
     _require_member(snap)
@@ -196,6 +201,8 @@ def _check_sign_in_still_good(tenant: Tenant, user, amr: list[str]) -> None:
         raise Refused("the tenant no longer signs in through an identity provider: sign in again")
     if amr == [tokens.AMR_PASSWORD] and _second_factor_required(tenant, user):
         raise Refused("the tenant requires a second factor: sign in again with it")
+    if tokens.AMR_PASSWORD in amr and passwords.expired(user, passwords.Policy.of(tenant)):
+        raise Refused("the password is older than the tenant allows: sign in and change it")
 
 
 def _second_factor_required(tenant: Tenant, user) -> bool:

@@ -3,6 +3,7 @@
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, pagination, serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 
@@ -96,3 +97,14 @@ def query(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class AnyAccept(BaseContentNegotiation):
+    """For views that answer a body of their own (premium.lic text, a CSV file) whatever Accept
+    the client sends; an error still leaves as problem+json."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -22,6 +22,9 @@ def normalised(entries: Iterable[str]) -> list[str]:
         entry = entry.strip()
         if not entry:
             continue
+        if "%" in entry:  # an IPv6 zone (`fe80::1%eth0/64`): the range is the same without it
+            address_part, _, rest = entry.partition("%")
+            entry = address_part + (rest[rest.index("/") :] if "/" in rest else "")
         try:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
@@ -44,7 +47,15 @@ def address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
         ip = ipaddress.ip_address(text or "")
     except ValueError:
         return None
+    if ip.version == 6 and ip.scope_id is not None:  # a zone (`fe80::1%eth0`) names no other host
+        ip = ipaddress.IPv6Address(ip.packed)
     return ip.ipv4_mapped or ip if ip.version == 6 else ip
+
+
+def cleaned(text: str | None) -> str | None:
+    """An address as every record keeps it: `address`'s form as text (None: not an address)."""
+    ip = address(text)
+    return str(ip) if ip is not None else None
 
 
 def within(text: str | None, networks: Iterable[str]) -> bool:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from core.models import UsageCount
 
 log = logging.getLogger(__name__)
+DETAIL_LENGTH = UsageCount._meta.get_field("detail").max_length  # longer would fail every flush
 
 _lock = threading.Lock()
 _counts: Counter = Counter()  # (kind, subject, day, detail) → count not yet written
@@ -31,7 +32,7 @@ _pid = None
 def count(kind: str, subject, n: int = 1, *, detail: str | None = None) -> None:
     """`subject` (a UUID) did `kind` (e.g. "apikey.request") `n` times today (UTC); `detail`
     (e.g. the client's address) keeps these apart from the day's other counts of the kind."""
-    key = (kind, str(subject), timezone.now().date(), detail or "")
+    key = (kind, str(subject), timezone.now().date(), (detail or "")[:DETAIL_LENGTH])
     wait = settings.PORTAL_USAGE_FLUSH_SECONDS
     with _lock:
         _forget_parents()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 import premiumlic
-from access.rules import TOOLS, OutsideNetworks
+from access.rules import TOOLS, OutsideNetworks, tenant_refusal
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
@@ -300,19 +300,22 @@ def _mark_used(ident: str, credential: Found, ip: str | None, now: datetime) -> 
         credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
 
 
-def validate(text: str, *, tenant: Tenant | None) -> dict:
+def validate(text: str, *, tenant: Tenant | None, ip: str | None = None) -> dict:
     """Is this premium.lic good now, signature and license status both: the answer for the tools.
-    At a tenant's host only that tenant's files are known (an operator host knows any)."""
+    At a tenant's host only that tenant's files are known (an operator host knows any, and applies
+    the file's tenant's networks for the tools, as its host would)."""
     try:
         body = keyring.current().verify(text)
     except premiumlic.InvalidLicense:
         return _verdict("INVALID_LICENSE")
-    files = LicenseFile.objects.select_related("license", "credential").filter(pk=body["fid"])
+    files = LicenseFile.objects.select_related("license__tenant", "credential").filter(pk=body["fid"])
     if tenant is not None:
         files = files.filter(license__tenant=tenant)
     file = files.first()
     if file is None or str(file.license_id) != body["lid"]:
         return _verdict("INVALID_LICENSE", body)  # its credential was deleted
+    if tenant is None and (outside := tenant_refusal(file.license.tenant, TOOLS, ip)):
+        raise Refusal("NETWORK_REFUSED", outside.message)
     now = timezone.now()
     code = _STATUS_CODES.get(file.license.status_at(now))
     if code is not None:

@@ -13,32 +13,22 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 import premiumlic
 from accounts.requests import client_ip
+from core.api import AnyAccept
 from licenses import licensing, methods
 
 MAX_BODY = 64 * 1024
-
-
-class _AnyAccept(BaseContentNegotiation):
-    """The tools send whatever Accept they like; these views answer text or JSON themselves."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class _ToolsApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []  # licensing.limits, counted while the credential is looked up
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = AnyAccept  # the tools send whatever Accept they like
 
 
 def _given(name: str) -> dict:
@@ -135,7 +125,7 @@ class LicenseValidateApi(_ToolsApi):
         licensing.limits(client_ip(request), None).check(licensing.rate_limited)
         text = _text_body(request)
         return HttpResponse(
-            json.dumps(licensing.validate(text, tenant=request.tenant)),
+            json.dumps(licensing.validate(text, tenant=request.tenant, ip=client_ip(request))),
             content_type="application/json",
             headers={"Cache-Control": "no-store"},
         )

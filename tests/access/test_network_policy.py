@@ -10,10 +10,12 @@ from django.test import Client
 
 from access.services import USAGE_REFUSED
 from accounts.models import Event
+from apikeys.models import USAGE_TOKENS
 from core import usage
+from core.models import UsageCount
 from tests.conftest import change_tenant
 from tests.factories import PASSWORD
-from tests.helpers import FETCH, make_key
+from tests.helpers import FETCH, VALIDATE, actor, add, make_key, sell
 
 INSIDE, OUTSIDE = "192.0.2.7", "198.51.100.20"
 LAB_V6 = "2001:db8:1:2::/64"
@@ -155,7 +157,10 @@ def test_on_an_operator_host_the_credentials_tenant_is_guarded(settings, tenant_
     guessed = at(OUTSIDE, host="localhost", HTTP_AUTHORIZATION=f"Basic {wrong}").post(
         "/api/tokens?tenant=acme.localhost"
     )
-    assert guessed.status_code == 401  # a wrong password learns nothing of the tenant's rules
+    # refused before the password is looked at: a right and a wrong one answer alike from outside,
+    # so nobody outside can test passwords through the operator host (the review's finding)
+    assert (guessed.status_code, guessed.json()["rule"]) == (403, "tenant.api")
+    assert not Event.objects.filter(action="login").exists()
 
 
 def test_another_tenants_rules_never_apply_here(tenant_a, tenant_b, bob):
@@ -182,3 +187,38 @@ def test_probes_assets_and_published_keys_are_never_guarded(tenant_a):
     guard(tenant_a, "pages", "api", "tools")
     for path in ["/healthz", "/.well-known/jwks.json", "/.well-known/premium-license-keys.json"]:
         assert at(OUTSIDE).get(path).status_code == 200, path
+
+
+def test_a_nul_in_a_refused_path_is_a_403_not_a_500(tenant_a):
+    guard(tenant_a, "pages")
+    refused = at(OUTSIDE).post("/accounts/login/%00")
+    assert refused.status_code == 403
+    assert Event.objects.get(action="access.refused").data["request"] == "POST /accounts/login/"
+
+
+def test_an_ipv6_zone_behind_a_proxy_is_dropped_and_breaks_no_count(settings, tenant_a, bob):
+    settings.PORTAL_TRUSTED_PROXIES = ("10.0.0.0/8",)
+    _, key = make_key(bob, tenant_a)
+    zoned = "2001:db8::1%" + "a" * 60
+    assert (
+        at("10.1.1.1", HTTP_X_FORWARDED_FOR=zoned, HTTP_X_API_KEY=key).post("/api/tokens").status_code == 200
+    )
+    assert (
+        at("10.1.1.1", HTTP_X_FORWARDED_FOR="192.0.2.9", HTTP_X_API_KEY=key).post("/api/tokens").status_code
+        == 200
+    )
+    addresses = set(UsageCount.objects.filter(kind=USAGE_TOKENS).values_list("detail", flat=True))
+    assert addresses == {"2001:db8::1", "192.0.2.9"}
+
+
+def test_validating_on_an_operator_host_meets_the_files_tenants_tools_rule(tenant_a, alice):
+    license = sell(tenant_a, actor(alice, tenant_a))
+    add(license, actor(alice, tenant_a), "dragen_serial", serial_number="SN-NET-1")
+    text = at(INSIDE).post(FETCH, json.dumps({"DragenSerialNo": "SN-NET-1"}), content_type="application/json")
+    guard(tenant_a, "tools")
+    for host in ["localhost", "acme.localhost"]:
+        refused = at(OUTSIDE, host=host).post(VALIDATE, text.content, content_type="text/plain")
+        assert (refused.status_code, refused.json()["code"]) == (403, "NETWORK_REFUSED"), host
+    assert (
+        at(INSIDE, host="localhost").post(VALIDATE, text.content, content_type="text/plain").json()["valid"]
+    )

@@ -79,3 +79,9 @@ def test_the_binary_search_answers_as_checking_every_range_would(entries, ip):
 def test_an_entry_written_by_hand_that_is_no_network_allows_nobody_and_breaks_nothing():
     assert networks.within("192.0.2.7", ["192.0.2.0/24", "not a network", "10.0.0.0/33"])
     assert not networks.within("10.0.0.1", ["not a network", "10.0.0.0/33"])
+
+
+def test_an_ipv6_zone_is_no_part_of_a_range_or_an_address():
+    assert networks.normalised(["fe80::1%eth0", "fe80::%eth0/64"]) == ["fe80::1/128", "fe80::/64"]
+    assert networks.cleaned("fe80::1%" + "a" * 60) == "fe80::1"
+    assert networks.cleaned("::ffff:192.0.2.9") == "192.0.2.9" and networks.cleaned("lab") is None

@@ -232,3 +232,12 @@ def test_the_shortest_password_is_between_8_and_128(tenant_a, alice, length):
             history=0,
             max_age_days=0,
         )
+
+
+def test_a_password_token_is_not_refreshed_once_the_password_is_older_than_allowed(tenant_a, bob):
+    token = basic("bob@acme.test", PASSWORD).json()["token"]
+    bearer = Client(HTTP_HOST="acme.localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert bearer.post("/api/tokens:refresh").status_code == 200
+    change_tenant(tenant_a, password_max_age_days=30)
+    User.objects.filter(pk=bob.pk).update(date_joined=timezone.now() - timedelta(days=31))
+    assert bearer.post("/api/tokens:refresh").status_code == 403
