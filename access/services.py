@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from access.passwords import CLASSES
 from access.rules import AREAS, OutsideNetworks
+from accounts import addresses
 from accounts.models import (
     MFA_GRACE_MAX,
     PASSWORD_HISTORY_MAX,
@@ -136,16 +137,39 @@ def login_record(sender, request, user, sociallogin=None, **kwargs) -> None:
         signin_record(tenant=tenant, user=user, ip=client_ip(request), method=method, application="browser")
 
 
+def login_failure_record(sender, credentials, request=None, **kwargs) -> None:
+    """Django's user_login_failed (the login page, and POST /api/tokens with a password): the login
+    report's failed sign-ins, capped as refusals are."""
+    tenant = getattr(request, "signin_tenant", None) or getattr(request, "tenant", None)
+    if tenant is None:
+        return
+    email = addresses.canonical(str(credentials.get("email") or credentials.get("username") or ""))[:254]
+    application = "api" if request.path_info.startswith("/api/") else "browser"
+    _capped_event(
+        tenant, client_ip(request), "login.failed", email=email.replace("\x00", ""), application=application
+    )
+
+
+def exchange_failure_record(*, tenant: Tenant | None, ip: str | None, key_prefix: str) -> None:
+    """A key exchange refused at a tenant's host (a wrong, revoked or expired key)."""
+    if tenant is not None:
+        _capped_event(tenant, ip, "apikey.exchange_failed", key_prefix=key_prefix)
+
+
+def _capped_event(tenant: Tenant, ip: str | None, action: str, **data) -> None:
+    """An event of an attempt that failed or was refused: at most PORTAL_RATES["refused-events"] a
+    minute per address, so nobody can fill the event log with them."""
+    limits = Limits(counted=[("refused-events", f"{tenant.pk}:{limit_unit(ip)}")])
+    if limits.retry_after() is None:
+        event_record(tenant=tenant, by=Actor(user=None, ip=ip), action=action, **data)
+
+
 def refused_record(*, tenant: Tenant, refusal: OutsideNetworks, what: str, attempt: bool) -> None:
     """A request refused by a network rule: counted by day and rule. An `attempt` (to sign in, to
     exchange a key, to change something: not a GET) is also an event, at most PORTAL_RATES
     ["refused-events"] a minute per address, so nobody outside can fill the event log."""
     usage.count(USAGE_REFUSED, tenant.pk, detail=refusal.rule)
-    if not attempt:
-        return
-    limits = Limits(counted=[("refused-events", f"{tenant.pk}:{limit_unit(refusal.ip)}")])
-    if limits.retry_after() is None:
-        event_record(
-            tenant=tenant, by=Actor(user=None, ip=refusal.ip), action="access.refused", rule=refusal.rule,
-            request=what.replace("\x00", "")[:200],  # PostgreSQL's JSON takes no NUL
-        )  # fmt: skip
+    if attempt:  # PostgreSQL's JSON takes no NUL
+        _capped_event(
+            tenant, refusal.ip, "access.refused", rule=refusal.rule, request=what.replace("\x00", "")[:200]
+        )

@@ -19,7 +19,8 @@ def tenant_url(tenant: Tenant, path: str = "/") -> str:
     return settings.PORTAL_TENANT_URL.format(domain=tenant.domain) + path
 
 
-def send(name: str, *, to: str, tenant: Tenant, context: dict) -> None:
+def send(name: str, *, to: str, tenant: Tenant, context: dict, attachments=()) -> None:
+    """`attachments`: (filename, content, mimetype) triples."""
     if addresses.problem(addresses.canonical(to)):  # made before such addresses were refused
         log.warning("not sending %s to %r: its mail could reach another mailbox", name, to)
         return
@@ -31,4 +32,6 @@ def send(name: str, *, to: str, tenant: Tenant, context: dict) -> None:
         subject=f"[{tenant.name}] {subject}", body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
     )
     message.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        message.attach(*attachment)
     message.send()

@@ -27,3 +27,9 @@ def cache_changes_settle() -> bool:
 def usage_prune() -> int:
     """Drop usage counts older than PORTAL_USAGE_KEEP_DAYS (the charts show 30 days)."""
     return usage.prune(keep_days=settings.PORTAL_USAGE_KEEP_DAYS)
+
+
+@shared_task
+def events_prune() -> int:
+    """Drop events older than PORTAL_EVENT_KEEP_DAYS (400): the log, and the reports made from it."""
+    return services.events_prune(keep_days=settings.PORTAL_EVENT_KEEP_DAYS)

@@ -16,10 +16,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access import services as access_services
 from accounts.models import Tenant, Workgroup
 from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for, client_ip
-from apikeys import grants, selectors, services
+from apikeys import grants, keys, selectors, services
 from apikeys.authentication import BearerAuthentication, TokenAuth
 from apikeys.throttles import api_key_header, basic_credentials, token_limits
 from core import networks
@@ -342,6 +343,12 @@ class TokenApi(APIView):
         except (grants.Refused, Http404) as exc:
             log.info("token refused from %s: %s", client_ip(request), exc)
             limits.failed()
+            if "HTTP_X_API_KEY" in request.META:
+                given = api_key_header(request)
+                prefix = keys.display_prefix(given) if keys.is_well_formed(given) else ""
+                access_services.exchange_failure_record(
+                    tenant=request.tenant, ip=client_ip(request), key_prefix=prefix
+                )
             return exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
 
     def _issue(self, request, limits: Limits) -> grants.Issued | None:

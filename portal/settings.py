@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "licenses",
     "sso",
     "access",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -409,7 +410,15 @@ CELERY_BEAT_SCHEDULE = {
     "prune-usage-counts": {"task": "accounts.tasks.usage_prune", "schedule": 86400.0},
     "check-saml-metadata": {"task": "sso.tasks.saml_metadata_check", "schedule": 86400.0},
     "prune-seen-assertions": {"task": "sso.tasks.seen_assertions_prune", "schedule": 3600.0},
+    "sweep-reports": {"task": "reports.tasks.reports_sweep", "schedule": 600.0},
+    "prune-events": {"task": "accounts.tasks.events_prune", "schedule": 86400.0},
 }
+# The event log keeps this many days; reports are kept (and downloadable) this many, and are
+# attached to their email up to this size (a link to the Reports page above it).
+PORTAL_EVENT_KEEP_DAYS = env_int("PORTAL_EVENT_KEEP_DAYS", 400)
+PORTAL_REPORTS_DIR = VAR_DIR / "reports"
+PORTAL_REPORT_KEEP_DAYS = env_int("PORTAL_REPORT_KEEP_DAYS", 7)
+PORTAL_REPORT_ATTACH_BYTES = env_int("PORTAL_REPORT_ATTACH_BYTES", 5 * 1024 * 1024)
 # Usage counts (core.usage) wait this long in a process before one write adds them all.
 PORTAL_USAGE_FLUSH_SECONDS = float(env_int("PORTAL_USAGE_FLUSH_SECONDS", 5))
 PORTAL_USAGE_KEEP_DAYS = env_int("PORTAL_USAGE_KEEP_DAYS", 400)
@@ -450,8 +459,8 @@ PORTAL_RATES = {
     # `portal login`: device codes started per address, and user codes typed per person.
     "cli-device-ip": env_str("PORTAL_RATE_CLI_DEVICE_IP", "20/h"),
     "cli-code-user": env_str("PORTAL_RATE_CLI_CODE_USER", "20/h"),
-    # Requests a tenant's allowed networks refused that are written to its event log, per address
-    # (past it they are only counted by day): an outsider cannot fill the log.
+    # Failed sign-ins and key exchanges, and requests a tenant's allowed networks refused, written
+    # to its event log per address (past it refusals are only counted by day): nobody fills the log.
     "refused-events": env_str("PORTAL_RATE_REFUSED_EVENTS", "30/m"),
 }
 

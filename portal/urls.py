@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("licenses.api_urls")),
     path("api/", include("sso.api_urls")),
     path("api/", include("access.api_urls")),
+    path("api/", include("reports.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("licenses.urls")),
     path("", include("sso.urls")),
     path("", include("access.urls")),
+    path("", include("reports.urls")),
 ]
 
 handler404 = "accounts.views.not_found"

@@ -1,6 +1,6 @@
 """Every write to tenants, members, workgroups and invitations goes through these functions."""
 
-from .audit import Actor, event_record
+from .audit import Actor, event_record, events_prune
 from .invitations import (
     invitation_accept,
     invitation_create,
@@ -25,6 +25,7 @@ __all__ = [
     "Actor",
     "clean_name",
     "event_record",
+    "events_prune",
     "invitation_accept",
     "invitation_create",
     "invitation_id_from_token",

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import USAGE_FAILED_SIGNINS, Event, Membership, Tenant, User
 from core import usage
@@ -61,3 +63,12 @@ def signin_failure_count(sender, credentials, request=None, **kwargs) -> None:
     tenant = getattr(request, "signin_tenant", None) or getattr(request, "tenant", None)
     if tenant is not None:
         usage.count(USAGE_FAILED_SIGNINS, tenant.pk)
+
+
+def events_prune(*, keep_days: int, batch: int = 10_000) -> int:
+    """Delete events older than `keep_days`, a batch at a time (no long lock on a large log)."""
+    before = timezone.now() - timedelta(days=keep_days)
+    deleted = 0
+    while ids := list(Event.objects.filter(created_at__lt=before).values_list("pk", flat=True)[:batch]):
+        deleted += Event.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -116,7 +116,7 @@ def long_names(tmp_path_factory):
         "/", "/apikeys/", "/tenant/apikeys/?ended=1", "/workgroups/", f"/workgroups/{workgroup.pk}/",
         "/users/", "/events/", "/settings/", "/licenses/", f"/licenses/{license.pk}/", "/profile/",
         "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/api/docs", "/settings/sign-in/",
-        "/settings/access/",
+        "/settings/access/", "/reports/",
     ]  # fmt: skip
     return {
         "widths": [(390, 844), (1280, 800)],

@@ -26,6 +26,7 @@ def test_every_page_renders_without_a_csp_violation(page, tenant_url, alice, bob
         f"/workgroups/{workgroup.pk}/",
         "/settings/",
         "/settings/access/",
+        "/reports/",
         "/events/",
         "/apikeys/",
         "/tenant/apikeys/",
