@@ -56,10 +56,7 @@ class AccountAdapter(SsoAccountAdapter):
             )
             return redirect("account_login")
         self._mark(request, CHANGE_REQUIRED, self._password_problem(request, user))
-        through_sso = (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None
-        missing = (
-            None if tenant is None or through_sso else mfa.missing(tenant, _membership(tenant, user), user)
-        )
+        missing = None if tenant is None else mfa.missing(tenant, _membership(tenant, user), user)
         self._mark(
             request,
             MFA_REQUIRED,

@@ -3,8 +3,8 @@
 Required of tenant admins or of everyone. From the moment it is required (or from joining, if
 later) members have the tenant's grace days, in which every sign-in asks them to set one up;
 after that a sign-in without one stops at setting it up. A second factor is TOTP or a passkey
-(recovery codes back those up; they are not one on their own). Sign-ins through the tenant's
-identity provider are left to the provider's own second factor."""
+(recovery codes back those up; they are not one on their own). It applies to sign-ins through the
+tenant's identity provider alike: allauth asks for the factor after those too."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -6,12 +6,14 @@ import copy
 import io
 import re
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import saml2.assertion
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from lxml import etree
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
@@ -22,6 +24,7 @@ from sso.fetch import origin as fetch_origin
 from sso.models import SignIn
 from sso.services import signin_update
 from sso.services.settings import Provider
+from tests.conftest import change_tenant
 from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
 from tests.helpers import actor
 from tests.saml_idp.idp import RSA_SHA256, IdentityProvider, encoded, key_and_certificate
@@ -389,3 +392,13 @@ def test_a_logout_request_must_be_signed_by_the_idp(acme_saml, idp, caplog):
     assert "The SAMLRequest is not signed. Rejected." in caplog.text
     signed = visitor.get(logout_request(sign=True, sigalg=RSA_SHA256))
     assert signed.status_code == 302 and _signed_in_as(visitor) is None  # the IdP's own: signed out
+
+
+def test_a_required_second_factor_holds_a_sign_in_through_the_provider_too(acme_saml, idp, tenant_a):
+    since = timezone.now() - timedelta(days=1)
+    change_tenant(tenant_a, mfa_required="everyone", mfa_grace_days=0, mfa_required_since=since)
+    visitor = Client(HTTP_HOST="acme.localhost")
+    _sign_in(visitor, acme_saml, idp)
+    assert _signed_in_as(visitor) == "rosalind@acme.test"
+    assert visitor.get("/apikeys/")["Location"] == "/accounts/2fa/"  # policies apply to SSO alike
+    assert visitor.get("/api/me").json()["code"] == "second_factor_required"
