@@ -16,7 +16,7 @@ from accounts.models import Membership
 from sso.adapter import AccountAdapter as SsoAccountAdapter
 
 CHANGE_REQUIRED = "portal_password_change"  # session: {"user": id, "why": text, "at": epoch seconds}
-MFA_REQUIRED = "portal_mfa_required"  # session: {"user": id, "deadline": epoch seconds, "ask": bool}
+MFA_ASK = "portal_mfa_ask"  # session: the user id to ask, once, for the second factor the tenant requires
 
 
 class AccountAdapter(SsoAccountAdapter):
@@ -57,11 +57,7 @@ class AccountAdapter(SsoAccountAdapter):
             return redirect("account_login")
         self._mark(request, CHANGE_REQUIRED, self._password_problem(request, user))
         missing = None if tenant is None else mfa.missing(tenant, _membership(tenant, user), user)
-        self._mark(
-            request,
-            MFA_REQUIRED,
-            missing and {"user": str(user.pk), "deadline": missing.deadline.timestamp(), "ask": True},
-        )
+        self._mark(request, MFA_ASK, str(user.pk) if missing else None)  # held or not: the middleware
         return super().pre_login(request, user, **kwargs)
 
     @staticmethod
@@ -70,7 +66,7 @@ class AccountAdapter(SsoAccountAdapter):
         return {"user": str(user.pk), "why": problem, "at": time.time()} if problem else None
 
     @staticmethod
-    def _mark(request, key: str, value: dict | None) -> None:
+    def _mark(request, key: str, value) -> None:
         if value:
             request.session[key] = value
         else:

@@ -32,12 +32,16 @@ class Requirement:
 
 def requirement(tenant: Tenant, membership) -> Requirement | None:
     """What the tenant asks of this member (None: nothing)."""
+    admin = membership is not None and membership.role == Role.ADMIN
     covered = tenant.mfa_required == MfaRequired.EVERYONE or (
-        tenant.mfa_required == MfaRequired.ADMINS and membership is not None and membership.role == Role.ADMIN
+        tenant.mfa_required == MfaRequired.ADMINS and admin
     )
-    if not covered or membership is None or tenant.mfa_required_since is None:
+    # An admin's days count from when admins were first covered: widening the rule to everyone
+    # gives everyone else their grace days, and admins none anew.
+    since = (tenant.mfa_admins_since if admin else None) or tenant.mfa_required_since
+    if not covered or membership is None or since is None:
         return None
-    start = max(tenant.mfa_required_since, membership.created_at)
+    start = max(since, membership.created_at)
     return Requirement(deadline=start + timedelta(days=tenant.mfa_grace_days))
 
 

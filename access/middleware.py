@@ -1,20 +1,19 @@
 """A tenant's allowed networks, applied at its own host before any view runs; and what a sign-in
 left to do (change the password, set up a second factor) before anything else."""
 
-from datetime import UTC, datetime
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from access import mfa
-from access.adapter import CHANGE_REQUIRED, MFA_REQUIRED
+from access.adapter import CHANGE_REQUIRED, MFA_ASK
 from access.rules import PAGES, SAFE_METHODS, OutsideNetworks, area_of, tenant_refusal
 from access.services import refused_record
+from accounts.models import MfaRequired
 from accounts.requests import client_ip
+from accounts.selectors import current_membership
 from core.errors import Forbidden, problem_for
 from core.middleware import PagesOnly
 
@@ -78,22 +77,29 @@ class SignInRequirementsMiddleware:
         return _held(request, required["why"], "password_change_required", "account_change_password")
 
     def _second_factor(self, request: HttpRequest) -> HttpResponse | None:
-        required = request.session.get(MFA_REQUIRED)
-        if not required or request.path_info.startswith(self.MFA_OPEN):
+        """Asked for once per sign-in in the grace days, held after them: judged on every request of
+        a tenant that requires one (its policy rides in the cached tenant), so turning it on,
+        shortening the grace days or removing one's last factor holds sessions already open."""
+        tenant = getattr(request, "tenant", None)
+        if (
+            tenant is None
+            or tenant.mfa_required == MfaRequired.OFF
+            or request.path_info.startswith(self.MFA_OPEN)
+        ):
             return None
-        if required["user"] != str(request.user.pk) or mfa.has_second_factor(request.user):
-            del request.session[MFA_REQUIRED]
+        membership = current_membership(request)
+        missing = (
+            mfa.missing(tenant, membership, request.user) if membership and membership.is_active else None
+        )
+        if missing is None:
             return None
-        tenant, deadline = request.tenant, datetime.fromtimestamp(required["deadline"], tz=UTC)
-        if timezone.now() >= deadline:
+        if missing.enforced:
             why = (
                 f"{tenant.name} requires a second factor: set up an authenticator app or a passkey to go on."
             )
             return _held(request, why, "second_factor_required", "mfa_index")
-        if required.get("ask"):
-            required["ask"] = False
-            request.session[MFA_REQUIRED] = required
-            why = (f"{tenant.name} requires a second factor from {deadline:%Y-%m-%d}: set up an "
+        if request.session.pop(MFA_ASK, None) == str(request.user.pk):
+            why = (f"{tenant.name} requires a second factor from {missing.deadline:%Y-%m-%d}: set up an "
                    "authenticator app or a passkey now, or later from your profile.")  # fmt: skip
             return _held(request, why, None, "mfa_index")
         return None

@@ -1,6 +1,7 @@
 """Writes of the tenant's access policy, and the records that policy is judged by: sign-ins with
 where they came from, and requests refused by a network rule."""
 
+from allauth.mfa.webauthn.internal.flows import did_use_passwordless_login
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from accounts.models import (
     PASSWORD_MAX_AGE_DAYS,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    Membership,
     MfaRequired,
     Tenant,
 )
@@ -106,6 +108,7 @@ def mfa_policy_update(
     widened = _covers(required) > _covers(tenant.mfa_required)
     if widened or required == MfaRequired.OFF:
         new["mfa_required_since"] = timezone.now() if widened else None
+        new["mfa_admins_since"] = (tenant.mfa_admins_since or timezone.now()) if widened else None
     changed = {name: value for name, value in new.items() if getattr(tenant, name) != value}
     if changed:
         with transaction.atomic():
@@ -132,9 +135,17 @@ def signin_record(*, tenant: Tenant, user, ip: str | None, method: str, applicat
 def login_record(sender, request, user, sociallogin=None, **kwargs) -> None:
     """Django's user_logged_in (every browser sign-in, through allauth or not)."""
     tenant = getattr(request, "tenant", None)
-    if tenant is not None:
-        method = "sso" if sociallogin is not None else "password"
+    if (
+        tenant is not None and Membership.objects.filter(tenant=tenant, user=user).exists()
+    ):  # not a stranger's
+        method = (
+            "sso" if sociallogin is not None else "passkey" if _passwordless(request, user) else "password"
+        )
         signin_record(tenant=tenant, user=user, ip=client_ip(request), method=method, application="browser")
+
+
+def _passwordless(request, user) -> bool:
+    return did_use_passwordless_login(request, user)
 
 
 def login_failure_record(sender, credentials, request=None, **kwargs) -> None:

@@ -61,7 +61,8 @@ class Tenant(models.Model):
     # from joining, if later), then required before anything else. Passkeys may also sign in alone.
     mfa_required = models.CharField(max_length=10, choices=MfaRequired.choices, default=MfaRequired.OFF)
     mfa_grace_days = models.PositiveIntegerField(default=14)
-    mfa_required_since = models.DateTimeField(null=True, blank=True)
+    mfa_required_since = models.DateTimeField(null=True, blank=True)  # when the present rule began
+    mfa_admins_since = models.DateTimeField(null=True, blank=True)  # when tenant admins were first covered
     passkey_login = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 

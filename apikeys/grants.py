@@ -201,6 +201,8 @@ def _check_sign_in_still_good(tenant: Tenant, user, amr: list[str]) -> None:
         raise Refused("the tenant no longer signs in through an identity provider: sign in again")
     if amr == [tokens.AMR_PASSWORD] and _second_factor_required(tenant, user):
         raise Refused("the tenant requires a second factor: sign in again with it")
+    if amr == [tokens.AMR_HWK, tokens.AMR_MFA] and not tenant.passkey_login:
+        raise Refused("the tenant no longer lets a passkey sign in alone: sign in with the password")
     if tokens.AMR_PASSWORD in amr and passwords.expired(user, passwords.Policy.of(tenant)):
         raise Refused("the password is older than the tenant allows: sign in and change it")
 

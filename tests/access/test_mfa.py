@@ -4,6 +4,7 @@ authenticator app makes them; and password tokens, which cannot carry a second f
 
 import base64
 import re
+import time
 from datetime import timedelta
 
 import pyotp
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from access import services
 from accounts.models import Event, Membership
+from apikeys import grants
 from tests.conftest import change_tenant, client_for
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.helpers import actor, make_key
@@ -167,3 +169,52 @@ def test_admins_set_it_on_the_page_and_through_the_api_and_members_cannot(tenant
         == 403
     )
     assert Membership.objects.get(user=bob).role == "member"
+
+
+def test_requiring_it_later_holds_sessions_already_open(tenant_a, bob):
+    page = sign_in("bob@acme.test")
+    assert page.get("/apikeys/").status_code == 200
+    require(tenant_a, days_ago=30)
+    assert page.get("/apikeys/")["Location"] == "/accounts/2fa/"
+
+
+def test_removing_ones_last_factor_holds_the_session_at_once(tenant_a, bob):
+    secret = generate_totp_secret()
+    TOTP.activate(bob, secret)
+    require(tenant_a, days_ago=30)
+    page = Client(HTTP_HOST="acme.localhost")
+    page.post("/accounts/login/", {"login": "bob@acme.test", "password": PASSWORD})
+    page.post("/accounts/2fa/authenticate/", {"code": pyotp.TOTP(secret).now()})
+    assert page.get("/apikeys/").status_code == 200
+    page.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert page.post("/accounts/2fa/totp/deactivate/").status_code == 302
+    assert page.get("/apikeys/")["Location"] == "/accounts/2fa/"
+
+
+def test_widening_to_everyone_gives_admins_no_new_grace_days(tenant_a, alice, bob):
+    require(tenant_a, "admins", days_ago=60, grace=0)
+    change_tenant(tenant_a, mfa_admins_since=tenant_a.mfa_required_since)
+    services.mfa_policy_update(
+        tenant=tenant_a, by=actor(alice, tenant_a), required="everyone", grace_days=14, passkey_login=False
+    )
+    assert basic("alice@acme.test").json()["code"] == "second_factor_required"  # still past her deadline
+    assert basic("bob@acme.test").status_code == 200  # his grace days just began
+    assert sign_in("alice@acme.test").get("/apikeys/")["Location"] == "/accounts/2fa/"
+
+
+def test_a_passkey_alone_token_stops_refreshing_once_passkeys_may_not_sign_in_alone(tenant_a, bob):
+    change_tenant(tenant_a, passkey_login=True)
+    issued = grants.token_for_sign_in(
+        user_id=bob.pk, tenant=tenant_a, amr=["hwk", "mfa"], auth_time=int(time.time())
+    )
+    bearer = Client(HTTP_HOST="acme.localhost", HTTP_AUTHORIZATION=f"Bearer {issued.token}")
+    assert bearer.post("/api/tokens:refresh").status_code == 200
+    change_tenant(tenant_a, passkey_login=False)
+    assert bearer.post("/api/tokens:refresh").status_code == 403
+
+
+def test_a_sign_in_by_someone_not_a_member_is_no_event_of_the_tenant(tenant_a, tenant_b, charlie):
+    Client(HTTP_HOST="acme.localhost").post(
+        "/accounts/login/", {"login": "charlie@globex.test", "password": PASSWORD}
+    )
+    assert not Event.objects.filter(tenant=tenant_a, action="login").exists()
