@@ -160,10 +160,12 @@ class AutoSchema(openapi.AutoSchema):
         if direction != "request" or not isinstance(field, serializers.CharField) or "pattern" in schema:
             return schema
         # DRF refuses NUL in any text; a field that may not be blank needs more than white space.
+        # One that may be blank gets drf-spectacular's `oneOf: [this, {maxLength: 0}]`, so this
+        # must not match "" too (it would match both, which oneOf refuses).
         if field.trim_whitespace and not field.allow_blank:
             schema["pattern"] = "^[^\x00]*[^\\s\x00][^\x00]*$"
         else:
-            schema["pattern"] = "^[^\x00]*$"
+            schema["pattern"] = "^[^\x00]+$" if field.allow_blank else "^[^\x00]*$"
         return schema
 
     def get_operation_id(self) -> str:
