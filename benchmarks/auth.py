@@ -49,6 +49,9 @@ ranges = [f"10.{n}.0.0/16" for n in range(25)] + [f"2001:db8:{n:x}::/48" for n i
 guarded = Tenant.objects.create(domain="guarded.localhost", name="Guarded", slug="guarded",
                                 allowed_networks=ranges, networks_for_api=True)
 guarded_member = Membership.objects.create(tenant=guarded, user=user)
+for name in ("Sequencing", "Variant calling"):  # the same /api/me as at bench, but for the networks
+    group = Workgroup.objects.create(tenant=guarded, name=name)
+    WorkgroupMembership.objects.create(workgroup=group, user=user)
 _, bound = services.apikey_create(tenant=guarded, user=user, name="bound", workgroups="all",
                                   by=Actor(user=user, membership=guarded_member), allowed_networks=ranges)
 guarded_token = Client(HTTP_HOST="guarded.localhost", REMOTE_ADDR="127.0.0.1").post(
