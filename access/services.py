@@ -52,14 +52,7 @@ def network_policy_update(
             code="would_lock_out",
         )
     new = {"allowed_networks": allowed} | {f"networks_for_{area}": on for area, on in guarded.items()}
-    changed = {field: value for field, value in new.items() if getattr(tenant, field) != value}
-    if changed:
-        with transaction.atomic():
-            for field, value in changed.items():
-                setattr(tenant, field, value)
-            tenant.save(update_fields=list(changed))
-            event_record(tenant=tenant, by=by, action="access.networks", target=tenant, **changed)
-    return tenant
+    return _tenant_change(tenant, by, "access.networks", new)
 
 
 def password_policy_update(
@@ -84,14 +77,7 @@ def password_policy_update(
         "password_history": history,
         "password_max_age_days": max_age_days,
     }
-    changed = {name: value for name, value in new.items() if getattr(tenant, name) != value}
-    if changed:
-        with transaction.atomic():
-            for name, value in changed.items():
-                setattr(tenant, name, value)
-            tenant.save(update_fields=list(changed))
-            event_record(tenant=tenant, by=by, action="access.passwords", target=tenant, **changed)
-    return tenant
+    return _tenant_change(tenant, by, "access.passwords", new)
 
 
 def mfa_policy_update(
@@ -109,6 +95,11 @@ def mfa_policy_update(
     if widened or required == MfaRequired.OFF:
         new["mfa_required_since"] = timezone.now() if widened else None
         new["mfa_admins_since"] = (tenant.mfa_admins_since or timezone.now()) if widened else None
+    return _tenant_change(tenant, by, "access.mfa", new)
+
+
+def _tenant_change(tenant: Tenant, by: Actor, action: str, new: dict) -> Tenant:
+    """Save the fields of `new` that differ, and the event saying what they became, together."""
     changed = {name: value for name, value in new.items() if getattr(tenant, name) != value}
     if changed:
         with transaction.atomic():
@@ -116,7 +107,7 @@ def mfa_policy_update(
                 setattr(tenant, name, value)
             tenant.save(update_fields=list(changed))
             shown = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in changed.items()}
-            event_record(tenant=tenant, by=by, action="access.mfa", target=tenant, **shown)
+            event_record(tenant=tenant, by=by, action=action, target=tenant, **shown)
     return tenant
 
 
