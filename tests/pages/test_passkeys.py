@@ -2,6 +2,8 @@
 one is registered through allauth's pages, then used as the second factor after a password, and
 to sign in alone only where the tenant allows it. A passkey belongs to the host it was made at."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -81,3 +83,17 @@ def test_a_passkey_signing_in_alone_is_refused_where_the_tenant_does_not_allow_i
         "At Acme Genomics a passkey is a second factor: sign in with your password first."
     )
     expect(page.locator("input[name=password]")).to_be_visible()  # not signed in
+
+
+def test_a_passkey_made_at_one_tenant_signs_in_nobody_at_another(page, tenant_url, acme):
+    virtual_authenticator(page)
+    globex = TenantFactory(name="Globex Labs", slug="globex", domain="globex.localhost", passkey_login=True)
+    MembershipFactory(tenant=globex, user=acme.memberships.get().user)  # the same person, both tenants
+    change_tenant(acme, passkey_login=True)
+    sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), "alice@acme.test", PASSWORD)
+    register_passkey(page, tenant_url)
+    page.goto(tenant_url("globex.localhost", "/accounts/login/"))
+    page.get_by_role("button", name="Sign in with a passkey").click()  # the browser has none for this host
+    page.wait_for_timeout(1500)
+    page.goto(tenant_url("globex.localhost", "/apikeys/"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))  # nobody signed in there
