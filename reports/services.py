@@ -164,8 +164,8 @@ def report_mail(*, report_id, recipient: str) -> bool:
 
 
 def reports_sweep() -> dict[str, int]:
-    """Hourly: queue again the reports whose job was lost (the broker was down, the worker died),
-    and delete the files of reports past their days."""
+    """Every ten minutes (beat): queue again the reports whose job was lost (the broker was down,
+    the worker died), and delete the files of reports past their days."""
     now = timezone.now()
     stale = Report.objects.filter(
         status=Report.Status.QUEUED, created_at__lt=now - timedelta(minutes=5)
