@@ -83,4 +83,4 @@ class CliTokenApi(APIView):
                 code=data.get("code", "") or "-",
                 verifier=data.get("code_verifier", ""),
             )
-        return _token_response(issued)
+        return _token_response(request, issued)
