@@ -1,4 +1,5 @@
-"""How drf-spectacular describes our Bearer authentication (imported by AppConfig.ready)."""
+"""How drf-spectacular describes our Bearer and X-API-Key authentication (imported by
+AppConfig.ready)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -13,4 +14,17 @@ class BearerScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "A token from POST /api/tokens.",
+        }
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apikeys.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "The API key itself on every call, as ICA allows (a token is safer: it expires).",
         }

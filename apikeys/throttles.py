@@ -20,6 +20,12 @@ def token_limits(request) -> Limits:
     )
 
 
+def key_failure_limits(request) -> Limits:
+    """For a key refused on a call (X-API-Key): the token endpoint's failed exchanges per client
+    address. Read only once a key is refused, so a good key costs no round trip for it."""
+    return Limits(failures=[("tokens-failures-ip", _client(request))])
+
+
 def _client(request) -> str:
     return limit_unit(client_ip(request))
 

@@ -5,7 +5,8 @@ Under gunicorn (2 sync workers) on PostgreSQL and Redis, wrk on loopback: `ping`
 (GET /api/me, Bearer JWT) and `tokens` (POST /api/tokens, X-API-Key) of Portal and of the peer in
 `benchmarks/peer/` (djangorestframework-api-key + simplejwt), and the reference: `benchmarks/bare/`,
 one DRF view behind Django's default `startproject` middleware. `me_nets`: Portal's `me` at a
-tenant whose API, and the token's key, each allow 50 networks (the caller's last). Prints
+tenant whose API, and the token's key, each allow 50 networks (the caller's last); `me_key`:
+`me` with the key itself as X-API-Key, as ICA's clients send it. Prints
 medians and each round's ratio to the bare ceiling measured in the same round.
 
     .venv/bin/python benchmarks/auth.py [--rounds 3] [--seconds 5] [--connections 16]
@@ -145,6 +146,7 @@ def _targets(app: dict) -> dict:
     if "guarded_token" in app:  # Portal: the tenant's and the key's networks checked on each call
         headers = {"Host": "guarded.localhost", "Authorization": f"Bearer {app['guarded_token']}"}
         targets["me_nets"] = ("GET", "/api/me", headers, "")
+        targets["me_key"] = ("GET", "/api/me", {"X-API-Key": app["key"]}, "")  # ICA's way: no token
     return targets | {"tokens": ("POST", "/api/tokens", {"X-API-Key": app["key"]}, "")}
 
 
@@ -166,6 +168,7 @@ def _report(results: dict, args) -> None:
             ("ping", "GET /api/ping"),
             ("me", "GET /api/me (Bearer)"),
             ("me_nets", "GET /api/me (networks)"),
+            ("me_key", "GET /api/me (X-API-Key)"),
             ("tokens", "POST /api/tokens"),
         )
         if (app, target) in results
@@ -188,6 +191,14 @@ def _report(results: dict, args) -> None:
     print(
         f"portal, me with 50 + 50 networks checked / me: {statistics.median(nets):.3f}× "
         f"({min(nets):.3f}-{max(nets):.3f})"
+    )
+    keyed = [
+        k["rps"] / p["rps"]
+        for k, p in zip(results[("portal", "me_key")], results[("portal", "me")], strict=True)
+    ]
+    print(
+        f"portal, me with X-API-Key / me with Bearer: {statistics.median(keyed):.3f}× "
+        f"({min(keyed):.3f}-{max(keyed):.3f})"
     )
     print(f"non-2xx answers: {errors}")
     if errors:

@@ -335,6 +335,7 @@ REST_FRAMEWORK = {
     # Bearer first: its WWW-Authenticate challenge makes unauthenticated calls a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apikeys.authentication.BearerAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",  # X-API-Key on a call, as ICA's clients send it
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsTenantMember"],
@@ -369,7 +370,6 @@ SPECTACULAR_SETTINGS = {
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
-            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             "BasicAuth": {"type": "http", "scheme": "basic"},
         }
     },
