@@ -14,7 +14,7 @@ from access.services import refused_record
 from accounts.models import MfaRequired
 from accounts.requests import client_ip
 from accounts.selectors import current_membership
-from core.errors import Forbidden, problem_for
+from core.errors import API_PATHS, Forbidden, problem_for
 from core.middleware import PagesOnly
 
 
@@ -106,7 +106,7 @@ class SignInRequirementsMiddleware:
 
 
 def _held(request: HttpRequest, why: str, code: str | None, page: str) -> HttpResponse:
-    if request.path_info.startswith("/api/"):
+    if request.path_info.startswith(API_PATHS):
         return problem_for(Forbidden(why, code=code or "second_factor_asked"))
     messages.warning(request, why)
     return redirect(reverse(page))

@@ -22,7 +22,7 @@ from accounts.requests import client_ip, limit_unit
 from accounts.services import Actor, event_record
 from accounts.services.guards import require_tenant_admin
 from core import networks, usage
-from core.errors import ServiceError
+from core.errors import API_PATHS, ServiceError
 from core.ratelimit import Limits
 
 USAGE_REFUSED = "access.refused"  # core.usage kind: refused requests per tenant, day and rule
@@ -146,7 +146,7 @@ def login_failure_record(sender, credentials, request=None, **kwargs) -> None:
     if tenant is None:
         return
     email = addresses.canonical(str(credentials.get("email") or credentials.get("username") or ""))[:254]
-    application = "api" if request.path_info.startswith("/api/") else "browser"
+    application = "api" if request.path_info.startswith(API_PATHS) else "browser"
     _capped_event(
         tenant, client_ip(request), "login.failed", email=email.replace("\x00", ""), application=application
     )

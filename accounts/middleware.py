@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 
 from accounts.hosts import tenant_for_domain
 from accounts.selectors import current_membership
-from core.errors import NotFound, problem_for
+from core.errors import API_PATHS, NotFound, problem_for
 from core.middleware import PagesOnly
 
 # Session keys: when the user signed in, and when the session last made a request (Unix seconds);
@@ -60,12 +60,12 @@ class TenantMiddleware:
 
 def _debug_404(request: HttpRequest, response: HttpResponse) -> bool:
     """Django's technical 404 page (DEBUG only), which every debug page marks for robots."""
-    pages = not request.path.startswith(("/api/", "/static/"))
+    pages = not request.path.startswith((*API_PATHS, "/static/"))
     return pages and response.status_code == 404 and b"NONE,NOARCHIVE" in getattr(response, "content", b"")
 
 
 def _unknown_host(path: str) -> HttpResponse:
-    if path.startswith("/api/"):  # API clients get the same problem+json as for any other 404
+    if path.startswith(API_PATHS):  # API clients get the same problem+json as for any other 404
         return problem_for(NotFound("Not found."))
     return HttpResponseNotFound(render_to_string("unknown_host.html"))
 

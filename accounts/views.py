@@ -26,7 +26,7 @@ from accounts.forms import (
 from accounts.health import health_report
 from accounts.models import Role, Tenant
 from accounts.requests import actor_for
-from core.errors import Forbidden, NotFound, ServerError, ServiceError, Unavailable, problem_for
+from core.errors import API_PATHS, Forbidden, NotFound, ServerError, ServiceError, Unavailable, problem_for
 
 
 def healthz(request):
@@ -45,7 +45,7 @@ def server_error(request):
         if unavailable
         else "Something went wrong on our side; it has been logged."
     )
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PATHS):
         return problem_for(Unavailable(detail, retry_after=5) if unavailable else ServerError(detail))
     page = render_to_string("500.html", {"status": status, "detail": detail})  # no request: no query
     response = HttpResponse(page, status=status)
@@ -55,7 +55,7 @@ def server_error(request):
 
 
 def not_found(request, exception=None):
-    if request.path.startswith("/api/"):  # e.g. /api/workgroups/not-a-uuid: no route at all
+    if request.path.startswith(API_PATHS):  # e.g. /api/workgroups/not-a-uuid: no route at all
         return problem_for(NotFound("Not found."))
     if getattr(request, "tenant", None) is None:
         return HttpResponseNotFound(render_to_string("unknown_host.html"))
@@ -75,7 +75,7 @@ def _attempt(request, change, success: str) -> bool:
 
 def permission_denied(request, exception=None):
     """Django's handler403: a page in the portal's layout (an API path answers problem+json)."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PATHS):
         return problem_for(Forbidden("You may not do this."))
     return render(request, "403.html", status=403)
 

@@ -334,7 +334,7 @@ class TokenApi(APIView):
             limits.check(_throttled)  # over a limit: 429, whatever the credentials were worth
         if isinstance(outcome, Exception):
             raise outcome
-        return _token_response(request, outcome)
+        return self.respond(request, outcome)
 
     def _outcome(self, request, limits: Limits) -> grants.Issued | Exception | None:
         try:
@@ -363,22 +363,25 @@ class TokenApi(APIView):
         if limits.retry_after() is not None:  # decided before any password is hashed; post() says 429
             return None
         return grants.token_for_password(
-            request=request._request, email=basic[0], password=basic[1], tenant=_password_tenant(request)
+            request=request._request, email=basic[0], password=basic[1], tenant=self.password_tenant(request)
         )
+
+    def password_tenant(self, request) -> Tenant | None:
+        """The host's tenant, or on an operator host the one `?tenant=` names (None if none is
+        there: refused only after the password is checked, so no answer or timing tells which
+        domains exist)."""
+        named = request.query_params.get("tenant", "").strip().lower().rstrip(".")
+        if request.tenant is not None:
+            if named and named != request.tenant.domain:
+                raise grants.Refused("?tenant names another tenant than the host")
+            return request.tenant
+        return Tenant.objects.filter(domain=named, is_active=True).first() if named else None
+
+    def respond(self, request, issued: grants.Issued) -> HttpResponse:
+        return _token_response(request, issued)
 
     def get_authenticate_header(self, request) -> str:
         return 'Basic realm="portal", charset="UTF-8"'
-
-
-def _password_tenant(request) -> Tenant | None:
-    """The host's tenant, or on an operator host the one `?tenant=` names (None if none is there:
-    refused only after the password is checked, so no answer or timing tells which domains exist)."""
-    named = request.query_params.get("tenant", "").strip().lower().rstrip(".")
-    if request.tenant is not None:
-        if named and named != request.tenant.domain:
-            raise grants.Refused("?tenant names another tenant than the host")
-        return request.tenant
-    return Tenant.objects.filter(domain=named, is_active=True).first() if named else None
 
 
 class TokenRefreshApi(APIView):
@@ -398,4 +401,7 @@ class TokenRefreshApi(APIView):
             )
         except grants.Refused as exc:
             raise exceptions.PermissionDenied(str(exc), code="not_refreshable") from None
+        return self.respond(request, issued)
+
+    def respond(self, request, issued: grants.Issued) -> HttpResponse:
         return _token_response(request, issued)

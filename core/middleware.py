@@ -9,7 +9,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpRequest, HttpResponse
 
-from core.errors import BadRequest, PayloadTooLarge, ServiceError, problem_for
+from core.errors import API_PATHS, BadRequest, PayloadTooLarge, ServiceError, problem_for
 
 
 class RequestLimitsMiddleware:
@@ -37,7 +37,7 @@ class RequestLimitsMiddleware:
 
 
 def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PATHS):
         return problem_for(error)
     return HttpResponse(error.message, status=error.status, content_type="text/plain; charset=utf-8")
 
@@ -64,7 +64,7 @@ class PagesOnly:
     Django admin's checks look for."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith("/api/") and not request.COOKIES:
+        if request.path_info.startswith(API_PATHS) and not request.COOKIES:
             return self.get_response(request)
         return super().__call__(request)
 

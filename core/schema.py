@@ -37,6 +37,12 @@ WHY = {
 WRITES = {"post", "put", "patch", "delete"}
 
 
+def portal_api_only(endpoints):
+    """Preprocessing hook: Portal's own API, under /api/ (a dialect such as ICA's at /ica/rest/
+    follows another's document, not this one)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
+
+
 def document_problems(result, generator, request, public):
     """drf-spectacular POSTPROCESSING_HOOK: error responses by rule, each a Problem."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM

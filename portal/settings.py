@@ -94,7 +94,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 PORTAL_OPERATOR_HOSTS = frozenset(
     host.lower() for host in env_list("PORTAL_OPERATOR_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 )
-PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/.well-known/")  # on an operator host
+PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/ica/rest/", "/.well-known/")  # on an operator host
 # Django admin on every tenant's domain too (off: only on the operator hosts, out of tenants' reach).
 PORTAL_ADMIN_ON_TENANT_HOSTS = env_bool("PORTAL_ADMIN_ON_TENANT_HOSTS", False)
 PORTAL_ANY_HOST_PATHS = ("/healthz", "/static/")  # on any host at all: probes by IP, assets
@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "sso",
     "access",
     "reports",
+    "ica",
 ]
 
 MIDDLEWARE = [
@@ -358,6 +359,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "COMPONENT_SPLIT_PATCH": False,  # a PATCH body's required fields are what its serializer says
+    "PREPROCESSING_HOOKS": ["core.schema.portal_api_only"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.document_problems",

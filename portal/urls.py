@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("sso.api_urls")),
     path("api/", include("access.api_urls")),
     path("api/", include("reports.api_urls")),
+    path("ica/rest/", include("ica.urls")),  # ICA's dialect, for ICA's own clients
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

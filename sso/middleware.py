@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.requests import client_ip
-from core.errors import RateLimited
+from core.errors import API_PATHS, RateLimited
 from core.ratelimit import Limits
 from sso import providers, selectors, services
 
@@ -78,7 +78,7 @@ class SingleSignOnOnly:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path_info.startswith("/api/") and not request.COOKIES:
+        if request.path_info.startswith(API_PATHS) and not request.COOKIES:
             return self.get_response(request)  # a pipeline's call: no session, no pages
         signin = selectors.signin_of(getattr(request, "tenant", None))
         if signin is None or not signin.sso_only or selectors.social_app(request.tenant) is None:

@@ -1,0 +1,284 @@
+"""ICA's identity operations at /ica/rest/api/, so that ICA's own clients (libica, icacli, the
+icav2 CLI) work unmodified: a thin translation over Portal's grants, selectors and services,
+with the same authentication, tenancy, permissions, throttles and events as Portal's own API.
+Every operation of ICA's that Portal does not implement is a 501 problem."""
+
+import json
+import uuid
+
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.models import Role, Tenant
+from accounts.permissions import IsTenantAdmin
+from accounts.requests import actor_for
+from apikeys import api as apikey_api
+from apikeys import grants, keys
+from apikeys.selectors import apikey_owner
+from core.api import query, valid
+from core.errors import Conflict, Forbidden, ServiceError
+from ica import selectors, shapes
+from portal_cli import __version__  # the server and its CLI are released as one version
+
+
+class NotImplementedHere(ServiceError):
+    status = 501
+    code = "not_implemented"
+
+
+class IcaDialect:
+    """ICA's problems (RFC 7807 with `instance`, `parameters` and `timestamp`), and 501 for a
+    method that ICA has on a path and Portal does not implement."""
+
+    def problem_members(self, request, members: dict) -> dict:
+        parameters = {
+            name: "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+            for name, messages in (members.get("errors") or {}).items()
+        }
+        return {"instance": request.path, "parameters": parameters, "timestamp": shapes.when(timezone.now())}
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotImplementedHere(f"This portal does not implement {request.method} {request.path}.")
+
+
+def _named(request) -> str:
+    return request.query_params.get("tenant", "").strip()
+
+
+def tenant_named(value: str) -> Tenant | None:
+    """ICA names a tenant by its name, Portal's clients by its domain: either, or its slug. A name
+    that two tenants share names neither."""
+    value, active = value.strip(), Tenant.objects.filter(is_active=True)
+    for qs in (
+        active.filter(domain=value.lower().rstrip(".")),
+        active.filter(slug=value),
+        active.filter(name=value),
+    ):
+        found = list(qs[:2])
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None
+
+
+class TokenApi(IcaDialect, apikey_api.TokenApi):
+    """POST /api/tokens: an API key (X-API-Key) or HTTP Basic; `?tenant=` by name or domain."""
+
+    def _issue(self, request, limits):
+        named = _named(request)
+        if named and "HTTP_X_API_KEY" in request.META:
+            wanted = tenant_named(named)
+            text = request.META["HTTP_X_API_KEY"].strip()
+            owner = apikey_owner(keys.digest(text)) if keys.is_well_formed(text) else None
+            if wanted is None or (owner is not None and owner.tenant_id != str(wanted.pk)):
+                raise grants.Refused("?tenant names another tenant than the key's")
+        return super()._issue(request, limits)
+
+    def password_tenant(self, request) -> Tenant | None:
+        named = _named(request)
+        if not named:
+            return request.tenant
+        wanted = tenant_named(named)
+        if request.tenant is not None and wanted != request.tenant:
+            raise grants.Refused("?tenant names another tenant than the host")
+        return wanted
+
+    def respond(self, request, issued: grants.Issued) -> HttpResponse:
+        return _token(request, issued)
+
+
+class TokenRefreshApi(IcaDialect, apikey_api.TokenRefreshApi):
+    def respond(self, request, issued: grants.Issued) -> HttpResponse:
+        return _token(request, issued)
+
+
+def _token(request, issued: grants.Issued) -> HttpResponse:
+    return HttpResponse(
+        json.dumps({"token": issued.token}),
+        content_type=request.accepted_renderer.media_type,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _users(memberships) -> list[dict]:
+    verified, second_factor = selectors.account_marks([m.user_id for m in memberships])
+    return [
+        shapes.user(m, verified=m.user_id in verified, second_factor=m.user_id in second_factor)
+        for m in memberships
+    ]
+
+
+def _id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No such object.") from None
+
+
+class UserListApi(IcaDialect, APIView):
+    permission_classes = [IsTenantAdmin]
+
+    class Query(serializers.Serializer):
+        emailAddress = serializers.CharField(required=False, max_length=254)
+
+    def get(self, request):
+        email = query(self.Query, request).get("emailAddress", "")
+        return Response({"items": _users(selectors.members(tenant=request.tenant, email=email))})
+
+
+class UserDetailApi(IcaDialect, APIView):
+    """A tenant admin reads anyone here, a member only themselves; a name is changed by its owner."""
+
+    class UserIn(serializers.Serializer):
+        firstname = serializers.CharField(required=False, allow_blank=True, max_length=255)
+        lastname = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+    def _membership(self, request, user_id):
+        user_id = _id(user_id)
+        mine = account_selectors.current_membership(request)
+        if not mine.is_admin and user_id != request.user.pk:
+            raise Forbidden("Only tenant admins read other people.")
+        return account_selectors.get_member_for_request(request, user_id)
+
+    def get(self, request, user_id):
+        return Response(_users([self._membership(request, user_id)])[0])
+
+    def put(self, request, user_id):
+        membership = self._membership(request, user_id)
+        data = valid(self.UserIn, request)
+        first = data.get("firstname", membership.user.full_name.partition(" ")[0])
+        last = data.get("lastname", membership.user.full_name.partition(" ")[2])
+        account_services.user_set_name(
+            user=membership.user,
+            full_name=f"{first} {last}".strip(),
+            tenant=request.tenant,
+            by=actor_for(request),
+        )
+        return Response(_users([membership])[0])
+
+
+class UserRoleApi(IcaDialect, APIView):
+    """:assignTenantAdministratorRights and :revokeTenantAdministratorRights."""
+
+    permission_classes = [IsTenantAdmin]
+    role = Role.ADMIN
+
+    def post(self, request, user_id):
+        membership = account_selectors.get_member_for_request(request, _id(user_id))
+        account_services.member_update(membership=membership, by=actor_for(request), role=self.role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserApproveApi(IcaDialect, APIView):
+    permission_classes = [IsTenantAdmin]
+
+    def post(self, request, user_id):
+        account_selectors.get_member_for_request(request, _id(user_id))
+        raise Conflict(
+            "Nobody awaits approval here: people join this portal by invitation or from an allowed "
+            "email domain, and are active once they join.",
+            code="nothing_to_approve",
+        )
+
+
+class WorkgroupListApi(IcaDialect, APIView):
+    def get(self, request):
+        membership = account_selectors.current_membership(request)
+        scope = account_selectors.workgroup_scope(request, membership)
+        visible = account_selectors.workgroups_visible(membership=membership, scope=scope)
+        return Response({"items": [shapes.workgroup(group) for group in visible]})
+
+
+class WorkgroupDetailApi(IcaDialect, APIView):
+    def get(self, request, workgroup_id):
+        return Response(
+            shapes.workgroup(account_selectors.get_workgroup_for_request(request, _id(workgroup_id)))
+        )
+
+
+class EventFilter(serializers.Serializer):
+    code = serializers.CharField(required=False, max_length=100)
+    category = serializers.ChoiceField(choices=shapes.CATEGORIES, required=False)
+    dateFrom = serializers.DateTimeField(required=False)
+    dateUntil = serializers.DateTimeField(required=False)
+
+
+def _events(request, data: dict, *, partial: bool = False):
+    return selectors.events(
+        tenant=request.tenant,
+        code=data.get("code", ""),
+        partial=partial,
+        category=data.get("category", ""),
+        since=data.get("dateFrom"),
+        until=data.get("dateUntil"),
+    )
+
+
+class EventLogApi(IcaDialect, APIView):
+    """GET /api/eventLog: up to `rows` (at most 250) events, oldest first (tenant admin)."""
+
+    permission_classes = [IsTenantAdmin]
+
+    class Query(EventFilter):
+        codeFilterType = serializers.ChoiceField(
+            choices=["EXACT", "PARTIAL"], required=False, help_text="How `code` matches"
+        )
+        rows = serializers.IntegerField(required=False, min_value=1, max_value=250)
+
+    def get(self, request):
+        data = query(self.Query, request)
+        qs = _events(request, data, partial=data.get("codeFilterType") == "PARTIAL").order_by("created_at")
+        rows = qs[: data.get("rows", 250)]
+        return Response({"items": [shapes.event_v3(event, request.tenant) for event in rows]})
+
+
+class EventLogSearchApi(IcaDialect, APIView):
+    """POST /api/eventLog:search: ICA's v4 search, offset-paged (tenant admin)."""
+
+    permission_classes = [IsTenantAdmin]
+
+    class Query(serializers.Serializer):
+        pageOffset = serializers.IntegerField(required=False, min_value=0, max_value=200_000)
+        pageSize = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+        sort = serializers.ChoiceField(
+            choices=["timeCreated", "timeCreated asc", "timeCreated desc"], required=False
+        )
+        pageToken = serializers.CharField(required=False, max_length=0)
+
+    def post(self, request):
+        paging = query(self.Query, request)
+        data = valid(EventFilter, request) if request.data else {}
+        descending = paging.get("sort", "").endswith("desc")
+        qs = _events(request, data).order_by("-created_at" if descending else "created_at")
+        offset, size = paging.get("pageOffset", 0), paging.get("pageSize", 100)
+        total = qs.count()
+        items = [shapes.event_v4(event, request.tenant) for event in qs[offset : offset + size]]
+        return Response(
+            {
+                "items": items,
+                "nextPageToken": "",  # ICA's value for offset paging
+                "remainingRecords": max(total - offset - len(items), 0),
+                "totalItemCount": total,
+            }
+        )
+
+
+class SystemInfoApi(IcaDialect, APIView):
+    def get(self, request):
+        return Response({"name": "Portal", "version": __version__})
+
+
+class NotImplementedApi(IcaDialect, APIView):
+    """Every other path and method of ICA's API: a 501 problem, so a client learns clearly what
+    this portal does not do (not a 404, never a page)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def options(self, request, *args, **kwargs):
+        return self.http_method_not_allowed(request)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IcaConfig(AppConfig):
+    name = "ica"
+    verbose_name = "ICA dialect"

@@ -1,0 +1,124 @@
+"""The ICA dialect's edges, through plain requests: its problems, its 501s, its tenancy on
+operator hosts and the tenant's network rule (libica's own calls are in test_libica.py)."""
+
+import base64
+import json
+
+import pytest
+from django.test import Client
+
+from tests.conftest import change_tenant
+from tests.factories import PASSWORD
+from tests.helpers import make_key
+
+V3 = "application/vnd.illumina.v3+json"
+
+
+def at(host: str = "acme.localhost", ip: str = "127.0.0.1", **headers) -> Client:
+    headers.setdefault("HTTP_ACCEPT", f"application/problem+json, {V3}")  # as libica sends
+    return Client(HTTP_HOST=host, REMOTE_ADDR=ip, **headers)
+
+
+def basic(email: str, password: str = PASSWORD) -> str:
+    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
+def test_an_error_is_icas_problem_shape(tenant_a):
+    response = at().get("/ica/rest/api/users")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["status"], problem["instance"], problem["parameters"]) == (401, "/ica/rest/api/users", {})
+    assert problem["timestamp"].endswith("Z")
+
+
+def test_invalid_input_names_its_parameters(alice, tenant_a):
+    client = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1])
+    problem = client.get("/ica/rest/api/eventLog?rows=1000").json()
+    assert problem["status"] == 400 and "rows" in problem["parameters"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/ica/rest/api/projects"),
+        ("post", "/ica/rest/api/projects/x/data:createFolder"),
+        ("delete", "/ica/rest/api/users/6f1d1d33-4ac5-4b8a-9d3c-5a3f6b9b0c11"),
+        ("post", "/ica/rest/api/workgroups"),
+        ("options", "/ica/rest/api/anything"),
+    ],
+)
+def test_what_portal_does_not_implement_is_a_501_problem(alice, tenant_a, method, path):
+    client = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1])
+    response = getattr(client, method)(path)
+    assert response.status_code == 501
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_implemented"
+
+
+def test_an_id_that_is_no_uuid_is_a_404(alice, tenant_a):
+    client = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1])
+    assert client.get("/ica/rest/api/users/not-a-uuid").status_code == 404
+    assert client.get("/ica/rest/api/workgroups/not-a-uuid").status_code == 404
+
+
+def test_answers_are_labelled_with_icas_type(alice, tenant_a):
+    response = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1]).get("/ica/rest/api/system/info")
+    assert response.status_code == 200 and response["Content-Type"].startswith(V3)
+
+
+def test_on_an_operator_host_the_key_names_its_tenant(charlie, tenant_b):
+    response = at("testserver", HTTP_X_API_KEY=make_key(charlie, tenant_b)[1]).get("/ica/rest/api/users")
+    assert response.status_code == 200
+    assert [user["email"] for user in response.json()["items"]] == [charlie.email]
+
+
+@pytest.mark.parametrize("named", ["Globex Labs", "globex.localhost", "globex"])
+def test_a_password_names_its_tenant_by_name_domain_or_slug(charlie, tenant_b, named):
+    response = at("testserver", HTTP_AUTHORIZATION=basic(charlie.email)).post(
+        f"/ica/rest/api/tokens?tenant={named}"
+    )
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"token"}
+
+
+def test_a_key_with_another_tenant_named_is_refused(charlie, tenant_a, tenant_b):
+    key = make_key(charlie, tenant_b)[1]
+    response = at("testserver", HTTP_X_API_KEY=key).post(f"/ica/rest/api/tokens?tenant={tenant_a.name}")
+    assert response.status_code == 401
+    assert (
+        at("testserver", HTTP_X_API_KEY=key).post(f"/ica/rest/api/tokens?tenant={tenant_b.name}").status_code
+        == 200
+    )
+
+
+def test_a_tenant_host_refuses_another_tenant_named(alice, tenant_a, tenant_b):
+    response = at(HTTP_AUTHORIZATION=basic(alice.email)).post(f"/ica/rest/api/tokens?tenant={tenant_b.name}")
+    assert response.status_code == 401
+
+
+def test_a_name_two_tenants_share_names_neither(alice, tenant_a, tenant_b, charlie):
+    change_tenant(tenant_b, name=tenant_a.name)
+    response = at("testserver", HTTP_AUTHORIZATION=basic(charlie.email)).post(
+        f"/ica/rest/api/tokens?tenant={tenant_a.name}"
+    )
+    assert response.status_code == 401
+
+
+def test_the_tenants_api_networks_guard_the_dialect(alice, tenant_a):
+    change_tenant(tenant_a, allowed_networks=["192.0.2.0/24"], networks_for_api=True)
+    key = make_key(alice, tenant_a)[1]
+    assert at(ip="192.0.2.7", HTTP_X_API_KEY=key).get("/ica/rest/api/users").status_code == 200
+    refused = at(ip="198.51.100.20", HTTP_X_API_KEY=key).post("/ica/rest/api/tokens")
+    assert (refused.status_code, refused.json()["code"]) == (403, "network_refused")
+
+
+def test_the_dialect_is_not_in_portals_own_schema(tenant_a):
+    schema = Client().get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["paths"] and not [path for path in schema["paths"] if not path.startswith("/api/")]
+
+
+def test_a_browser_page_is_never_the_answer(tenant_a):
+    response = at(HTTP_ACCEPT="text/html").get("/ica/rest/api/users")
+    assert response["Content-Type"] == "application/problem+json"
+    assert json.loads(response.content)["status"] in (401, 406)
