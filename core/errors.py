@@ -96,7 +96,7 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler  # its settings: not at import
 
     if isinstance(exc, ServiceError):
-        return problem_for(exc, **_view_members(context, {}))
+        return problem_for(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -112,19 +112,11 @@ def exception_handler(exc, context):
         error = ServiceError(_detail(exc))
         error.code = _code(exc)
     error.status = drf_response.status_code
-    response = problem_for(error, **extra | _view_members(context, extra))
+    response = problem_for(error, **extra)
     for name in ("WWW-Authenticate", "Retry-After"):  # DRF's, for 401 and a throttle
         if name in drf_response:
             response[name] = drf_response[name]
     return response
-
-
-def _view_members(context, extra: dict) -> dict:
-    """Members a view adds to its problems (`problem_members(request, members)`): a dialect's
-    own, such as ICA's `parameters` and `timestamp`."""
-    view = context.get("view")
-    hook = getattr(view, "problem_members", None)
-    return hook(context["request"], extra) if hook else {}
 
 
 def _detail(exc) -> str:

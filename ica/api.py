@@ -3,11 +3,12 @@ icav2 CLI) work unmodified: a thin translation over Portal's grants, selectors a
 with the same authentication, tenancy, permissions, throttles and events as Portal's own API.
 Every operation of ICA's that Portal does not implement is a 501 problem."""
 
+import functools
 import json
+import re
 import uuid
 
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -23,7 +24,10 @@ from apikeys import grants, keys
 from apikeys.selectors import apikey_owner
 from core.api import query, valid
 from core.errors import Conflict, Forbidden, ServiceError
+from core.negotiation import JSON
 from ica import selectors, shapes
+from ica.operations import OPERATIONS
+from ica.shapes import PREFIX
 from portal_cli import __version__  # the server and its CLI are released as one version
 
 
@@ -33,18 +37,41 @@ class NotImplementedHere(ServiceError):
 
 
 class IcaDialect:
-    """ICA's problems (RFC 7807 with `instance`, `parameters` and `timestamp`), and 501 for a
-    method that ICA has on a path and Portal does not implement."""
+    """Answers labelled with ICA's media type unless the client asked for plain JSON; 501 for an
+    operation ICA has and Portal does not implement (its problems: ica.middleware)."""
 
-    def problem_members(self, request, members: dict) -> dict:
-        parameters = {
-            name: "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-            for name, messages in (members.get("errors") or {}).items()
-        }
-        return {"instance": request.path, "parameters": parameters, "timestamp": shapes.when(timezone.now())}
+    vendor_type = "application/vnd.illumina.v3+json"
+
+    def perform_content_negotiation(self, request, force=False):
+        renderer, media_type = super().perform_content_negotiation(request, force)
+        if renderer.media_type == JSON and not hasattr(request, "_vendor_type"):  # no type named
+            renderer.media_type = media_type = self.vendor_type
+        return renderer, media_type
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        raise NotImplementedHere(f"This portal does not implement {request.method} {request.path}.")
+        methods = icas_methods(request.path_info.removeprefix(PREFIX.rstrip("/")))
+        if request.method in methods:
+            raise NotImplementedHere(f"This portal does not implement {request.method} {request.path}.")
+        if methods:  # a path of ICA's, but no such operation there either
+            return super().http_method_not_allowed(request, *args, **kwargs)
+        raise Http404("ICA's API has no such path.")
+
+
+@functools.cache
+def _operations() -> list[tuple[re.Pattern, frozenset[str]]]:
+    by_path: dict[str, set[str]] = {}
+    for method, path in OPERATIONS:
+        by_path.setdefault(path, set()).add(method)
+    compiled = []
+    for path, methods in by_path.items():
+        parts = re.split(r"\{\w+\}", path)  # literal text between the {parameters}
+        compiled.append((re.compile("[^/:]+".join(map(re.escape, parts))), frozenset(methods)))
+    return compiled
+
+
+def icas_methods(path: str) -> frozenset[str]:
+    """The methods ICA's API has at `path` (under /ica/rest); empty: no path of ICA's."""
+    return frozenset().union(*(methods for pattern, methods in _operations() if pattern.fullmatch(path)))
 
 
 def _named(request) -> str:
@@ -208,11 +235,11 @@ class EventFilter(serializers.Serializer):
     dateUntil = serializers.DateTimeField(required=False)
 
 
-def _events(request, data: dict, *, partial: bool = False):
+def _events(request, data: dict):
     return selectors.events(
         tenant=request.tenant,
         code=data.get("code", ""),
-        partial=partial,
+        match=data.get("codeFilterType", "EQUALS"),
         category=data.get("category", ""),
         since=data.get("dateFrom"),
         until=data.get("dateUntil"),
@@ -225,14 +252,12 @@ class EventLogApi(IcaDialect, APIView):
     permission_classes = [IsTenantAdmin]
 
     class Query(EventFilter):
-        codeFilterType = serializers.ChoiceField(
-            choices=["EXACT", "PARTIAL"], required=False, help_text="How `code` matches"
-        )
+        codeFilterType = serializers.ChoiceField(choices=list(selectors.CODE_MATCHES), required=False)
         rows = serializers.IntegerField(required=False, min_value=1, max_value=250)
 
     def get(self, request):
         data = query(self.Query, request)
-        qs = _events(request, data, partial=data.get("codeFilterType") == "PARTIAL").order_by("created_at")
+        qs = _events(request, data).order_by("created_at")
         rows = qs[: data.get("rows", 250)]
         return Response({"items": [shapes.event_v3(event, request.tenant) for event in rows]})
 
@@ -241,6 +266,7 @@ class EventLogSearchApi(IcaDialect, APIView):
     """POST /api/eventLog:search: ICA's v4 search, offset-paged (tenant admin)."""
 
     permission_classes = [IsTenantAdmin]
+    vendor_type = "application/vnd.illumina.v4+json"
 
     class Query(serializers.Serializer):
         pageOffset = serializers.IntegerField(required=False, min_value=0, max_value=200_000)
@@ -274,11 +300,11 @@ class SystemInfoApi(IcaDialect, APIView):
 
 
 class NotImplementedApi(IcaDialect, APIView):
-    """Every other path and method of ICA's API: a 501 problem, so a client learns clearly what
-    this portal does not do (not a 404, never a page)."""
+    """Every other operation of ICA's API: a 501 problem, so a client learns clearly what this
+    portal does not do (a path ICA has not either: 404; never a page)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
     def options(self, request, *args, **kwargs):
-        return self.http_method_not_allowed(request)
+        return self.http_method_not_allowed(request, *args, **kwargs)

@@ -32,20 +32,24 @@ def account_marks(user_ids: list) -> tuple[set, set]:
     )
 
 
+# ICA's codeFilterType: how an event's code (Portal's action) is matched
+CODE_MATCHES = {"EQUALS": "action", "STARTS_WITH": "action__startswith", "ENDS_WITH": "action__endswith"}
+
+
 def events(
     *,
     tenant: Tenant,
     code: str = "",
-    partial: bool = False,
+    match: str = "EQUALS",
     category: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[Event]:
-    """The tenant's events; `code` is an action (a part of one when `partial`), `category` ICA's
+    """The tenant's events; `code` an action, matched by `match` (CODE_MATCHES), `category` ICA's
     severity: WARN for refused and failed attempts, INFO for the rest (Portal records no ERROR)."""
     qs = Event.objects.filter(tenant=tenant)
     if code:
-        qs = qs.filter(action__contains=code) if partial else qs.filter(action=code)
+        qs = qs.filter(**{CODE_MATCHES[match]: code})
     if category:
         warnings = Q()
         for mark in WARNING_MARKS:

@@ -4,6 +4,7 @@
 import uuid
 from datetime import datetime
 
+PREFIX = "/ica/rest/"  # where ICA's clients find the API
 NOBODY = str(uuid.UUID(int=0))  # ICA's events always name a user: Portal's own (system) events name this
 
 

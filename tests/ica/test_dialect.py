@@ -39,21 +39,27 @@ def test_invalid_input_names_its_parameters(alice, tenant_a):
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "status"),
     [
-        ("get", "/ica/rest/api/projects"),
-        ("post", "/ica/rest/api/projects/x/data:createFolder"),
-        ("delete", "/ica/rest/api/users/6f1d1d33-4ac5-4b8a-9d3c-5a3f6b9b0c11"),
-        ("post", "/ica/rest/api/workgroups"),
-        ("options", "/ica/rest/api/anything"),
+        ("get", "/ica/rest/api/projects", 501),  # an operation of ICA's that Portal does not do
+        ("post", "/ica/rest/api/projects/p1/data/d1:createDownloadUrl", 501),
+        ("get", "/ica/rest/api/eventCodes", 501),
+        ("delete", "/ica/rest/api/users/6f1d1d33-4ac5-4b8a-9d3c-5a3f6b9b0c11", 405),  # ICA has none either
+        ("patch", "/ica/rest/api/users/6f1d1d33-4ac5-4b8a-9d3c-5a3f6b9b0c11:approve", 405),
+        ("post", "/ica/rest/api/workgroups", 405),
+        ("options", "/ica/rest/api/projects", 405),
+        ("get", "/ica/rest/api/no-such-thing", 404),  # no path of ICA's
+        ("get", "/ica/rest/nothing", 404),
     ],
 )
-def test_what_portal_does_not_implement_is_a_501_problem(alice, tenant_a, method, path):
+def test_what_portal_does_not_implement_is_a_501_and_what_ica_has_not_either_a_405_or_404(
+    alice, tenant_a, method, path, status
+):
     client = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1])
     response = getattr(client, method)(path)
-    assert response.status_code == 501
+    assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["code"] == "not_implemented"
+    assert response.json()["instance"] == path
 
 
 def test_an_id_that_is_no_uuid_is_a_404(alice, tenant_a):
@@ -122,3 +128,11 @@ def test_a_browser_page_is_never_the_answer(tenant_a):
     response = at(HTTP_ACCEPT="text/html").get("/ica/rest/api/users")
     assert response["Content-Type"] == "application/problem+json"
     assert json.loads(response.content)["status"] in (401, 406)
+
+
+def test_a_request_refused_before_any_view_is_still_icas_problem(alice, tenant_a):
+    response = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1]).get("/ica/rest/api/users?emailAddress=%00")
+    assert response.status_code == 400
+    problem = response.json()
+    assert (problem["instance"], problem["parameters"]) == ("/ica/rest/api/users", {})
+    assert problem["timestamp"] and response.get("Content-Length") in (None, str(len(response.content)))

@@ -156,7 +156,9 @@ def test_the_event_log_reads_and_searches(server, alice, bob, tenant_a, alice_ke
     assert [event.code for event in listed.items] == ["member.make_admin"]
     assert listed.items[0].user_id == alice.pk and listed.items[0].tenant_id == tenant_a.pk
     assert not events.get_event_logs(code="make_admin").items
-    assert events.get_event_logs(code="make_admin", code_filter_type="PARTIAL").items
+    assert events.get_event_logs(code="make_admin", code_filter_type="ENDS_WITH").items
+    assert events.get_event_logs(code="member.", code_filter_type="STARTS_WITH").items
+    assert not events.get_event_logs(code="member.", code_filter_type="ENDS_WITH").items
     assert {event.event_type_category for event in events.get_event_logs(category="INFO").items} == {"INFO"}
     assert not events.get_event_logs(category="WARN").items
     with pytest.raises(ApiException):
