@@ -21,6 +21,8 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import DatabaseError, transaction
 
+from core import metrics
+
 log = logging.getLogger(__name__)
 SHARED_PREFIXES = ("gen:",)  # core.generations
 RETRY_AFTER = 1.0  # seconds without asking Redis after it failed
@@ -158,6 +160,7 @@ class RedisCache(DjangoRedisCache):
                     self._failed(exc, "the cache changes owed could not be made")
                     return False
                 self._settled = True
+                metrics.CACHE_OUTAGE.set(0)
         return True
 
     def _make_owed_changes(self) -> None:
@@ -199,6 +202,7 @@ class RedisCache(DjangoRedisCache):
             log.warning("%s (%r): shared state from the database for %.0f s", what, exc, RETRY_AFTER)
         self._settled = False
         self._retry_at = time.monotonic() + RETRY_AFTER
+        metrics.CACHE_OUTAGE.set(1)
 
     def start_counters(self, counters: list[tuple]) -> "Counting":
         if self._usable():

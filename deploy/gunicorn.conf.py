@@ -8,6 +8,8 @@ here, or more hosts behind the proxy; they share PostgreSQL, Redis and the keys'
 
 import multiprocessing
 import os
+import shutil
+from pathlib import Path
 
 bind = os.environ.get("PORTAL_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -25,3 +27,21 @@ errorlog = "-"
 # The path without its query string: a page showing a secret once carries the key to it there
 # (core/shown_once.py), and searches carry what people typed.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# Prometheus' multi-process mode (core/metrics.py): each worker writes its counts into this folder
+# and /metrics adds them up. Emptied when the server starts; a dead worker's gauges are dropped.
+# A Celery worker on this host with the same PROMETHEUS_MULTIPROC_DIR is counted too.
+metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(Path(os.environ.get("PORTAL_VAR_DIR", "var")) / "prometheus")
+)
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, metrics_dir)

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from core.files import write_private
+from core.networks import normalised
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -94,7 +95,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 PORTAL_OPERATOR_HOSTS = frozenset(
     host.lower() for host in env_list("PORTAL_OPERATOR_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 )
-PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/ica/rest/", "/.well-known/")  # on an operator host
+PORTAL_OPERATOR_PATHS = ("/admin/", "/api/", "/ica/rest/", "/.well-known/", "/metrics")  # on an operator host
 # Django admin on every tenant's domain too (off: only on the operator hosts, out of tenants' reach).
 PORTAL_ADMIN_ON_TENANT_HOSTS = env_bool("PORTAL_ADMIN_ON_TENANT_HOSTS", False)
 PORTAL_ANY_HOST_PATHS = ("/healthz", "/static/")  # on any host at all: probes by IP, assets
@@ -129,6 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.observe.Observe",  # counts and times every answer (core.metrics); JSON log lines
     "ica.middleware.IcaProblems",  # ICA's members on every problem under /ica/rest/, whoever answered
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.RequestLimitsMiddleware",
@@ -480,9 +482,18 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is mi
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
+# PORTAL_JSON_LOGS=1: every log line a JSON object, and one line per request (core/observe.py:
+# request id, tenant, user, route, status, duration; never a path, a query or a header).
+PORTAL_JSON_LOGS = env_bool("PORTAL_JSON_LOGS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if PORTAL_JSON_LOGS else {})}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# /metrics (core/metrics.py), on operator hosts: for these addresses, or a request bearing the token
+PORTAL_METRICS_NETWORKS = tuple(normalised(env_list("PORTAL_METRICS_NETWORKS", ["127.0.0.1/32", "::1/128"])))
+PORTAL_METRICS_TOKEN = env_secret("PORTAL_METRICS_TOKEN")

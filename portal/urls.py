@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from apikeys import views as apikey_views
+from core import metrics
 from licenses import views as license_views
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("ica/rest/", include("ica.urls")),  # ICA's dialect, for ICA's own clients
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
+    path("metrics", metrics.view, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

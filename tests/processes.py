@@ -25,11 +25,13 @@ def free_port() -> int:
 
 
 class Node:
-    def __init__(self, port: int, env: dict, log: Path):
+    def __init__(self, port: int, env: dict, log: Path, *options: str):
+        """`options`: more of gunicorn's, e.g. `--config deploy/gunicorn.conf.py` (-b and -w win)."""
         self.url, self.env = f"http://127.0.0.1:{port}", env
         with log.open("w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+                [sys.executable, "-m", "gunicorn", "portal.wsgi", *options,
+                 "-b", f"127.0.0.1:{port}", "-w", "2"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         self.log = log

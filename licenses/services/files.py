@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 import premiumlic
 from accounts.models import Event
+from core import metrics
 from licenses import keyring
 from licenses.models import Credential, License, LicenseFile, LicenseFileBody, SweepMark
 
@@ -86,6 +87,8 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
         LicenseFileBody.objects.bulk_create(file.body for file in issued)
         if fulfilled:
             Credential.objects.filter(pk__in=fulfilled).update(file_wanted_at=None)
+        if issued:
+            transaction.on_commit(lambda: metrics.PREMIUM_FILES.inc(len(issued)))
     return result
 
 

@@ -1,0 +1,123 @@
+"""/metrics and the request log, in one process (multi-process: tests/portal/test_metrics_processes.py)."""
+
+import json
+import logging
+
+import pytest
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.helpers import make_key
+
+
+def scrape(**headers) -> dict:
+    response = Client(HTTP_HOST="localhost", REMOTE_ADDR=headers.pop("ip", "127.0.0.1"), **headers).get(
+        "/metrics"
+    )
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def count(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_requests_are_counted_by_route_method_and_status(alice, tenant_a):
+    key = make_key(alice, tenant_a)[1]
+    before = scrape()
+    client = Client(HTTP_HOST="acme.localhost", HTTP_X_API_KEY=key)
+    for _ in range(3):
+        assert client.get("/api/me").status_code == 200
+    assert client.get(f"/api/workgroups/{alice.pk}").status_code == 404
+    after = scrape()
+    labels = {"route": "/api/me", "method": "GET", "status": "200"}
+    assert (
+        count(after, "portal_http_requests_total", **labels)
+        - count(before, "portal_http_requests_total", **labels)
+        == 3
+    )
+    timed = {"route": "/api/me"}
+    assert count(after, "portal_http_request_duration_seconds_count", **timed) >= 3
+    route = "/api/workgroups/<uuid:workgroup_id>"
+    assert count(after, "portal_http_refusals_total", route=route, code="not_found") >= 1
+
+
+def test_token_refusals_are_counted_by_reason(tenant_a):
+    before = scrape()
+    Client(HTTP_HOST="acme.localhost").post("/api/tokens", HTTP_X_API_KEY="pak_" + "A" * 38)
+    after = scrape()
+    labels = {"route": "/api/tokens", "code": "invalid_credentials"}
+    assert (
+        count(after, "portal_http_refusals_total", **labels)
+        == count(before, "portal_http_refusals_total", **labels) + 1
+    )
+
+
+def test_the_queue_depth_is_asked_of_the_broker(tenant_a):
+    assert any(name == "portal_celery_queue_depth" for name, _ in scrape())
+
+
+def test_a_tenants_host_has_no_metrics(tenant_a):
+    assert Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 404
+
+
+def test_a_stranger_is_refused_and_the_token_lets_a_scraper_in(settings, tenant_a):
+    settings.PORTAL_METRICS_TOKEN = "a-scrapers-token-of-at-least-some-length"
+    stranger = Client(HTTP_HOST="localhost", REMOTE_ADDR="198.51.100.7")
+    assert stranger.get("/metrics").status_code == 403
+    assert stranger.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    forged = stranger.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.status_code == 403
+    assert scrape(ip="198.51.100.7", HTTP_AUTHORIZATION=f"Bearer {settings.PORTAL_METRICS_TOKEN}")
+
+
+def test_no_token_configured_lets_no_bearer_in(settings, tenant_a):
+    settings.PORTAL_METRICS_TOKEN = ""
+    response = Client(HTTP_HOST="localhost", REMOTE_ADDR="198.51.100.7").get(
+        "/metrics", HTTP_AUTHORIZATION="Bearer "
+    )
+    assert response.status_code == 403
+
+
+def test_every_answer_carries_a_request_id_and_keeps_a_sane_one_given(tenant_a):
+    client = Client(HTTP_HOST="acme.localhost")
+    made = client.get("/api/ping")["X-Request-ID"]
+    assert len(made) == 32
+    assert client.get("/api/ping", HTTP_X_REQUEST_ID="proxy-id-123")["X-Request-ID"] == "proxy-id-123"
+    assert client.get("/api/ping", HTTP_X_REQUEST_ID="bad id\nx")["X-Request-ID"] != "bad id\nx"
+
+
+def test_json_logs_say_who_did_what_and_never_a_secret(settings, alice, tenant_a, caplog):
+    from core.logs import JsonFormatter
+
+    settings.PORTAL_JSON_LOGS = True
+    key = make_key(alice, tenant_a)[1]
+    with caplog.at_level(logging.INFO, logger="portal.requests"):
+        Client(HTTP_HOST="acme.localhost", HTTP_X_API_KEY=key).get("/api/me?secret=hunter2")
+        Client(HTTP_HOST="acme.localhost").get("/accounts/password/reset/key/1-set-password/")
+    lines = [
+        json.loads(JsonFormatter().format(record))
+        for record in caplog.records
+        if record.name == "portal.requests"
+    ]
+    me = lines[0]
+    assert (me["route"], me["status"], me["tenant"], me["user"]) == (
+        "/api/me",
+        200,
+        "acme.localhost",
+        str(alice.pk),
+    )
+    assert me["request_id"] and me["duration_ms"] >= 0 and me["level"] == "INFO"
+    text = json.dumps(lines)
+    assert key not in text and "hunter2" not in text and "set-password" not in text
+
+
+@pytest.mark.parametrize("method", ["FOO", "PROPFIND"])
+def test_made_up_methods_share_one_label(tenant_a, method):
+    Client(HTTP_HOST="acme.localhost").generic(method, "/api/ping")
+    assert not [labels for name, labels in scrape() if ("method", method) in labels]
