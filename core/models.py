@@ -32,3 +32,28 @@ class UsageCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.day}: {self.count}"
+
+
+class OutboxMail(models.Model):
+    """An email a request or a job sent: written in the sender's transaction, delivered by a
+    Celery job (`core.mail`), so a slow or unreachable mail server costs the request nothing and
+    loses nothing. The message is kept as its RFC 5322 bytes."""
+
+    message = models.BinaryField()
+    from_email = models.CharField(max_length=254)
+    recipients = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a delivery is under way until then
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"mail {self.pk} to {', '.join(self.recipients)} ({'sent' if self.sent_at else 'unsent'})"

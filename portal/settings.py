@@ -323,16 +323,20 @@ MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Portal")
 
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+# Every email goes through the outbox (core/mail.py): a request writes a row, a Celery job sends it
+# through PORTAL_MAIL_BACKEND, the real one, retrying while the mail server is slow or down.
+EMAIL_BACKEND = "core.mail.OutboxBackend"
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    PORTAL_MAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 elif EMAIL_FILE_PATH:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    PORTAL_MAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    PORTAL_MAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)  # seconds a delivery job waits for the mail server
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Portal <portal@localhost>")
 
 REST_FRAMEWORK = {
@@ -418,6 +422,7 @@ CELERY_BEAT_SCHEDULE = {
     "prune-seen-assertions": {"task": "sso.tasks.seen_assertions_prune", "schedule": 3600.0},
     "sweep-reports": {"task": "reports.tasks.reports_sweep", "schedule": 600.0},
     "prune-events": {"task": "accounts.tasks.events_prune", "schedule": 86400.0},
+    "sweep-outbox": {"task": "core.tasks.mail_sweep", "schedule": 60.0},
 }
 # The event log keeps this many days; reports are kept (and downloadable) this many, and are
 # attached to their email up to this size (a link to the Reports page above it).
