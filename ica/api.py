@@ -9,6 +9,7 @@ import re
 import uuid
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -25,7 +26,7 @@ from apikeys.selectors import apikey_owner
 from core.api import query, valid
 from core.errors import Conflict, Forbidden, ServiceError
 from core.negotiation import JSON
-from ica import selectors, shapes
+from ica import schema, selectors, shapes
 from ica.operations import OPERATIONS
 from ica.shapes import PREFIX
 from portal_cli import __version__  # the server and its CLI are released as one version
@@ -93,6 +94,9 @@ def tenant_named(value: str) -> Tenant | None:
     return None
 
 
+@extend_schema_view(
+    post=schema.operation("create_jwt_token", responses={200: schema.Token}, parameters=[schema.TENANT])
+)
 class TokenApi(IcaDialect, apikey_api.TokenApi):
     """POST /api/tokens: an API key (X-API-Key) or HTTP Basic; `?tenant=` by name or domain."""
 
@@ -119,6 +123,7 @@ class TokenApi(IcaDialect, apikey_api.TokenApi):
         return _token(request, issued)
 
 
+@extend_schema_view(post=schema.operation("refresh_jwt_token", responses={200: schema.Token}))
 class TokenRefreshApi(IcaDialect, apikey_api.TokenRefreshApi):
     def respond(self, request, issued: grants.Issued) -> HttpResponse:
         return _token(request, issued)
@@ -147,6 +152,7 @@ def _id(value: str) -> uuid.UUID:
         raise Http404("No such object.") from None
 
 
+@extend_schema_view(get=schema.operation("get_users", responses=schema.UserList, parameters=[schema.EMAIL]))
 class UserListApi(IcaDialect, APIView):
     permission_classes = [IsTenantAdmin]
 
@@ -158,6 +164,10 @@ class UserListApi(IcaDialect, APIView):
         return Response({"items": _users(selectors.members(tenant=request.tenant, email=email))})
 
 
+@extend_schema_view(
+    get=schema.operation("get_user", responses=schema.User),
+    put=schema.operation("update_user", request=schema.UserIn, responses=schema.User),
+)
 class UserDetailApi(IcaDialect, APIView):
     """A tenant admin reads anyone here, a member only themselves; a name is changed by its owner."""
 
@@ -172,11 +182,11 @@ class UserDetailApi(IcaDialect, APIView):
             raise Forbidden("Only tenant admins read other people.")
         return account_selectors.get_member_for_request(request, user_id)
 
-    def get(self, request, user_id):
-        return Response(_users([self._membership(request, user_id)])[0])
+    def get(self, request, userId):
+        return Response(_users([self._membership(request, userId)])[0])
 
-    def put(self, request, user_id):
-        membership = self._membership(request, user_id)
+    def put(self, request, userId):
+        membership = self._membership(request, userId)
         data = valid(self.UserIn, request)
         first = data.get("firstname", membership.user.full_name.partition(" ")[0])
         last = data.get("lastname", membership.user.full_name.partition(" ")[2])
@@ -190,22 +200,35 @@ class UserDetailApi(IcaDialect, APIView):
 
 
 class UserRoleApi(IcaDialect, APIView):
-    """:assignTenantAdministratorRights and :revokeTenantAdministratorRights."""
-
     permission_classes = [IsTenantAdmin]
     role = Role.ADMIN
 
-    def post(self, request, user_id):
-        membership = account_selectors.get_member_for_request(request, _id(user_id))
+    def post(self, request, userId):
+        membership = account_selectors.get_member_for_request(request, _id(userId))
         account_services.member_update(membership=membership, by=actor_for(request), role=self.role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    post=schema.operation("assign_tenant_admin_rights_to_user", request=None, responses={204: None})
+)
+class AssignAdminApi(UserRoleApi):
+    role = Role.ADMIN
+
+
+@extend_schema_view(
+    post=schema.operation("revoke_tenant_admin_rights_to_user", request=None, responses={204: None})
+)
+class RevokeAdminApi(UserRoleApi):
+    role = Role.MEMBER
+
+
+@extend_schema_view(post=schema.operation("approve_user", request=None, responses={204: None}))
 class UserApproveApi(IcaDialect, APIView):
     permission_classes = [IsTenantAdmin]
 
-    def post(self, request, user_id):
-        account_selectors.get_member_for_request(request, _id(user_id))
+    def post(self, request, userId):
+        account_selectors.get_member_for_request(request, _id(userId))
         raise Conflict(
             "Nobody awaits approval here: people join this portal by invitation or from an allowed "
             "email domain, and are active once they join.",
@@ -213,6 +236,7 @@ class UserApproveApi(IcaDialect, APIView):
         )
 
 
+@extend_schema_view(get=schema.operation("get_workgroups", responses=schema.WorkgroupList))
 class WorkgroupListApi(IcaDialect, APIView):
     def get(self, request):
         membership = account_selectors.current_membership(request)
@@ -221,10 +245,11 @@ class WorkgroupListApi(IcaDialect, APIView):
         return Response({"items": [shapes.workgroup(group) for group in visible]})
 
 
+@extend_schema_view(get=schema.operation("get_workgroup", responses=schema.Workgroup))
 class WorkgroupDetailApi(IcaDialect, APIView):
-    def get(self, request, workgroup_id):
+    def get(self, request, workgroupId):
         return Response(
-            shapes.workgroup(account_selectors.get_workgroup_for_request(request, _id(workgroup_id)))
+            shapes.workgroup(account_selectors.get_workgroup_for_request(request, _id(workgroupId)))
         )
 
 
@@ -246,38 +271,51 @@ def _events(request, data: dict):
     )
 
 
+class EventLogQuery(EventFilter):
+    codeFilterType = serializers.ChoiceField(choices=list(selectors.CODE_MATCHES), required=False)
+    rows = serializers.IntegerField(required=False, min_value=1, max_value=250)
+
+
+@extend_schema_view(
+    get=schema.operation("get_event_logs", responses=schema.EventLogListV3, parameters=[EventLogQuery])
+)
 class EventLogApi(IcaDialect, APIView):
     """GET /api/eventLog: up to `rows` (at most 250) events, oldest first (tenant admin)."""
 
     permission_classes = [IsTenantAdmin]
 
-    class Query(EventFilter):
-        codeFilterType = serializers.ChoiceField(choices=list(selectors.CODE_MATCHES), required=False)
-        rows = serializers.IntegerField(required=False, min_value=1, max_value=250)
-
     def get(self, request):
-        data = query(self.Query, request)
+        data = query(EventLogQuery, request)
         qs = _events(request, data).order_by("created_at")
         rows = qs[: data.get("rows", 250)]
         return Response({"items": [shapes.event_v3(event, request.tenant) for event in rows]})
 
 
+class EventSearchQuery(serializers.Serializer):
+    pageOffset = serializers.IntegerField(required=False, min_value=0, max_value=200_000)
+    pageSize = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    sort = serializers.ChoiceField(
+        choices=["timeCreated", "timeCreated asc", "timeCreated desc"], required=False
+    )
+    pageToken = serializers.CharField(required=False, max_length=0)
+
+
+@extend_schema_view(
+    post=schema.operation(
+        "search_event_logs",
+        request=EventFilter,
+        responses=schema.EventLogPagedListV4,
+        parameters=[EventSearchQuery],
+    )
+)
 class EventLogSearchApi(IcaDialect, APIView):
     """POST /api/eventLog:search: ICA's v4 search, offset-paged (tenant admin)."""
 
     permission_classes = [IsTenantAdmin]
     vendor_type = "application/vnd.illumina.v4+json"
 
-    class Query(serializers.Serializer):
-        pageOffset = serializers.IntegerField(required=False, min_value=0, max_value=200_000)
-        pageSize = serializers.IntegerField(required=False, min_value=1, max_value=1000)
-        sort = serializers.ChoiceField(
-            choices=["timeCreated", "timeCreated asc", "timeCreated desc"], required=False
-        )
-        pageToken = serializers.CharField(required=False, max_length=0)
-
     def post(self, request):
-        paging = query(self.Query, request)
+        paging = query(EventSearchQuery, request)
         data = valid(EventFilter, request) if request.data else {}
         descending = paging.get("sort", "").endswith("desc")
         qs = _events(request, data).order_by("-created_at" if descending else "created_at")
@@ -294,6 +332,7 @@ class EventLogSearchApi(IcaDialect, APIView):
         )
 
 
+@extend_schema_view(get=schema.operation("get_system_info", responses=schema.SystemInfo))
 class SystemInfoApi(IcaDialect, APIView):
     def get(self, request):
         return Response({"name": "Portal", "version": __version__})

@@ -13,6 +13,22 @@ from libica.openapi.v2.api_client import Endpoint
 from libica.openapi.v3 import api as v3_api
 from libica.openapi.v3 import models as v3_models
 
+# ICA's operations Portal implements (ica/urls.py), by ICA's operation ids
+IMPLEMENTED = {
+    "create_jwt_token",
+    "refresh_jwt_token",
+    "get_users",
+    "get_user",
+    "update_user",
+    "assign_tenant_admin_rights_to_user",
+    "revoke_tenant_admin_rights_to_user",
+    "approve_user",
+    "get_workgroups",
+    "get_workgroup",
+    "get_event_logs",
+    "search_event_logs",
+    "get_system_info",
+}
 REF = "#/components/schemas/{model}"
 SCHEMES = {  # ICA's, as libica's Configuration.auth_settings sends them (not its psToken)
     "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},

@@ -136,3 +136,27 @@ def test_a_request_refused_before_any_view_is_still_icas_problem(alice, tenant_a
     problem = response.json()
     assert (problem["instance"], problem["parameters"]) == ("/ica/rest/api/users", {})
     assert problem["timestamp"] and response.get("Content-Length") in (None, str(len(response.content)))
+
+
+def test_the_dialect_publishes_its_own_schema_of_what_it_implements(tenant_a):
+    from tests.ica_document import IMPLEMENTED, document
+
+    response = Client(HTTP_HOST="acme.localhost").get(
+        "/ica/rest/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["servers"] == [{"url": "/ica/rest"}]
+    ours = {
+        (path, method): op["operationId"]
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+    }
+    icas = {
+        (path, method): op["operationId"]
+        for path, ops in document(IMPLEMENTED)["paths"].items()
+        for method, op in ops.items()
+    }
+    assert ours == icas  # the same paths, methods and operation ids as ICA's own document
+    user = schema["components"]["schemas"]["User"]["properties"]
+    assert {"id", "tenantId", "tenantAdministrator", "emailVerified"} <= set(user)

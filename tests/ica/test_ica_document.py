@@ -13,23 +13,8 @@ from django.test import Client
 from ica.operations import OPERATIONS
 from tests.factories import PASSWORD
 from tests.helpers import make_key
-from tests.ica_document import document, operation_table
+from tests.ica_document import IMPLEMENTED, document, operation_table
 
-IMPLEMENTED = {
-    "create_jwt_token",
-    "refresh_jwt_token",
-    "get_users",
-    "get_user",
-    "update_user",
-    "assign_tenant_admin_rights_to_user",
-    "revoke_tenant_admin_rights_to_user",
-    "approve_user",
-    "get_workgroups",
-    "get_workgroup",
-    "get_event_logs",
-    "search_event_logs",
-    "get_system_info",
-}
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 pytestmark = pytest.mark.django_db(transaction=True)
