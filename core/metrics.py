@@ -103,13 +103,25 @@ def view(request):
 
 
 def _allowed(request) -> bool:
-    """The peer's own address (REMOTE_ADDR: a scraper reaches the web process directly, and no
-    forwarded header can claim it), or the token."""
+    """The token; or a scraper that reached this process directly from PORTAL_METRICS_NETWORKS.
+    A request that came through a proxy (its peer a trusted proxy, or any forwarding header) is
+    judged by the token alone: behind a proxy on the same host every visitor's peer is loopback."""
     token = settings.PORTAL_METRICS_TOKEN
     given = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
     if token and given and hmac.compare_digest(given.encode(), token.encode()):
         return True
-    return networks.within(request.META.get("REMOTE_ADDR"), settings.PORTAL_METRICS_NETWORKS)
+    peer = request.META.get("REMOTE_ADDR")
+    return not proxied(request) and networks.within(peer, settings.PORTAL_METRICS_NETWORKS)
+
+
+def proxied(request) -> bool:
+    """Whether a request came through a proxy: from one of PORTAL_TRUSTED_PROXIES, or naming a
+    client it was forwarded for."""
+    forwarded = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+    peer = request.META.get("REMOTE_ADDR")
+    return any(name in request.META for name in forwarded) or networks.within(
+        peer, settings.PORTAL_TRUSTED_PROXIES
+    )
 
 
 def watch_tasks() -> None:

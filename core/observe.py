@@ -1,5 +1,5 @@
 """What operators see of each request: its count and time by route (core.metrics), a request id
-(X-Request-ID: the proxy's when it sent a sane one, else new), and with PORTAL_JSON_LOGS one JSON
+(X-Request-ID: a trusted proxy's when it sent a sane one, else new), and with PORTAL_JSON_LOGS one JSON
 log line. Routes are URL patterns, never paths: a path may carry a secret (a password reset's
 key), and patterns keep the metrics' label values few."""
 
@@ -11,7 +11,7 @@ import uuid
 
 from django.conf import settings
 
-from core import metrics
+from core import metrics, networks
 from core.errors import PROBLEM_CONTENT_TYPE
 
 access_log = logging.getLogger("portal.requests")
@@ -25,8 +25,7 @@ class Observe:
 
     def __call__(self, request):
         started = time.perf_counter()
-        given = request.META.get("HTTP_X_REQUEST_ID", "")
-        request.request_id = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = _request_id(request)
         response = self.get_response(request)
         elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
@@ -40,6 +39,14 @@ class Observe:
         if settings.PORTAL_JSON_LOGS:
             _log(request, route, method, response.status_code, elapsed)
         return response
+
+
+def _request_id(request) -> str:
+    """The trusted proxy's X-Request-ID when it sent a sane one (so its log and ours match), else
+    a new one: a client cannot make its requests share an id with someone else's."""
+    given = request.META.get("HTTP_X_REQUEST_ID", "")
+    trusted = networks.within(request.META.get("REMOTE_ADDR"), settings.PORTAL_TRUSTED_PROXIES)
+    return given if trusted and _SANE_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _code(response) -> str:

@@ -84,12 +84,37 @@ def test_no_token_configured_lets_no_bearer_in(settings, tenant_a):
     assert response.status_code == 403
 
 
-def test_every_answer_carries_a_request_id_and_keeps_a_sane_one_given(tenant_a):
-    client = Client(HTTP_HOST="acme.localhost")
-    made = client.get("/api/ping")["X-Request-ID"]
+def test_every_answer_carries_a_request_id_and_keeps_a_sane_one_only_from_a_trusted_proxy(settings, tenant_a):
+    settings.PORTAL_TRUSTED_PROXIES = ("10.0.0.5",)
+    made = Client(HTTP_HOST="acme.localhost").get("/api/ping")["X-Request-ID"]
     assert len(made) == 32
-    assert client.get("/api/ping", HTTP_X_REQUEST_ID="proxy-id-123")["X-Request-ID"] == "proxy-id-123"
-    assert client.get("/api/ping", HTTP_X_REQUEST_ID="bad id\nx")["X-Request-ID"] != "bad id\nx"
+    proxy = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="10.0.0.5")
+    assert proxy.get("/api/ping", HTTP_X_REQUEST_ID="proxy-id-123")["X-Request-ID"] == "proxy-id-123"
+    assert proxy.get("/api/ping", HTTP_X_REQUEST_ID="bad id\nx")["X-Request-ID"] != "bad id\nx"
+    client = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="198.51.100.7")  # a client picks none
+    assert client.get("/api/ping", HTTP_X_REQUEST_ID="someone-elses-id")["X-Request-ID"] != "someone-elses-id"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_X_FORWARDED_FOR": "203.0.113.9"},  # nginx on this host: every visitor's peer is loopback
+        {"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+        {"HTTP_FORWARDED": "for=203.0.113.9"},
+        {"HTTP_X_REAL_IP": "203.0.113.9"},
+    ],
+)
+def test_a_request_through_a_proxy_needs_the_token_even_from_loopback(settings, tenant_a, headers):
+    settings.PORTAL_METRICS_TOKEN = "a-scrapers-token-of-at-least-some-length"
+    proxied = Client(HTTP_HOST="localhost", REMOTE_ADDR="127.0.0.1", **headers)
+    assert proxied.get("/metrics").status_code == 403
+    with_token = proxied.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.PORTAL_METRICS_TOKEN}")
+    assert with_token.status_code == 200
+
+
+def test_a_trusted_proxys_own_address_is_no_pass(settings, tenant_a):
+    settings.PORTAL_TRUSTED_PROXIES = ("127.0.0.1",)
+    assert Client(HTTP_HOST="localhost", REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 403
 
 
 def test_json_logs_say_who_did_what_and_never_a_secret(settings, alice, tenant_a, caplog):
