@@ -362,20 +362,25 @@ class TokenApi(APIView):
             raise grants.Refused("no X-API-Key and no HTTP Basic credentials")
         if limits.retry_after() is not None:  # decided before any password is hashed; post() says 429
             return None
+        tenant, by_domain = self.password_tenant(request)
         return grants.token_for_password(
-            request=request._request, email=basic[0], password=basic[1], tenant=self.password_tenant(request)
+            request=request._request,
+            email=basic[0],
+            password=basic[1],
+            tenant=tenant,
+            named_by_domain=by_domain,
         )
 
-    def password_tenant(self, request) -> Tenant | None:
+    def password_tenant(self, request) -> tuple[Tenant | None, bool]:
         """The host's tenant, or on an operator host the one `?tenant=` names (None if none is
         there: refused only after the password is checked, so no answer or timing tells which
-        domains exist)."""
+        domains exist); and whether it was named by its domain."""
         named = request.query_params.get("tenant", "").strip().lower().rstrip(".")
         if request.tenant is not None:
             if named and named != request.tenant.domain:
                 raise grants.Refused("?tenant names another tenant than the host")
-            return request.tenant
-        return Tenant.objects.filter(domain=named, is_active=True).first() if named else None
+            return request.tenant, True
+        return (Tenant.objects.filter(domain=named, is_active=True).first() if named else None), True
 
     def respond(self, request, issued: grants.Issued) -> HttpResponse:
         return _token_response(request, issued)

@@ -102,14 +102,20 @@ def apikey_holder(*, key_text: str, tenant: Tenant | None, ip: str | None, area:
     return KeyHolder(owner=owner, tenant=tenant, snap=snap, scope=scope)
 
 
-def token_for_password(*, request: HttpRequest, email: str, password: str, tenant: Tenant | None) -> Issued:
+def token_for_password(
+    *, request: HttpRequest, email: str, password: str, tenant: Tenant | None, named_by_domain: bool = True
+) -> Issued:
     """Email and password through allauth, so its failed-login lockout applies here too. No tenant
-    (an operator host's `?tenant=` naming none) is refused only after the password is checked."""
+    (an operator host's `?tenant=` naming none) is refused only after the password is checked.
+
+    On an operator host, a tenant named by its domain (public) from outside its networks is
+    refused before any password is checked, as its own host would; one found by another name (ICA's
+    `?tenant=` by name or slug) is checked only after the password, and refused as a wrong password
+    is, so that no answer or timing tells which names exist."""
     request.signin_tenant = tenant  # whom a failure counts against, also on an operator host (?tenant=)
     ip = client_ip(request)
-    if request.tenant is None and tenant is not None and (outside := tenant_refusal(tenant, API, ip)):
-        # an operator host's `?tenant=`, from outside its networks: refused before any password is
-        # checked, as its own host would (no password guessing from outside; its domain is public)
+    outside = tenant_refusal(tenant, API, ip) if request.tenant is None and tenant is not None else None
+    if outside and named_by_domain:  # no password guessing from outside; the domain is public
         access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
         raise outside
     try:
@@ -120,6 +126,9 @@ def token_for_password(*, request: HttpRequest, email: str, password: str, tenan
         raise Refused("wrong email or password")
     if tenant is None:
         raise Refused("no tenant: use the tenant's host or ?tenant=<domain>")
+    if outside:
+        access_services.refused_record(tenant=tenant, refusal=outside, what="password sign-in", attempt=True)
+        raise Refused("outside the networks of a tenant named by name: answered as a wrong password")
     if not sso_services.password_allowed(tenant=tenant, user=user):
         raise Refused("the tenant signs in through its identity provider only: exchange an API key")
     if not EmailAddress.objects.filter(user=user, email=user.email, verified=True).exists():

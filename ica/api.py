@@ -79,19 +79,16 @@ def _named(request) -> str:
     return request.query_params.get("tenant", "").strip()
 
 
-def tenant_named(value: str) -> Tenant | None:
+def tenant_named(value: str) -> tuple[Tenant | None, bool]:
     """ICA names a tenant by its name, Portal's clients by its domain: either, or its slug. A name
-    that two tenants share names neither."""
+    that two tenants share names neither. Also: whether it was named by its domain (public)."""
     value, active = value.strip(), Tenant.objects.filter(is_active=True)
-    for qs in (
-        active.filter(domain=value.lower().rstrip(".")),
-        active.filter(slug=value),
-        active.filter(name=value),
-    ):
+    ways = ((active.filter(domain=value.lower().rstrip(".")), True), (active.filter(slug=value), False))
+    for qs, by_domain in (*ways, (active.filter(name=value), False)):
         found = list(qs[:2])
         if found:
-            return found[0] if len(found) == 1 else None
-    return None
+            return (found[0] if len(found) == 1 else None), by_domain
+    return None, False
 
 
 @extend_schema_view(
@@ -103,21 +100,23 @@ class TokenApi(IcaDialect, apikey_api.TokenApi):
     def _issue(self, request, limits):
         named = _named(request)
         if named and "HTTP_X_API_KEY" in request.META:
-            wanted = tenant_named(named)
+            wanted, _ = tenant_named(named)
             text = request.META["HTTP_X_API_KEY"].strip()
             owner = apikey_owner(keys.digest(text)) if keys.is_well_formed(text) else None
             if wanted is None or (owner is not None and owner.tenant_id != str(wanted.pk)):
                 raise grants.Refused("?tenant names another tenant than the key's")
         return super()._issue(request, limits)
 
-    def password_tenant(self, request) -> Tenant | None:
+    def password_tenant(self, request) -> tuple[Tenant | None, bool]:
         named = _named(request)
         if not named:
-            return request.tenant
-        wanted = tenant_named(named)
-        if request.tenant is not None and wanted != request.tenant:
-            raise grants.Refused("?tenant names another tenant than the host")
-        return wanted
+            return request.tenant, True
+        wanted, by_domain = tenant_named(named)
+        if request.tenant is not None:
+            if wanted != request.tenant:
+                raise grants.Refused("?tenant names another tenant than the host")
+            return wanted, True  # its host checked its networks already
+        return wanted, by_domain
 
     def respond(self, request, issued: grants.Issued) -> HttpResponse:
         return _token(request, issued)

@@ -160,3 +160,24 @@ def test_the_dialect_publishes_its_own_schema_of_what_it_implements(tenant_a):
     assert ours == icas  # the same paths, methods and operation ids as ICA's own document
     user = schema["components"]["schemas"]["User"]["properties"]
     assert {"id", "tenantId", "tenantAdministrator", "emailVerified"} <= set(user)
+
+
+def test_a_tenant_named_by_name_from_outside_its_networks_answers_as_a_made_up_one(charlie, tenant_b):
+    """Attacker review: a 403 naming the rule, before any password was checked, told strangers
+    which tenant names and slugs exist. By name or slug the password is checked first, and a
+    refusal is the wrong password's 401, right password or not; by domain (public) it stays 403."""
+    change_tenant(tenant_b, allowed_networks=["192.0.2.0/24"], networks_for_api=True)
+    outside = at("testserver", ip="198.51.100.20", HTTP_AUTHORIZATION=basic("someone@example.org", "guess"))
+    made_up = outside.post("/ica/rest/api/tokens?tenant=Nope Corp")
+    for named in ("Globex Labs", "globex"):
+        guessed = outside.post(f"/ica/rest/api/tokens?tenant={named}")
+        assert (guessed.status_code, guessed.json()["detail"]) == (
+            made_up.status_code,
+            made_up.json()["detail"],
+        )
+        right = at("testserver", ip="198.51.100.20", HTTP_AUTHORIZATION=basic(charlie.email))
+        assert right.post(f"/ica/rest/api/tokens?tenant={named}").status_code == 401  # no password oracle
+        inside = at("testserver", ip="192.0.2.7", HTTP_AUTHORIZATION=basic(charlie.email))
+        assert inside.post(f"/ica/rest/api/tokens?tenant={named}").status_code == 200
+    by_domain = outside.post("/ica/rest/api/tokens?tenant=globex.localhost")
+    assert (by_domain.status_code, by_domain.json()["code"]) == (403, "network_refused")
