@@ -23,7 +23,7 @@ from accounts.selectors import remember_membership
 from apikeys import authstate, grants, keyring, keys, tokens
 from apikeys.models import USAGE_REQUESTS, TokenUser
 from apikeys.services import apikey_use_record
-from apikeys.throttles import api_key_header, key_failure_limits
+from apikeys.throttles import api_key_header, client_unit, key_failure_limits
 from core import usage
 from core.instances import loaded
 
@@ -81,13 +81,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`X-API-Key` on a call, as ICA allows: the request acts as a token minted from the key
     would (the same scope, revocation and networks), without the exchange. The digest's owner is
     memoised, so a known key costs a SHA-256 and the auth snapshot, no query. A refused key is a
-    401, counted against the client's failed exchanges (past their limit: 429)."""
+    401, counted against the client's failed exchanges; past their limit every key from there is
+    a 429 (`_locked`)."""
 
     def authenticate(self, request):
         text = api_key_header(request)
         if not text:
             return None
         ip = client_ip(request)
+        _refuse_if_locked(request)
         try:
             holder = grants.apikey_holder(key_text=text, tenant=request.tenant, ip=ip)
         except grants.Refused as exc:
@@ -108,10 +110,27 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="portal"'
 
 
+# Client addresses past their failed exchanges, as this process learned from a refused key: until
+# then their keys are refused too, good ones included, as at the token endpoint. Learned at a
+# refusal, so a good key costs no counter read; another process learns at its own first refusal.
+_locked: dict[str, float] = {}
+
+
+def _refuse_if_locked(request) -> None:
+    until = _locked.get(client_unit(request))
+    if until is not None and (wait := until - time.monotonic()) > 0:
+        raise exceptions.Throttled(int(wait) + 1)
+
+
 def _key_refused(request, text: str, ip: str | None):
     limits = key_failure_limits(request)
     limits.failed()
-    limits.check(lambda seconds: exceptions.Throttled(seconds))
+    wait = limits.retry_after()
+    if wait is not None:
+        if len(_locked) >= 10_000:
+            _locked.clear()
+        _locked[client_unit(request)] = time.monotonic() + wait
+        raise exceptions.Throttled(wait)
     prefix = keys.display_prefix(text) if keys.is_well_formed(text) else ""
     exchange_failure_record(tenant=request.tenant, ip=ip, key_prefix=prefix)
     raise exceptions.AuthenticationFailed("Invalid credentials.", code="invalid_credentials")

@@ -13,7 +13,7 @@ def token_limits(request) -> Limits:
     """Requests per client address and per account (the key, the email or the token's user,
     whichever the request presents), and failed exchanges per client address: past that, the
     right credentials are refused too, with the same answer. Counting starts now."""
-    client = _client(request)
+    client = client_unit(request)
     return Limits(
         counted=[("tokens-ip", client), ("tokens-account", _account(request))],
         failures=[("tokens-failures-ip", client)],
@@ -23,10 +23,11 @@ def token_limits(request) -> Limits:
 def key_failure_limits(request) -> Limits:
     """For a key refused on a call (X-API-Key): the token endpoint's failed exchanges per client
     address. Read only once a key is refused, so a good key costs no round trip for it."""
-    return Limits(failures=[("tokens-failures-ip", _client(request))])
+    return Limits(failures=[("tokens-failures-ip", client_unit(request))])
 
 
-def _client(request) -> str:
+def client_unit(request) -> str:
+    """Whom the per-address limits count: the client's address (an IPv6 one by its /64)."""
     return limit_unit(client_ip(request))
 
 

@@ -22,6 +22,7 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
 from apikeys import api as apikey_api
 from apikeys import grants, keys
+from apikeys.authentication import TokenAuth
 from apikeys.selectors import apikey_owner
 from core.api import query, valid
 from core.errors import Conflict, Forbidden, ServiceError
@@ -186,6 +187,9 @@ class UserDetailApi(IcaDialect, APIView):
 
     def put(self, request, userId):
         membership = self._membership(request, userId)
+        if isinstance(request.auth, TokenAuth) and not request.auth.key_scope_all:
+            # a name shows in every tenant: a key limited to some workgroups reaches no further
+            raise Forbidden("A key limited to some workgroups cannot change its owner's name.")
         data = valid(self.UserIn, request)
         first = data.get("firstname", membership.user.full_name.partition(" ")[0])
         last = data.get("lastname", membership.user.full_name.partition(" ")[2])

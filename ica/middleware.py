@@ -4,11 +4,14 @@ middleware refusing the request, Django's 404 or 500 handler) built Portal's pro
 `timestamp`). Only error answers there pay for it."""
 
 import json
+import logging
 
 from django.utils import timezone
 
 from core.errors import PROBLEM_CONTENT_TYPE
 from ica.shapes import PREFIX, when
+
+log = logging.getLogger(__name__)
 
 
 class IcaProblems:
@@ -25,6 +28,9 @@ class IcaProblems:
             response.content = json.dumps(body)
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
+            if response.status_code == 501:  # a client asked for what Portal does not do: no server error
+                response._has_been_logged = True  # Django's request log would say ERROR
+                log.info("not implemented: %s %s", request.method, request.path)
         return response
 
 

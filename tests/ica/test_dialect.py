@@ -181,3 +181,31 @@ def test_a_tenant_named_by_name_from_outside_its_networks_answers_as_a_made_up_o
         assert inside.post(f"/ica/rest/api/tokens?tenant={named}").status_code == 200
     by_domain = outside.post("/ica/rest/api/tokens?tenant=globex.localhost")
     assert (by_domain.status_code, by_domain.json()["code"]) == (403, "network_refused")
+
+
+def test_a_key_limited_to_some_workgroups_cannot_rename_its_owner(alice, tenant_a):
+    from tests.factories import WorkgroupFactory, WorkgroupMembershipFactory
+
+    group = WorkgroupFactory(tenant=tenant_a, name="Sequencing")
+    WorkgroupMembershipFactory(workgroup=group, user=alice)
+    narrow = at(HTTP_X_API_KEY=make_key(alice, tenant_a, workgroups=[group])[1])
+    body = json.dumps({"firstname": "Mallory"})
+    refused = narrow.put(f"/ica/rest/api/users/{alice.pk}", body, content_type="application/json")
+    assert refused.status_code == 403
+    alice.refresh_from_db()
+    assert alice.full_name == "Alice Admin"
+    wide = at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1])
+    assert (
+        wide.put(f"/ica/rest/api/users/{alice.pk}", body, content_type="application/json").status_code == 200
+    )
+
+
+def test_a_501_is_no_server_error_in_the_log(alice, tenant_a, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        assert (
+            at(HTTP_X_API_KEY=make_key(alice, tenant_a)[1]).get("/ica/rest/api/projects").status_code == 501
+        )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r for r in caplog.records if r.name == "ica.middleware"]
