@@ -146,3 +146,34 @@ def test_json_logs_say_who_did_what_and_never_a_secret(settings, alice, tenant_a
 def test_made_up_methods_share_one_label(tenant_a, method):
     Client(HTTP_HOST="acme.localhost").generic(method, "/api/ping")
     assert not [labels for name, labels in scrape() if ("method", method) in labels]
+
+
+@pytest.mark.django_db(transaction=True)  # a signed file is counted once its transaction commits
+def test_premium_files_signed_served_and_refused_are_counted(alice, tenant_a):
+    from tests.helpers import actor, fetch, sell, serial
+
+    before = scrape()
+    license = sell(tenant_a, by=actor(alice, tenant_a))
+    serial(license, actor(alice, tenant_a))
+    assert fetch({"DragenSerialNo": "SN-100"}).status_code == 200
+    assert fetch({"DragenSerialNo": "SN-999"}).status_code == 401
+    after = scrape()
+
+    def grew(name, **labels):
+        return count(after, name, **labels) - count(before, name, **labels)
+
+    route = "/api/licensing/premium.lic"
+    assert grew("portal_premium_files_issued_total") == 1
+    assert grew("portal_http_requests_total", route=route, method="POST", status="200") == 1
+    assert grew("portal_http_refusals_total", route=route, code="INVALID_CREDENTIALS") == 1
+
+
+def test_a_process_working_without_redis_says_so(tenant_a):
+    from django.core.cache import cache
+
+    cache._failed(ConnectionError("Redis went away"))  # as a failed call marks it
+    try:
+        assert count(scrape(), "portal_cache_outage") == 1
+    finally:
+        cache.settle(force=True)
+    assert count(scrape(), "portal_cache_outage") == 0
