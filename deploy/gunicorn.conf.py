@@ -34,6 +34,7 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(Path(os.environ.get("PORTAL_VAR_DIR", "var")) / "prometheus")
 )
+os.makedirs(metrics_dir, exist_ok=True)  # also for `--check-config`, which loads the app without starting
 
 
 def on_starting(server):
