@@ -406,3 +406,11 @@ def usage_in_memory(settings, db):
     settings.PORTAL_USAGE_FLUSH_SECONDS = 3600
     yield
     usage.flush()
+
+
+@pytest.fixture
+def server(live_server, tenant_a):
+    """Tenant A served at http://localhost:PORT (the resolver knows localhost, not acme.localhost);
+    http://127.0.0.1:PORT is an operator host."""
+    change_tenant(tenant_a, domain="localhost")
+    return live_server.url

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import change_tenant
 from tests.helpers import make_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +37,6 @@ def run_cli(
         text=True,
         timeout=120,
     )
-
-
-@pytest.fixture
-def server(live_server, tenant_a):
-    """Tenant A served at http://localhost:PORT (the resolver knows localhost, not acme.localhost)."""
-    change_tenant(tenant_a, domain="localhost")
-    return live_server.url
 
 
 @pytest.fixture
