@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -150,11 +151,13 @@ def test_made_up_methods_share_one_label(tenant_a, method):
 
 @pytest.mark.django_db(transaction=True)  # a signed file is counted once its transaction commits
 def test_premium_files_signed_served_and_refused_are_counted(alice, tenant_a):
+    from licenses.services.files import license_file_issue
     from tests.helpers import actor, fetch, sell, serial
 
     before = scrape()
-    license = sell(tenant_a, by=actor(alice, tenant_a))
-    serial(license, actor(alice, tenant_a))
+    with transaction.atomic():  # signed here before the worker's job can run: counted in this process
+        credential = serial(sell(tenant_a, by=actor(alice, tenant_a)), actor(alice, tenant_a))
+        assert license_file_issue(credential_id=credential.pk) is not None
     assert fetch({"DragenSerialNo": "SN-100"}).status_code == 200
     assert fetch({"DragenSerialNo": "SN-999"}).status_code == 401
     after = scrape()
