@@ -49,6 +49,9 @@ _LINE = 64
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _FIELDS = {"typ", "fid", "lid", "tid", "tenant", "method", "cred", "sources", "iat", "nbf", "exp"}
+# The compatible additions (DESIGN.md §6): optional; checked when present, other unknown fields
+# ignored. `exp` is never later than any `src_exp`, so a verifier that ignores them stops in time.
+MAX_GRACE = 14 * 86400
 
 
 class InvalidLicense(Exception):
@@ -164,8 +167,17 @@ def payload(
     issued_at: int,
     license_ends_at: int,
     not_before: int | None = None,
+    source_ends: Mapping[str, int] | None = None,
+    grace: int | None = None,
+    seq: int | None = None,
 ) -> dict:
-    """A version 1 payload; `credential` is the credential's public identifier (hashed here)."""
+    """A version 1 payload; `credential` is the credential's public identifier (hashed here).
+    With `source_ends` (each source's own end), `grace` (seconds) or `seq`, the additions too:
+    `exp` then stops at the earliest source's end."""
+    sources = sorted(set(sources))
+    ends = [int(license_ends_at)]
+    if source_ends is not None:
+        ends += [int(source_ends[source]) for source in sources]
     body = {
         "typ": TYPE,
         "fid": str(file_id),
@@ -174,11 +186,17 @@ def payload(
         "tenant": tenant_domain,
         "method": method,
         "cred": credential_fingerprint(credential),
-        "sources": sorted(set(sources)),
+        "sources": sources,
         "iat": int(issued_at),
         "nbf": int(issued_at if not_before is None else not_before),
-        "exp": min(int(issued_at) + MAX_FILE_LIFETIME, int(license_ends_at)),
+        "exp": min(int(issued_at) + MAX_FILE_LIFETIME, *ends),
     }
+    if source_ends is not None:
+        body["src_exp"] = {source: int(source_ends[source]) for source in sources}
+    if grace is not None:
+        body["grace"] = int(grace)
+    if seq is not None:
+        body["seq"] = int(seq)
     _check_payload(body)
     return body
 
@@ -215,17 +233,23 @@ def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
 
 
 def check_window(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> None:
-    """OutsideWindow unless `now` lies in [nbf, exp), give or take `skew` seconds."""
+    """OutsideWindow unless `now` lies in [nbf, exp), give or take `skew` seconds. A file's grace
+    does not count here: `in_grace` tells whether an expired file may still be used, with a warning."""
     if now < body["nbf"] - skew:
         raise OutsideWindow("not valid yet", expired=False)
     if now >= body["exp"] + skew:
         raise OutsideWindow("expired", expired=True)
 
 
+def in_grace(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> bool:
+    """Whether an expired file is still inside its grace (`grace` seconds after `exp`)."""
+    return now < body["exp"] + body.get("grace", 0) + skew
+
+
 def _check_payload(body: Mapping) -> None:
     problems = []
-    if not isinstance(body, Mapping) or set(body) != _FIELDS:
-        raise ValueError(f"payload fields must be exactly {sorted(_FIELDS)}")
+    if not isinstance(body, Mapping) or not set(body) >= _FIELDS:
+        raise ValueError(f"payload fields must include {sorted(_FIELDS)}")
     if body["typ"] != TYPE:
         problems.append("typ")
     if not all(isinstance(body[f], str) and _UUID.fullmatch(body[f]) for f in ("fid", "lid", "tid")):
@@ -247,8 +271,27 @@ def _check_payload(body: Mapping) -> None:
     times = [body[f] for f in ("iat", "nbf", "exp")]
     if not all(type(t) is int for t in times) or not body["nbf"] < body["exp"]:
         problems.append("times")
+    problems += _addition_problems(body)
     if problems:
         raise ValueError(f"invalid payload: {', '.join(problems)}")
+
+
+def _addition_problems(body: Mapping) -> list[str]:
+    problems = []
+    if "src_exp" in body:
+        ends = body["src_exp"]
+        if (
+            not isinstance(ends, Mapping)
+            or set(ends) != set(body["sources"] if isinstance(body["sources"], list) else ())
+            or not all(type(end) is int for end in ends.values())
+            or (type(body["exp"]) is int and any(body["exp"] > end for end in ends.values()))
+        ):
+            problems.append("src_exp")
+    if "grace" in body and not (type(body["grace"]) is int and 0 <= body["grace"] <= MAX_GRACE):
+        problems.append("grace")
+    if "seq" in body and not (type(body["seq"]) is int and body["seq"] >= 1):
+        problems.append("seq")
+    return problems
 
 
 def _envelope(text: str) -> dict:

@@ -15,7 +15,7 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
 from core.api import PageQuery, page_of, paginated, valid
 from licenses import methods, selectors, services
-from licenses.models import License, LicenseFile
+from licenses.models import MAX_GRACE_DAYS, License, LicenseFile
 
 
 class LicenseOut(serializers.Serializer):
@@ -24,6 +24,10 @@ class LicenseOut(serializers.Serializer):
     sources = serializers.ListField(child=serializers.ChoiceField(choices=premiumlic.SOURCES))
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
+    source_ends = serializers.DictField(
+        child=serializers.DateTimeField(), help_text="Each source's end: its own, or the license's."
+    )
+    grace_days = serializers.IntegerField(help_text="Days tools may keep an expired file, with a warning.")
     status = serializers.ChoiceField(choices=License.State.choices)
     credential_count = serializers.IntegerField(required=False)
     created_at = serializers.DateTimeField()
@@ -34,6 +38,12 @@ class LicenseIn(serializers.Serializer):
     sources = serializers.ListField(child=serializers.ChoiceField(choices=premiumlic.SOURCES), min_length=1)
     starts_at = serializers.DateTimeField(required=False, help_text="ISO 8601; now when left out.")
     ends_at = serializers.DateTimeField(help_text="ISO 8601, with a time zone.")
+    source_ends = serializers.DictField(
+        child=serializers.DateTimeField(),
+        required=False,
+        help_text="Sources that end before the license: {source: ISO 8601}.",
+    )
+    grace_days = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_DAYS, required=False)
 
 
 class LicensePatchIn(serializers.Serializer):
@@ -42,6 +52,12 @@ class LicensePatchIn(serializers.Serializer):
         child=serializers.ChoiceField(choices=premiumlic.SOURCES), min_length=1, required=False
     )
     ends_at = serializers.DateTimeField(required=False, help_text="Extend the term, or end it sooner.")
+    source_ends = serializers.DictField(
+        child=serializers.DateTimeField(),
+        required=False,
+        help_text="Replaces the sources' own ends; a source left out runs to the license's end.",
+    )
+    grace_days = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_DAYS, required=False)
 
 
 class LicenseListApi(APIView):
@@ -63,6 +79,8 @@ class LicenseListApi(APIView):
             sources=data["sources"],
             starts_at=data.get("starts_at") or timezone.now(),
             ends_at=data["ends_at"],
+            source_ends=data.get("source_ends"),
+            grace_days=data.get("grace_days", 0),
         )
         license.credential_count = 0
         return Response(LicenseOut(license).data, status=status.HTTP_201_CREATED)

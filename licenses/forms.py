@@ -5,6 +5,7 @@ from django.utils import timezone
 
 import premiumlic
 from licenses import methods
+from licenses.models import MAX_GRACE_DAYS
 
 SOURCE_CHOICES = [(source, source) for source in premiumlic.SOURCES]
 
@@ -46,15 +47,55 @@ class LicenseEditForm(forms.Form):
     ends_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), help_text="Until 23:59 UTC. Extend or shorten."
     )
+    grace_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_GRACE_DAYS,
+        label="Grace (days)",
+        help_text=f"Tools may keep an expired file this long, with a warning (0 to {MAX_GRACE_DAYS}).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for index, source in enumerate(premiumlic.SOURCES):
+            self.fields[f"source_end_{index}"] = forms.DateField(
+                required=False,
+                label=f"{source} ends on",
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text="Empty: with the license.",
+            )
 
     @classmethod
     def for_license(cls, license, data=None):
-        initial = {"name": license.name, "sources": license.sources, "ends_on": license.ends_at.date()}
+        initial = {
+            "name": license.name,
+            "sources": license.sources,
+            "ends_on": license.ends_at.date(),
+            "grace_days": license.grace_days,
+        }
+        for source, end in license.source_ends().items():
+            if end < license.ends_at:
+                initial[f"source_end_{premiumlic.SOURCES.index(source)}"] = end.date()
         return cls(data, initial=initial)
+
+    def source_end_fields(self) -> list:
+        return [self[f"source_end_{index}"] for index in range(len(premiumlic.SOURCES))]
 
     def changes(self) -> dict:
         data = self.cleaned_data
-        return {"name": data["name"], "sources": data["sources"], "ends_at": end_of(data["ends_on"])}
+        ends = {
+            source: end_of(data[f"source_end_{index}"])
+            for index, source in enumerate(premiumlic.SOURCES)
+            if data.get(f"source_end_{index}") and source in data["sources"]
+        }
+        ends_at = end_of(data["ends_on"])
+        return {
+            "name": data["name"],
+            "sources": data["sources"],
+            "ends_at": ends_at,
+            "source_ends": {source: end for source, end in ends.items() if end != ends_at},
+            "grace_days": data.get("grace_days"),  # None: left as it is
+        }
 
 
 class CredentialForm(forms.Form):

@@ -167,6 +167,7 @@ class Found:
     tenant_active: bool
     current_text: str | None
     current_expires_at: datetime | None
+    current_bounded: bool
 
 
 # Written out rather than built by the ORM: on the tools' hot path, compiling the equivalent
@@ -174,7 +175,8 @@ class Found:
 # go as parameters.
 _LOOKUP = f"""
 SELECT c.id, c.secret_hash, c.is_enabled, c.file_wanted_at, c.last_used_at,
-       l.id, l.tenant_id, l.state, l.starts_at, l.ends_at, t.is_active, b.text, f.expires_at
+       l.id, l.tenant_id, l.state, l.starts_at, l.ends_at, t.is_active, b.text, f.expires_at,
+       f.bounded
 FROM {Credential._meta.db_table} c
 JOIN {License._meta.db_table} l ON l.id = c.license_id
 JOIN {Tenant._meta.db_table} t ON t.id = l.tenant_id
@@ -211,7 +213,7 @@ def _load(query: str, params: list) -> Found | None:
     if row is None:
         return None
     (credential_id, secret_hash, is_enabled, wanted_at, used_at, license_id, tenant_id, state, starts_at,
-     ends_at, tenant_active, text, expires_at) = row  # fmt: skip
+     ends_at, tenant_active, text, expires_at, bounded) = row  # fmt: skip
     # Raw values: PostgreSQL gives UUIDs and aware datetimes; SQLite (`make run`) hex and naive UTC.
     license = License(
         id=_uuid(license_id), tenant_id=_uuid(tenant_id), state=state, starts_at=_utc(starts_at),
@@ -219,7 +221,7 @@ def _load(query: str, params: list) -> Found | None:
     )  # fmt: skip
     return Found(
         _uuid(credential_id), secret_hash, bool(is_enabled), _utc(wanted_at), _utc(used_at), license,
-        bool(tenant_active), text, _utc(expires_at),
+        bool(tenant_active), text, _utc(expires_at), bool(bounded),
     )  # fmt: skip
 
 
@@ -279,6 +281,7 @@ def _current_text(ident: str, credential: Found, ip: str | None) -> str:
     if text is None or services.file_is_due(
         wanted_at=credential.file_wanted_at,
         expires_at=credential.current_expires_at,
+        bounded=credential.current_bounded,
         license_ends_at=credential.license.ends_at,
         now=now,
     ):

@@ -8,6 +8,7 @@ from core.invalidation import QuerySet
 from licenses import methods
 
 USAGE_FETCHES = "credential.fetch"  # core.usage kind: premium.lic downloads that got a file
+MAX_GRACE_DAYS = 14
 
 
 class License(models.Model):
@@ -29,6 +30,8 @@ class License(models.Model):
     # When the tenant admins were told the term ends in 30 and in 7 days (each once per end date).
     reminded_30_at = models.DateTimeField(null=True, blank=True, editable=False)
     reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Days a tool may keep using an expired file, with a warning (the files' `grace`).
+    grace_days = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +48,9 @@ class License(models.Model):
             models.CheckConstraint(
                 condition=models.Q(state__in=["active", "suspended", "revoked", "expired"]),
                 name="license_state_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grace_days__lte=MAX_GRACE_DAYS), name="license_grace_max"
             ),
         ]
 
@@ -63,6 +69,34 @@ class License(models.Model):
     @property
     def status(self) -> str:
         return self.status_at(timezone.now())
+
+    def source_ends(self) -> dict:
+        """Each source's end: its own term's, else the license's (terms prefetched or read here)."""
+        own = {term.source: term.ends_at for term in self.terms.all()}
+        return {source: own.get(source, self.ends_at) for source in self.sources}
+
+
+class SourceTerm(models.Model):
+    """A source that ends before its license does (COSMIC until March on a license to December)."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="terms")
+    source = models.CharField(max_length=20)
+    ends_at = models.DateTimeField()
+    # When the tenant admins were told this source ends in 30 and in 7 days.
+    reminded_30_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = QuerySet.as_manager()  # bulk writes change the caches' generations
+
+    class Meta:
+        ordering = ["ends_at", "source"]
+        indexes = [models.Index(fields=["ends_at"], name="sourceterm_end")]
+        constraints = [
+            models.UniqueConstraint(fields=["license", "source"], name="sourceterm_one_per_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} until {self.ends_at:%Y-%m-%d}"
 
 
 class Credential(models.Model):
@@ -145,6 +179,10 @@ class LicenseFile(models.Model):
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CURRENT)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The file's `seq`: one more than the credential's file before it (0: signed before `seq`).
+    seq = models.PositiveIntegerField(default=0)
+    # Its end is the license's or a source's: no later file can last longer until that end passes.
+    bounded = models.BooleanField(default=False)
 
     objects = QuerySet.as_manager()  # bulk writes change the caches' generations
 

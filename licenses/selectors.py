@@ -17,6 +17,7 @@ def licenses_of_tenant(tenant) -> QuerySet[License]:
     return (
         License.objects.filter(tenant=tenant)
         .annotate(credential_count=Count("credentials"))
+        .prefetch_related("terms")
         .order_by("-created_at", "name")
     )
 

@@ -51,6 +51,7 @@ def _detail(request, license, *, edit_form=None, credential_form=None, status=20
     credentials = list(selectors.credentials_of_license(license))
     context = {
         "license": license,
+        "source_terms": license.terms.all(),
         "credentials": credentials,
         "usage": selectors.credential_usage(credentials),
         "files": selectors.files_of_license(license)[:50],

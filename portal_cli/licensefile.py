@@ -19,7 +19,9 @@ from portal_cli import client, settings
 from portal_cli.errors import CliError
 
 # Exit codes of `portal license verify` (and fetch/status when they check a file).
-NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE = range(10, 17)
+(NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE, IN_GRACE) = range(
+    10, 18
+)
 PROBLEMS = {  # exit code → the word scripts and --ignore-license-error reports use
     NO_FILE: "no file",
     MALFORMED: "malformed",
@@ -28,6 +30,7 @@ PROBLEMS = {  # exit code → the word scripts and --ignore-license-error report
     EXPIRED: "expired",
     UNKNOWN_KEY: "unknown key",
     REFUSED_ONLINE: "refused online",
+    IN_GRACE: "in grace",  # passes, with a warning: expired, inside the license's grace
 }
 KEYS_PATH = "/.well-known/premium-license-keys.json"
 DAY = 86400
@@ -45,6 +48,7 @@ class LicenseProblem(CliError):
 class Verified:
     path: Path
     payload: dict
+    in_grace: bool = False  # expired, but inside its grace: usable, with a warning
 
     def summary(self, now: float | None = None) -> dict:
         now = time.time() if now is None else now
@@ -62,7 +66,22 @@ class Verified:
             "not_before": _iso(body["nbf"]),
             "expires_at": _iso(body["exp"]),
             "days_left": max(0, int((body["exp"] - now) // DAY)),
+            **_additions(body, self.in_grace),
         }
+
+
+def _additions(body: dict, in_grace: bool) -> dict:
+    """What a file's compatible additions say, for the summary (nothing for a file without them)."""
+    shown = {}
+    if "src_exp" in body:
+        shown["source_ends"] = {source: _iso(end) for source, end in sorted(body["src_exp"].items())}
+    if body.get("grace"):
+        shown["grace_until"] = _iso(body["exp"] + body["grace"])
+    if "seq" in body:
+        shown["seq"] = body["seq"]
+    if in_grace:
+        shown["in_grace"] = True
+    return shown
 
 
 def keys_cache_path() -> Path:
@@ -93,6 +112,8 @@ def verify(text: str, path: Path, keys: "Keys", *, name: str = "", now: float | 
     try:
         premiumlic.check_window(payload, now=now)
     except premiumlic.OutsideWindow as outside:
+        if outside.expired and premiumlic.in_grace(payload, now=now):
+            return Verified(path, payload, in_grace=True)
         if outside.expired:
             raise LicenseProblem(f"{name} expired on {_iso(payload['exp'])}.", EXPIRED) from None
         raise LicenseProblem(f"{name} is not valid before {_iso(payload['nbf'])}.", NOT_YET_VALID) from None

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -63,7 +63,11 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
             Credential.objects.select_for_update().filter(pk__in=credential_ids).order_by("pk")
         )
         # Read after the locks: a change committed while we waited is what we sign.
-        licenses = License.objects.select_related("tenant").in_bulk({c.license_id for c in credentials})
+        licenses = (
+            License.objects.select_related("tenant")
+            .prefetch_related("terms")
+            .in_bulk({c.license_id for c in credentials})
+        )
         latest = LicenseFile.objects.filter(credential__in=credentials, superseded_at__isnull=True)
         currents = {f.credential_id: f for f in latest.select_related("body")}
         result, issued, superseded, fulfilled = {}, [], [], []
@@ -72,7 +76,8 @@ def license_files_issue(*, credential_ids, now: datetime | None = None) -> dict:
             if current is not None and not _needs_new_file(credential, license, current, now):
                 result[credential.pk] = current
                 continue
-            new = _sign(credential, license, now) if _can_hold_file(credential, license, now) else None
+            held = _can_hold_file(credential, license, now)
+            new = _sign(credential, license, now, seq=current.seq + 1 if current else 1) if held else None
             if new is not None:
                 issued.append(new)
                 superseded += [current.pk] if current is not None else []
@@ -119,10 +124,9 @@ def license_files_refresh(*, now: datetime | None = None) -> dict[str, int]:
     was lost. Each job is claimed by a conditional UPDATE, so sweeps running at once do not
     queue one twice."""
     now = now or timezone.now()
-    fresh = LicenseFile.objects.filter(
-        credential=OuterRef("pk"),
-        superseded_at__isnull=True,
-        expires_at__gte=Least(now + REFRESH_WITHIN, OuterRef("license__ends_at")),
+    fresh = LicenseFile.objects.filter(credential=OuterRef("pk"), superseded_at__isnull=True).filter(
+        Q(bounded=False, expires_at__gte=Least(now + REFRESH_WITHIN, OuterRef("license__ends_at")))
+        | Q(bounded=True, expires_at__gt=now)
     )
     due = (
         Credential.objects.filter(
@@ -158,18 +162,29 @@ def _claim(credentials: QuerySet, now: datetime) -> list:
 
 
 def file_is_due(
-    *, wanted_at: datetime | None, expires_at: datetime, license_ends_at: datetime, now: datetime
+    *,
+    wanted_at: datetime | None,
+    expires_at: datetime,
+    bounded: bool,
+    license_ends_at: datetime,
+    now: datetime,
 ) -> bool:
     """Whether a credential with a current file ending at `expires_at` should get a new one: it was
-    asked for, or the file has expired or is near its end while the license goes on (a new file
-    would last longer)."""
-    return wanted_at is not None or expires_at < min(now + REFRESH_WITHIN, license_ends_at)
+    asked for; or the file ends with the license or a source (`bounded`) and that end has passed
+    (the next file leaves the ended source out); or it is near its 90 days while the license goes
+    on (a new file would last longer)."""
+    if wanted_at is not None:
+        return True
+    if bounded:
+        return expires_at <= now
+    return expires_at < min(now + REFRESH_WITHIN, license_ends_at)
 
 
 def _needs_new_file(credential: Credential, license: License, current: LicenseFile, now: datetime) -> bool:
     return file_is_due(
         wanted_at=credential.file_wanted_at,
         expires_at=current.expires_at,
+        bounded=current.bounded,
         license_ends_at=license.ends_at,
         now=now,
     )
@@ -179,10 +194,12 @@ def _can_hold_file(credential: Credential, license: License, now: datetime) -> b
     return credential.is_enabled and license.status_at(now) == License.State.ACTIVE
 
 
-def _sign(credential: Credential, license: License, now: datetime) -> LicenseFile | None:
+def _sign(credential: Credential, license: License, now: datetime, *, seq: int) -> LicenseFile | None:
     issued_at = int(now.timestamp())
     not_before = max(issued_at, int(license.starts_at.timestamp()))
-    if not_before >= min(issued_at + premiumlic.MAX_FILE_LIFETIME, int(license.ends_at.timestamp())):
+    ends = {source: int(end.timestamp()) for source, end in license.source_ends().items()}
+    ends = {source: end for source, end in ends.items() if end > not_before}  # ended sources left out
+    if not ends or not_before >= min(issued_at + premiumlic.MAX_FILE_LIFETIME, *ends.values()):
         return None  # the license starts more than a file's lifetime from now
     body = premiumlic.payload(
         file_id=(file_id := uuid.uuid4()),
@@ -191,10 +208,13 @@ def _sign(credential: Credential, license: License, now: datetime) -> LicenseFil
         tenant_domain=license.tenant.domain,
         method=credential.method,
         credential=credential.identifier,
-        sources=license.sources,
+        sources=list(ends),
         issued_at=issued_at,
         not_before=not_before,
         license_ends_at=int(license.ends_at.timestamp()),
+        source_ends=ends,
+        grace=license.grace_days * 86400,
+        seq=seq,
     )
     file = LicenseFile(
         id=file_id,
@@ -204,6 +224,8 @@ def _sign(credential: Credential, license: License, now: datetime) -> LicenseFil
         issued_at=_at(body["iat"]),
         not_before=_at(body["nbf"]),
         expires_at=_at(body["exp"]),
+        seq=seq,
+        bounded=body["exp"] < issued_at + premiumlic.MAX_FILE_LIFETIME,
     )
     file.body = LicenseFileBody(file=file, text=keyring.current().sign(body))
     return file

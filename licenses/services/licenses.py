@@ -1,5 +1,6 @@
 """A license's life: sold for some sources and a term, changed, suspended, resumed, revoked."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -9,15 +10,26 @@ import premiumlic
 from accounts.models import Tenant
 from accounts.services import Actor, event_record
 from core.errors import Conflict, ServiceError
-from licenses.models import License
+from licenses.models import MAX_GRACE_DAYS, License
 
+from . import terms
 from .files import files_want
 from .guards import require_admin
 
 
 def license_create(
-    *, tenant: Tenant, by: Actor, name: str, sources, starts_at: datetime, ends_at: datetime
+    *,
+    tenant: Tenant,
+    by: Actor,
+    name: str,
+    sources,
+    starts_at: datetime,
+    ends_at: datetime,
+    source_ends: Mapping | None = None,
+    grace_days: int = 0,
 ) -> License:
+    """`source_ends` gives sources an earlier end than the license's (COSMIC until March);
+    `grace_days` (0 to 14) lets tools keep an expired file that long, with a warning."""
     require_admin(by, tenant)
     license = License(
         tenant=tenant,
@@ -25,12 +37,22 @@ def license_create(
         sources=clean_sources(sources),
         starts_at=_whole_second(starts_at),
         ends_at=_whole_second(ends_at),
+        grace_days=_clean_grace(grace_days),
     )
     _check_term(license.starts_at, license.ends_at, now=timezone.now())
+    ends = clean_source_ends(license, source_ends or {})
     try:
         with transaction.atomic():
             license.save(force_insert=True)
-            event_record(tenant=tenant, by=by, action="license.create", target=license, **_described(license))
+            terms.terms_set(license, ends, now=timezone.now())
+            event_record(
+                tenant=tenant,
+                by=by,
+                action="license.create",
+                target=license,
+                **_described(license),
+                source_ends=_iso_ends(ends),
+            )
     except IntegrityError:
         raise _name_taken(license.name) from None
     return license
@@ -43,11 +65,14 @@ def license_update(
     name: str | None = None,
     sources=None,
     ends_at: datetime | None = None,
+    source_ends: Mapping | None = None,
+    grace_days: int | None = None,
 ) -> License:
-    """Rename, change the sources, or move the end of the term (extend it, or end it sooner).
+    """Rename, change the sources, the sources' own ends (`source_ends` replaces them all: a
+    source left out runs to the license's end), the grace, or move the end of the term.
 
     Moving the end of an expired license into the future renews it. Files already issued name
-    the old sources and end, so each credential gets a new one."""
+    the old sources and ends, so each credential gets a new one."""
     require_admin(by, license.tenant)
     now = timezone.now()
     with transaction.atomic():
@@ -63,7 +88,13 @@ def license_update(
             ends_at = _whole_second(ends_at)
             _check_term(locked.starts_at, ends_at, now=now)
             _move_end(locked, ends_at, now=now)
-        after = _described(locked)
+        if grace_days is not None:
+            locked.grace_days = _clean_grace(grace_days)
+        if source_ends is None:  # the terms that still fit the sources and the end
+            source_ends = {s: end for s, end in locked.source_ends().items() if end < locked.ends_at}
+        ends = clean_source_ends(locked, source_ends)
+        before["source_ends"] = _iso_ends({term.source: term.ends_at for term in locked.terms.all()})
+        after = {**_described(locked), "source_ends": _iso_ends(ends)}
         changes = {key: {"from": before[key], "to": after[key]} for key in after if after[key] != before[key]}
         if not changes:
             return locked
@@ -72,8 +103,9 @@ def license_update(
                 locked.save()
         except IntegrityError:
             raise _name_taken(locked.name) from None
+        terms.terms_set(locked, ends, now=now)
         event_record(tenant=locked.tenant, by=by, action="license.update", target=locked, changes=changes)
-        if changes.keys() & {"sources", "ends_at"}:
+        if changes.keys() & {"sources", "ends_at", "source_ends", "grace_days"}:
             files_want(locked.credentials.all())
     return locked
 
@@ -117,6 +149,47 @@ def clean_sources(sources) -> list[str]:
     if not sources:
         raise ServiceError("Choose at least one premium source.", code="invalid_sources")
     return sorted(set(sources))
+
+
+def clean_source_ends(license: License, source_ends: Mapping) -> dict:
+    """The sources' own ends that differ from the license's, checked: each within the term, and at
+    least one source running to the license's end (else the license should end sooner)."""
+    if not isinstance(source_ends, Mapping):
+        raise ServiceError("Give the sources' ends as {source: date}.", code="invalid_source_ends")
+    ends = {}
+    for source, end in source_ends.items():
+        if source not in license.sources:
+            raise ServiceError(
+                f"{source!r} is not one of this license's sources.", code="invalid_source_ends"
+            )
+        if not isinstance(end, datetime) or timezone.is_naive(end):
+            raise ServiceError(
+                f"Give {source}'s end with a time zone (ISO 8601, e.g. 2027-03-31T00:00:00Z).",
+                code="invalid_source_ends",
+            )
+        end = _whole_second(end)
+        if end <= license.starts_at or end > license.ends_at:
+            raise ServiceError(
+                f"{source}'s end must fall within the license's term.", code="invalid_source_ends"
+            )
+        if end < license.ends_at:
+            ends[source] = end
+    if set(ends) == set(license.sources):
+        raise ServiceError(
+            "At least one source runs to the license's end: end the license sooner instead.",
+            code="invalid_source_ends",
+        )
+    return ends
+
+
+def _clean_grace(days) -> int:
+    if type(days) is not int or not 0 <= days <= MAX_GRACE_DAYS:
+        raise ServiceError(f"Grace is a whole number of days, 0 to {MAX_GRACE_DAYS}.", code="invalid_grace")
+    return days
+
+
+def _iso_ends(ends: Mapping) -> dict:
+    return {source: end.isoformat() for source, end in sorted(ends.items())}
 
 
 def _move_end(license: License, ends_at: datetime, *, now: datetime) -> None:
@@ -190,4 +263,5 @@ def _described(license: License) -> dict:
         "starts_at": license.starts_at.isoformat(),
         "ends_at": license.ends_at.isoformat(),
         "state": license.state,
+        "grace_days": license.grace_days,
     }

@@ -111,9 +111,10 @@ def license_verify(
     \b
     Exit codes:
       10 no file          13 not yet valid
-      11 malformed        14 expired
+      11 malformed        14 expired (past any grace)
       12 bad signature    15 unknown key
       16 refused by the portal (--online)
+      17 expired but inside its grace: usable, with a warning
     """
     path = (path or discovery.annotations_home() / FILE_NAME).absolute()
     try:
@@ -126,6 +127,10 @@ def license_verify(
         call.emit(summary, cells={"sources": lambda sources: sources or "basic only"})
         return
     call.emit(summary)
+    if summary.get("in_grace"):
+        _warn_grace(summary)
+        if not ignore_license_error:  # which promises pipelines exit 0
+            raise CliError("", licensefile.IN_GRACE)
 
 
 @license_group.command("status")
@@ -141,7 +146,7 @@ def license_status(
 ) -> None:
     """The credentials found (and where), the premium.lic beside them, and whether it holds.
 
-    Exits 0 when the file holds; otherwise with `verify`'s code for what is wrong with it.
+    Exits 0 when the file holds; otherwise with `verify`'s code (17: inside its grace).
     """
     found = discovery.discover(
         credentials_file=credentials_file, lic_credentials=lic_credentials, api_key_file=api_key_file
@@ -169,12 +174,24 @@ def license_status(
         call.emit({"credentials": found.explain(), **status})
     if failure is not None:
         raise CliError("", failure.exit_code)
+    if status.get("in_grace"):
+        _warn_grace(status)
+        raise CliError("", licensefile.IN_GRACE)
+
+
+def _warn_grace(summary: dict) -> None:
+    click.echo(
+        f"portal: warning: {summary['path']} expired on {summary['expires_at']}; its grace lets the "
+        f"tools use it until {summary['grace_until']}. Run `portal license fetch`.",
+        err=True,
+    )
 
 
 def _verify(call: Call, path: Path, public_key: Path | None, online: bool) -> dict:
     keys = licensefile.Keys(server_url=call.config.server_url, public_key=public_key, http=call.client.http)
     text = licensefile.read_license(path)
-    summary = licensefile.verify(text, path, keys).summary()
+    verified = licensefile.verify(text, path, keys)
+    summary = verified.summary()
     if online:
         answer = call.client.json_of(
             call.client.send(
