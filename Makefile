@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test fuzz soak lint format chromium compose xmlsec1 clean messages screenshots
+.PHONY: run test fuzz soak lint format chromium compose xmlsec1 faketime clean messages screenshots
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,13 +40,18 @@ xmlsec1:
 	@test -x /usr/bin/xmlsec1 || { echo "Installing Debian's xmlsec1 for the tests' SAML identity provider"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
 
+# Debian's faketime (libfaketime): the CLI's clock guard is tested with its process's clock moved.
+faketime:
+	@command -v faketime >/dev/null || { echo "Installing Debian's faketime for the CLI's clock tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
+
 # Debian's docker-compose reads docker-compose.yml for the deployment test (no Docker engine needed).
 compose:
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || { \
 	  echo "Installing Debian's docker-compose for the deployment test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 
-test: lint chromium compose xmlsec1
+test: lint chromium compose xmlsec1 faketime
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not soak" $(PYTEST_ARGS)
 
 # The fault, scale and timed tests (marked soak), and Redis stopped for 30 s, not 6.

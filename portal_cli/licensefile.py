@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 import premiumlic
 from portal_cli import client, settings
 from portal_cli.errors import CliError
+from portal_cli.seen import Seen
 
 # Exit codes of `portal license verify` (and fetch/status when they check a file).
-(NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE, IN_GRACE) = range(
-    10, 18
-)
+(NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE) = range(10, 17)
+IN_GRACE, CLOCK_BEHIND, REPLAYED = 17, 18, 19
 PROBLEMS = {  # exit code → the word scripts and --ignore-license-error reports use
     NO_FILE: "no file",
     MALFORMED: "malformed",
@@ -31,6 +31,8 @@ PROBLEMS = {  # exit code → the word scripts and --ignore-license-error report
     UNKNOWN_KEY: "unknown key",
     REFUSED_ONLINE: "refused online",
     IN_GRACE: "in grace",  # passes, with a warning: expired, inside the license's grace
+    CLOCK_BEHIND: "clock set back",
+    REPLAYED: "older file",
 }
 KEYS_PATH = "/.well-known/premium-license-keys.json"
 DAY = 86400
@@ -103,12 +105,36 @@ def read_license(path: Path) -> str:
         raise LicenseProblem(f"{path} is not a premium.lic (not UTF-8 text).", MALFORMED) from None
 
 
-def verify(text: str, path: Path, keys: "Keys", *, name: str = "", now: float | None = None) -> Verified:
-    """The file's payload if it is genuine, intact and valid now (give or take 5 minutes). `name`
-    is what messages call the file (its path unless given)."""
+def verify(
+    text: str, path: Path, keys: "Keys", *, name: str = "", now: float | None = None, server_time=None
+) -> Verified:
+    """The file's payload if it is genuine, intact and valid now (give or take 5 minutes), and
+    neither the clock nor the file is older than what was seen beside `path` (portal_cli.seen).
+    `name` is what messages call the file (its path unless given); `server_time`, the server's
+    `Date` when the file was just fetched."""
     now = time.time() if now is None else now
     name = name or str(path)
     payload = _genuine(text, name, keys)
+    guard = Seen(path)
+    if guard.clock_behind(now):
+        raise LicenseProblem(
+            f"This machine's clock ({_iso(int(now))}) is behind the newest time seen beside {path} "
+            f"({_iso(guard.mark)}): was it set back? Fix the clock (or, if the mark is wrong, delete "
+            f"{guard.path}).",
+            CLOCK_BEHIND,
+        )
+    if (highest := guard.replayed(payload)) is not None:
+        raise LicenseProblem(
+            f"{name} is an older file (seq {payload['seq']}) than one already seen for its credential "
+            f"(seq {highest}). Run `portal license fetch`.",
+            REPLAYED,
+        )
+    verified = _in_window(payload, path, name, now)
+    guard.record(payload, now=now, server_time=server_time)
+    return verified
+
+
+def _in_window(payload: dict, path: Path, name: str, now: float) -> Verified:
     try:
         premiumlic.check_window(payload, now=now)
     except premiumlic.OutsideWindow as outside:

@@ -5,6 +5,7 @@ at the portal's licensing endpoint (no API key needed), checks the signature, an
 beside the active credentials.json. `verify` checks a file offline; `status` sums both up.
 """
 
+import email.utils
 import hashlib
 from pathlib import Path
 
@@ -79,7 +80,11 @@ def license_fetch(
     keys = licensefile.Keys(server_url=call.config.server_url, http=call.client.http)
     # Checked as the tools will check it before it is kept: a file that would fail is not written.
     verified = licensefile.verify(
-        response.text, path, keys, name=f"The premium.lic {call.config.server_url} sent"
+        response.text,
+        path,
+        keys,
+        name=f"The premium.lic {call.config.server_url} sent",
+        server_time=_server_time(response.headers.get("Date")),
     )
     settings.write_private(path, response.text)
     summary = verified.summary()
@@ -87,6 +92,14 @@ def license_fetch(
     if explain and not call.table:
         result["credentials"] = found.explain()
     call.emit(result)
+
+
+def _server_time(date: str | None) -> float | None:
+    """The server's clock from its `Date` header, for the high-water mark (None if unreadable)."""
+    try:
+        return email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        return None
 
 
 @license_group.command("verify")
@@ -115,6 +128,8 @@ def license_verify(
       12 bad signature    15 unknown key
       16 refused by the portal (--online)
       17 expired but inside its grace: usable, with a warning
+      18 the clock is behind the newest time seen beside the file
+      19 an older file (lower seq) than one seen for its credential
     """
     path = (path or discovery.annotations_home() / FILE_NAME).absolute()
     try:

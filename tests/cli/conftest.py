@@ -39,6 +39,29 @@ def run_cli(
     )
 
 
+def clock_moved(offset: str) -> dict:
+    """The environment that moves a `portal` process's clock by `offset` ("+2d", "-1h": libfaketime)."""
+    library = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    return {"LD_PRELOAD": str(library), "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+@pytest.fixture
+def annotations(home):
+    path = home / ".ilmnAnnotations"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def portal(server, home):
+    """`portal` as a bioinformatician runs it: no config, the server given by PORTAL_SERVER_URL."""
+
+    def run(*args, env=None, **kwargs):
+        return run_cli(*args, home=home, env={"PORTAL_SERVER_URL": server, **(env or {})}, **kwargs)
+
+    return run
+
+
 @pytest.fixture
 def alice_key(alice, tenant_a):
     return make_key(alice, tenant_a)[1]

@@ -35,23 +35,6 @@ def license(server, alice, tenant_a):
     return license
 
 
-@pytest.fixture
-def annotations(home):
-    path = home / ".ilmnAnnotations"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def portal(server, home):
-    """`portal` as a bioinformatician runs it: no config, the server given by PORTAL_SERVER_URL."""
-
-    def run(*args, env=None, **kwargs):
-        return run_cli(*args, home=home, env={"PORTAL_SERVER_URL": server, **(env or {})}, **kwargs)
-
-    return run
-
-
 def fields(table: str) -> dict:
     """A field/value table as printed, as a dict."""
     return dict(line.split(None, 1) for line in table.splitlines() if line.strip())
