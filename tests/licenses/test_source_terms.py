@@ -75,7 +75,6 @@ def test_across_a_sources_end_the_next_file_leaves_it_out_and_old_files_stop(own
             premiumlic.check_window(payload, now=end.timestamp() + premiumlic.CLOCK_SKEW)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_tool_asking_after_a_source_ended_gets_a_file_without_it_at_once(own_keyring, tenant_a, by):
     """The real clock: COSMIC ends three seconds after the first download."""
     now = timezone.now()

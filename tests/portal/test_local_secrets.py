@@ -17,7 +17,7 @@ ATTEMPTS, PROCESSES = 12, 6
 RACE = """
 import json, os, sys, time
 from pathlib import Path
-from portal import settings
+from portal.settings import environment as settings
 
 results = []
 for attempt in range(int(sys.argv[2])):
@@ -28,7 +28,7 @@ for attempt in range(int(sys.argv[2])):
         if os.fork() == 0:
             while time.time() < start:
                 pass
-            os.write(write_end, settings._local_secret_key().encode())
+            os.write(write_end, settings.development_secret_key().encode())
             os._exit(0)
         os.close(write_end)
         readers.append(read_end)
