@@ -204,14 +204,33 @@ def payload(
 def sign(body: Mapping, key: SigningKey) -> str:
     """The premium.lic text for `body`, signed with `key`."""
     _check_payload(body)
-    enc = _b64url(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
-    sig = _b64url(key.private_key.sign(SIGNED_PREFIX + enc.encode()))
-    return _armour(_envelope_bytes({"v": VERSION, "alg": "ed25519", "kid": key.kid, "enc": enc, "sig": sig}))
+    return signed_text(body, key, SIGNED_PREFIX, (BEGIN, END))
 
 
 def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
     """The payload of a genuine, intact file (whatever its time window), or InvalidLicense."""
-    envelope = _envelope(text)
+    body = signed_payload(text, public_keys, SIGNED_PREFIX, (BEGIN, END))
+    try:
+        _check_payload(body)
+    except (ValueError, TypeError) as exc:
+        raise InvalidLicense(f"malformed payload: {exc}") from None
+    return body
+
+
+def signed_text(body: Mapping, key: SigningKey, prefix: bytes, armour: tuple[str, str]) -> str:
+    """`body` in the envelope, its signature over `prefix` + `enc`, armoured: the shape premium.lic
+    and the revocation list (premiumcrl) share."""
+    enc = _b64url(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
+    sig = _b64url(key.private_key.sign(prefix + enc.encode()))
+    envelope = {"v": VERSION, "alg": "ed25519", "kid": key.kid, "enc": enc, "sig": sig}
+    return _armour(_envelope_bytes(envelope), armour)
+
+
+def signed_payload(
+    text: str, public_keys: Mapping[str, Ed25519PublicKey], prefix: bytes, armour: tuple[str, str]
+) -> dict:
+    """The JSON object a genuine, intact text signed over `prefix` holds (unchecked), or InvalidLicense."""
+    envelope = _envelope(text, armour)
     public_key = public_keys.get(envelope["kid"])
     if public_key is None:
         raise UnknownKey(f"unknown signing key {envelope['kid']!r}")
@@ -221,14 +240,15 @@ def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
     if _b64url(signature) != envelope["sig"]:  # unused low bits set: same bytes, other text
         raise BadSignature("signature not in canonical base64url")
     try:
-        public_key.verify(signature, SIGNED_PREFIX + envelope["enc"].encode())
+        public_key.verify(signature, prefix + envelope["enc"].encode())
     except InvalidSignature:
         raise BadSignature("bad signature") from None
     try:
         body = json.loads(_b64url_decode(envelope["enc"]))
-        _check_payload(body)
-    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: nested past the parser
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the parser
         raise InvalidLicense(f"malformed payload: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidLicense("malformed payload: not an object")
     return body
 
 
@@ -244,6 +264,10 @@ def check_window(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> None:
 def in_grace(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> bool:
     """Whether an expired file is still inside its grace (`grace` seconds after `exp`)."""
     return now < body["exp"] + body.get("grace", 0) + skew
+
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.fullmatch(text))
 
 
 def _check_payload(body: Mapping) -> None:
@@ -294,12 +318,12 @@ def _addition_problems(body: Mapping) -> list[str]:
     return problems
 
 
-def _envelope(text: str) -> dict:
+def _envelope(text: str, armour: tuple[str, str]) -> dict:
     if not isinstance(text, str):
         raise InvalidLicense("not text")
     lines = text.split("\n")
-    if len(lines) < 4 or lines[0] != BEGIN or lines[-2] != END or lines[-1] != "":
-        raise InvalidLicense("no premium.lic armour")
+    if len(lines) < 4 or lines[0] != armour[0] or lines[-2] != armour[1] or lines[-1] != "":
+        raise InvalidLicense(f"no armour: the first line is not {armour[0]}")
     try:
         raw = base64.b64decode("".join(lines[1:-2]), validate=True)
         envelope = json.loads(raw)
@@ -311,7 +335,7 @@ def _envelope(text: str) -> dict:
         raise InvalidLicense(f"unsupported version or algorithm: {envelope['v']!r}, {envelope['alg']!r}")
     if not all(isinstance(envelope[f], str) for f in ("kid", "enc", "sig")):
         raise InvalidLicense("envelope fields must be strings")
-    if _armour(_envelope_bytes(envelope)) != text:
+    if _armour(_envelope_bytes(envelope), armour) != text:
         raise InvalidLicense("not in canonical form")  # every byte of the file counts
     return envelope
 
@@ -321,10 +345,10 @@ def _envelope_bytes(envelope: Mapping) -> bytes:
     return json.dumps({f: envelope[f] for f in fields}, separators=(",", ":")).encode()
 
 
-def _armour(data: bytes) -> str:
+def _armour(data: bytes, armour: tuple[str, str] = (BEGIN, END)) -> str:
     encoded = base64.b64encode(data).decode()
     lines = [encoded[i : i + _LINE] for i in range(0, len(encoded), _LINE)]
-    return "\n".join([BEGIN, *lines, END]) + "\n"
+    return "\n".join([armour[0], *lines, armour[1]]) + "\n"
 
 
 def _b64url(data: bytes) -> str:

@@ -6,6 +6,7 @@ as a file it signed can still be valid, so tools verifying offline keep working 
 import functools
 from dataclasses import dataclass
 
+import premiumcrl
 import premiumlic
 from core.keyrings import KeyKind, Keyring
 
@@ -27,6 +28,9 @@ class LicenseKeys:
     def verify(self, text: str) -> dict:
         """The payload of a genuine file signed by one of our keys, or premiumlic.InvalidLicense."""
         return premiumlic.verify(text, self.verifying)
+
+    def sign_revocations(self, body: dict) -> str:
+        return premiumcrl.sign(body, self.signing)
 
 
 KIND = KeyKind(

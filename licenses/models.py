@@ -225,3 +225,34 @@ class SweepMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} swept until {self.swept_until:%Y-%m-%d %H:%M:%S}"
+
+
+class RevokedFile(models.Model):
+    """A file tools must refuse offline although its signature and dates hold: its credential or
+    license was deleted. Listed until it would have expired anyway, grace included."""
+
+    file_id = models.UUIDField(primary_key=True)
+    license_id = models.UUIDField()  # no foreign key: the license may be gone
+    until = models.DateTimeField()
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["until"], name="revokedfile_until"),
+            models.Index(fields=["revoked_at"], name="revokedfile_revoked_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"revoked premium.lic {self.file_id}"
+
+
+class RevocationList(models.Model):
+    """A signed revocation list as published; the newest (highest `seq`) is the one served."""
+
+    seq = models.BigAutoField(primary_key=True)
+    issued_at = models.DateTimeField()
+    next_at = models.DateTimeField()
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"revocation list {self.seq}"

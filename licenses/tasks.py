@@ -42,3 +42,13 @@ def license_reminders_send() -> int:
 @shared_task(acks_late=True)
 def license_jobs_requeue() -> int:
     return services.license_jobs_requeue()
+
+
+@shared_task(acks_late=True, autoretry_for=_DATABASE_HICCUPS, retry_backoff=True, max_retries=8)
+def revocations_publish() -> int:
+    return services.revocations_publish().seq
+
+
+@shared_task(acks_late=True)
+def revocations_refresh() -> int | None:
+    return services.revocations_refresh()

@@ -22,6 +22,15 @@ def license_keys(request):
     return JsonResponse(keyring.current().jwks)
 
 
+@cache_control(public=True, max_age=60)
+def license_revocations(request):
+    """The signed list of revoked premium.lic files and licenses, for tools to check offline."""
+    listed = services.revocations_current()
+    response = HttpResponse(listed.text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="premium-license-revocations"'
+    return response
+
+
 @tenant_admin_required
 def license_list(request):
     form = LicenseForm(request.POST or None)

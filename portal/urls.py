@@ -24,6 +24,11 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path(".well-known/jwks.json", apikey_views.jwks, name="jwks"),
     path(".well-known/premium-license-keys.json", license_views.license_keys, name="premium-license-keys"),
+    path(
+        ".well-known/premium-license-revocations",
+        license_views.license_revocations,
+        name="premium-license-revocations",
+    ),
     path("", include("accounts.urls")),
     path("", include("apikeys.urls")),
     path("", include("licenses.urls")),

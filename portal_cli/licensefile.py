@@ -21,7 +21,7 @@ from portal_cli.seen import Seen
 
 # Exit codes of `portal license verify` (and fetch/status when they check a file).
 (NO_FILE, MALFORMED, BAD_SIGNATURE, NOT_YET_VALID, EXPIRED, UNKNOWN_KEY, REFUSED_ONLINE) = range(10, 17)
-IN_GRACE, CLOCK_BEHIND, REPLAYED = 17, 18, 19
+IN_GRACE, CLOCK_BEHIND, REPLAYED, REVOKED = 17, 18, 19, 20
 PROBLEMS = {  # exit code → the word scripts and --ignore-license-error reports use
     NO_FILE: "no file",
     MALFORMED: "malformed",
@@ -33,6 +33,7 @@ PROBLEMS = {  # exit code → the word scripts and --ignore-license-error report
     IN_GRACE: "in grace",  # passes, with a warning: expired, inside the license's grace
     CLOCK_BEHIND: "clock set back",
     REPLAYED: "older file",
+    REVOKED: "revoked",
 }
 KEYS_PATH = "/.well-known/premium-license-keys.json"
 DAY = 86400
@@ -114,7 +115,7 @@ def verify(
     `Date` when the file was just fetched."""
     now = time.time() if now is None else now
     name = name or str(path)
-    payload = _genuine(text, name, keys)
+    payload = genuine(text, name, keys)
     guard = Seen(path)
     if guard.clock_behind(now):
         raise LicenseProblem(
@@ -146,10 +147,12 @@ def _in_window(payload: dict, path: Path, name: str, now: float) -> Verified:
     return Verified(path, payload)
 
 
-def _genuine(text: str, name: str, keys: "Keys") -> dict:
+def genuine(text: str, name: str, keys: "Keys", check=premiumlic.verify, kind: str = "premium.lic") -> dict:
+    """`check`'s payload of a text signed with one of `keys` (fetched again once for a key not
+    cached), or LicenseProblem; `kind` is what messages call it."""
     try:
         try:
-            return premiumlic.verify(text, keys.known())
+            return check(text, keys.known())
         except premiumlic.UnknownKey:
             if not keys.can_fetch:
                 raise
@@ -159,7 +162,7 @@ def _genuine(text: str, name: str, keys: "Keys") -> dict:
                 raise LicenseProblem(
                     f"{name} is signed with a key not cached here, and {unreachable.message}", UNKNOWN_KEY
                 ) from None
-            return premiumlic.verify(text, fresh)
+            return check(text, fresh)
     except premiumlic.UnknownKey as unknown:
         raise LicenseProblem(
             f"{name} is signed with a key not among {keys.described} ({unknown}).", UNKNOWN_KEY
@@ -170,7 +173,7 @@ def _genuine(text: str, name: str, keys: "Keys") -> dict:
             BAD_SIGNATURE,
         ) from None
     except premiumlic.InvalidLicense as invalid:
-        raise LicenseProblem(f"{name} is not a valid premium.lic ({invalid}).", MALFORMED) from None
+        raise LicenseProblem(f"{name} is not a valid {kind} ({invalid}).", MALFORMED) from None
 
 
 class Keys:

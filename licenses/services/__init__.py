@@ -29,6 +29,7 @@ from .licenses import (
     license_update,
 )
 from .reminders import license_reminders_send
+from .revocations import revocations_current, revocations_publish, revocations_refresh
 
 __all__ = [
     "LAST_USE_INTERVAL",
@@ -53,4 +54,7 @@ __all__ = [
     "license_suspend",
     "license_update",
     "licenses_expire",
+    "revocations_current",
+    "revocations_publish",
+    "revocations_refresh",
 ]

@@ -17,6 +17,7 @@ from licenses.models import Credential, License
 
 from .files import files_want
 from .guards import require_admin
+from .revocations import files_revoke
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def credential_delete(*, credential: Credential, by: Actor) -> None:
             target=credential,
             **_credential_data(credential),
         )
+        files_revoke(credential.files.all())  # tools must refuse them offline too
         credential.delete()
 
 

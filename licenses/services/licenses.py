@@ -15,6 +15,7 @@ from licenses.models import MAX_GRACE_DAYS, License
 from . import terms
 from .files import files_want
 from .guards import require_admin
+from .revocations import files_revoke, revocations_want
 
 
 def license_create(
@@ -134,6 +135,7 @@ def license_delete(*, license: License, by: Actor) -> None:
         event_record(
             tenant=license.tenant, by=by, action="license.delete", target=license, **_described(license)
         )
+        files_revoke(license.files.all())  # tools must refuse them offline too
         license.delete()
 
 
@@ -219,6 +221,8 @@ def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[
         )
         if state == License.State.ACTIVE:
             files_want(locked.credentials.all())  # none were issued while it was suspended
+        if state == License.State.REVOKED:
+            revocations_want()  # a new list names it
     return locked
 
 

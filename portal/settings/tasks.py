@@ -37,6 +37,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("PORTAL_REQUEUE_SECONDS", 30)),
     },
     "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
+    "refresh-revocations": {"task": "licenses.tasks.revocations_refresh", "schedule": 3600.0},
     "prune-usage-counts": {"task": "accounts.tasks.usage_prune", "schedule": 86400.0},
     "check-saml-metadata": {"task": "sso.tasks.saml_metadata_check", "schedule": 86400.0},
     "prune-seen-assertions": {"task": "sso.tasks.seen_assertions_prune", "schedule": 3600.0},

@@ -7,11 +7,13 @@ beside the active credentials.json. `verify` checks a file offline; `status` sum
 
 import email.utils
 import hashlib
+import time
 from pathlib import Path
 
 import click
 
 from portal_cli import discovery, licensefile, output, settings
+from portal_cli import revocations as revocation_list
 from portal_cli.errors import CliError
 
 from .common import Call, api_command
@@ -111,13 +113,23 @@ def _server_time(date: str | None) -> float | None:
 )
 @click.option("--online", is_flag=True, help="Also ask the portal whether the license still holds.")
 @click.option(
+    "--revocations",
+    metavar="FILE|URL",
+    help="Also check the portal's signed revocation list (kept: later checks use the newest seen).",
+)
+@click.option(
     "--ignore-license-error",
     is_flag=True,
     help="Report a failure as a warning and exit 0, with basic sources only.",
 )
 @api_command(auth=False)
 def license_verify(
-    call: Call, path: Path | None, public_key: Path | None, online: bool, ignore_license_error: bool
+    call: Call,
+    path: Path | None,
+    public_key: Path | None,
+    online: bool,
+    revocations: str | None,
+    ignore_license_error: bool,
 ) -> None:
     """Check PATH (default ~/.ilmnAnnotations/premium.lic) offline: armour, signature, type, dates.
 
@@ -130,10 +142,11 @@ def license_verify(
       17 expired but inside its grace: usable, with a warning
       18 the clock is behind the newest time seen beside the file
       19 an older file (lower seq) than one seen for its credential
+      20 on the revocation list (this one, or the newest seen before)
     """
     path = (path or discovery.annotations_home() / FILE_NAME).absolute()
     try:
-        summary = _verify(call, path, public_key, online)
+        summary = _verify(call, path, public_key, online, revocations)
     except licensefile.LicenseProblem as failure:
         if not ignore_license_error:
             raise
@@ -202,11 +215,17 @@ def _warn_grace(summary: dict) -> None:
     )
 
 
-def _verify(call: Call, path: Path, public_key: Path | None, online: bool) -> dict:
+def _verify(
+    call: Call, path: Path, public_key: Path | None, online: bool, revocations: str | None = None
+) -> dict:
     keys = licensefile.Keys(server_url=call.config.server_url, public_key=public_key, http=call.client.http)
     text = licensefile.read_license(path)
     verified = licensefile.verify(text, path, keys)
     summary = verified.summary()
+    listed = revocation_list.newest(revocations, keys, call.client.http)
+    revocation_list.check(listed, verified.payload, str(path))
+    if listed is not None:
+        summary["revocations"] = listed.summary(time.time())
     if online:
         answer = call.client.json_of(
             call.client.send(

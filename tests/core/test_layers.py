@@ -1,5 +1,6 @@
-"""premiumlic.py is a module, which import-linter cannot take as a root (its contracts, in
-pyproject.toml, cover the packages): the CLI ships it, so it must import no Django and no app."""
+"""premiumlic.py and premiumcrl.py are modules, which import-linter cannot take as roots (its
+contracts, in pyproject.toml, cover the packages): the CLI ships them, so they must import no
+Django and no app."""
 
 import ast
 import sys
@@ -21,3 +22,8 @@ def _imported(path: Path) -> set[str]:
 def test_the_premium_license_format_imports_only_the_standard_library_and_cryptography():
     outside = _imported(ROOT / "premiumlic.py") - set(sys.stdlib_module_names)
     assert outside == {"cryptography"}
+
+
+def test_the_revocation_list_format_imports_only_the_file_format_and_cryptography():
+    outside = _imported(ROOT / "premiumcrl.py") - set(sys.stdlib_module_names)
+    assert outside == {"cryptography", "premiumlic"}
