@@ -51,8 +51,12 @@ compose:
 	  echo "Installing Debian's docker-compose for the deployment test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 
+# Two processes (pytest-xdist), each module's tests in one of them: the suite mostly waits on its
+# servers, browser and subprocesses, so one process leaves a core idle. PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
 test: lint chromium compose xmlsec1 faketime
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not soak" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not soak" \
+	  -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The fault, scale and timed tests (marked soak), and Redis stopped for 30 s, not 6.
 soak: $(VENV)/.dev

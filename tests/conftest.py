@@ -51,6 +51,18 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def pytest_xdist_setupnodes(config, specs):
+    """`make test` runs the suite in two processes (pytest-xdist): each has a test database of
+    its own (pytest-django names them test_portal_gw0, _gw1) and here a Redis database of its own
+    (REDIS_URL's, then the one below it), so its cache, counters and Celery broker are its own."""
+    parts = urlsplit(os.environ.get("REDIS_URL", ""))
+    number = int(parts.path.strip("/") or 0)
+    for index, spec in enumerate(specs):
+        if number - index < 0:
+            raise pytest.UsageError(f"REDIS_URL's database {number} leaves none for worker {index}")
+        spec.env["REDIS_URL"] = parts._replace(path=f"/{number - index}").geturl()
+
+
 def pytest_sessionstart(session):
     """Fail fast, naming the service, rather than silently testing against something else."""
     db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")

@@ -11,6 +11,7 @@ import redis
 from core.tracking import CLIENT_NAME, TrackedValues, Unavailable
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+DB = redis.connection.parse_url(URL).get("db", 0)
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_a_dropped_connection_forgets_everything_and_reconnects(tracked, other):
 
 
 def _kill(client) -> None:
-    killed = [c for c in client.client_list() if c.get("name") == CLIENT_NAME]
+    killed = _trackers(client)
     assert killed, "the tracking connection names itself"
     for connection in killed:
         client.client_kill_filter(_id=connection["id"])
@@ -145,7 +146,7 @@ def test_a_dropped_reader_alone_forgets_everything(tracked, other):
     connection, lives on but hears nothing more of the keys the reader read."""
     other.set("t:a", b"1")
     assert tracked.get("t:a") == b"1"
-    readers = [c for c in other.client_list() if c.get("name") == CLIENT_NAME and "P" not in c["flags"]]
+    readers = [c for c in _trackers(other) if "P" not in c["flags"]]
     assert len(readers) == 1
     other.client_kill_filter(_id=readers[0]["id"])
     other.set("t:a", b"2")
@@ -164,7 +165,7 @@ def test_a_dropped_listener_alone_forgets_everything(tracked, other):
     """Redis keeps tracking the reading connection but has nowhere to send its invalidations."""
     other.set("t:a", b"1")
     assert tracked.get("t:a") == b"1"
-    listeners = [c for c in other.client_list() if c.get("name") == CLIENT_NAME and "P" in c["flags"]]
+    listeners = [c for c in _trackers(other) if "P" in c["flags"]]
     assert len(listeners) == 1
     other.client_kill_filter(_id=listeners[0]["id"])
     other.set("t:a", b"2")
@@ -177,7 +178,7 @@ def test_a_forked_child_reads_on_connections_of_its_own(tracked, other):
     pid = os.fork()
     if pid == 0:  # the child: its answer is its exit status
         other.connection_pool.reset()
-        os._exit(0 if tracked.get("t:a") == b"1" and _names(other).count(CLIENT_NAME) == 4 else 1)
+        os._exit(0 if tracked.get("t:a") == b"1" and len(_trackers(other)) == 4 else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     other.set("t:a", b"2")
@@ -185,8 +186,10 @@ def test_a_forked_child_reads_on_connections_of_its_own(tracked, other):
     assert tracked.get("t:a") == b"2"  # the parent's connections still work and are still told
 
 
-def _names(client) -> list[str]:
-    return [c.get("name") for c in client.client_list()]
+def _trackers(client) -> list[dict]:
+    """This database's tracking connections (CLIENT LIST names every database's: the suite's other
+    process has its own)."""
+    return [c for c in client.client_list() if c.get("name") == CLIENT_NAME and c.get("db") == str(DB)]
 
 
 def test_a_unix_socket_or_tls_url_is_accepted_as_redis_py_reads_it():

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import uuid
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -104,8 +103,8 @@ def test_dropping_or_adding_a_byte_fails():
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("lid", str(uuid.uuid4())),
-        ("tid", str(uuid.uuid4())),
+        ("lid", "0b6e4c1a-5d2f-4a8e-b3c7-9f1e2d3c4b5a"),
+        ("tid", "1c7f5d2b-6e3a-4b9f-84d8-a02f3e4d5c6b"),
         ("tenant", "globex.localhost"),
         ("method", "byol"),
         ("cred", "0" * 64),
@@ -113,7 +112,7 @@ def test_dropping_or_adding_a_byte_fails():
         ("nbf", ISSUED - DAY),
         ("exp", ISSUED + 900 * DAY),
         ("iat", ISSUED + 1),
-        ("fid", str(uuid.uuid4())),
+        ("fid", "2d8a6e3c-7f4b-4ca0-95e9-b13a4f5e6d7c"),
     ],
 )
 def test_a_payload_field_changed_without_the_key_fails(field, value):
