@@ -1,6 +1,6 @@
 from django.urls import path
 
-from licenses import api, tools_api
+from licenses import activations_api, api, tools_api
 
 urlpatterns = [
     path("licensing/premium.lic", tools_api.PremiumLicenseApi.as_view(), name="api-licensing-premium-lic"),
@@ -24,6 +24,11 @@ urlpatterns += [
         name="api-license-credential",
     ),
     path("licenses/<uuid:license_id>/files", api.LicenseFileListApi.as_view(), name="api-license-files"),
+    path(
+        "licenses/<uuid:license_id>/activations",
+        activations_api.ActivationApi.as_view(),
+        name="api-license-activations",
+    ),
     path(
         "licenses/<uuid:license_id>/files/<uuid:file_id>",
         api.LicenseFileDetailApi.as_view(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 
 import premiumlic
+import premiumreq
 from apikeys import keys
 from core.errors import ServiceError
 from licenses import credentials
@@ -66,6 +67,7 @@ def _serial(credential, given: str) -> dict:
 def _byol(credential, given) -> dict:
     user_id, password = credentials.byol_user_id(), credentials.byol_password()
     credential.identifier, credential.secret_hash = user_id, make_password(password)
+    credential.secret_digest = premiumreq.secret_digest(password)  # for offline activation's proof
     return {"api_key": user_id, "api_secret": password}
 
 

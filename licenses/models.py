@@ -116,6 +116,9 @@ class Credential(models.Model):
     secret_hash = models.CharField(max_length=200, blank=True, help_text="BYOL: a slow password hash.")
     key_digest = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     key_prefix = models.CharField(max_length=8, blank=True, help_text="DRAGEN API key: its first characters.")
+    # BYOL: the SHA-256 of the generated password, the key of an offline activation's proof
+    # (premiumreq). Empty for credentials made before it: their activations are confirmed by hand.
+    secret_digest = models.CharField(max_length=64, blank=True, editable=False)
     is_enabled = models.BooleanField(default=True)
     # Outbox: set when a new file is wanted, cleared by the job that wrote it; a periodic sweep
     # enqueues what a lost job left behind.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("licenses/<uuid:license_id>/revoke", views.license_revoke, name="license_revoke"),
     path("licenses/<uuid:license_id>/delete", views.license_delete, name="license_delete"),
     path("licenses/<uuid:license_id>/credentials", views.credential_add, name="license_credential_add"),
+    path("licenses/<uuid:license_id>/activation", views.license_activation, name="license_activation"),
     path(
         "licenses/<uuid:license_id>/credentials/<uuid:credential_id>/enable",
         views.credential_enable,

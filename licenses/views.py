@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+import premiumreq
 from accounts.decorators import tenant_admin_required
 from accounts.requests import actor_for
 from core import shown_once
@@ -67,6 +68,7 @@ def _detail(request, license, *, edit_form=None, credential_form=None, status=20
         "edit_form": edit_form or LicenseEditForm.for_license(license),
         "credential_form": credential_form or CredentialForm(),
         "created": _created(request, license),  # a new credential's secrets and downloads, once
+        "challenge": services.activation_challenge(license),
         "now": timezone.now(),
     }
     return shown_once.protect(request, render(request, "licenses/detail.html", context, status=status))
@@ -215,8 +217,42 @@ def credential_delete(request, license_id, credential_id):
 def file_download(request, license_id, file_id):
     license = selectors.get_license_for_request(request, license_id)
     file = selectors.get_file_for_request(request, license, file_id)
+    return _premium_lic(file.text)
+
+
+@require_POST
+@tenant_admin_required
+def license_activation(request, license_id):
+    """Offline activation: an uploaded request is read back for the admin to check; the form on
+    that page sends it again to be issued, answered with the premium.lic download."""
+    license = selectors.get_license_for_request(request, license_id)
+    by = actor_for(request)
+    upload = request.FILES.get("request")
+    text = upload.read(premiumreq.MAX_BYTES + 1) if upload else request.POST.get("text", "")
+    try:
+        if upload or "issue" not in request.POST:
+            activation = services.activation_read(license=license, by=by, text=text)
+        else:
+            activation, file = services.activation_issue(
+                license=license, by=by, text=text, confirmed=bool(request.POST.get("confirm"))
+            )
+            return _premium_lic(file.text)
+    except ServiceError as exc:
+        if not upload and exc.code == "confirmation_required":
+            activation = services.activation_read(license=license, by=by, text=text)
+            context = {"license": license, "activation": activation, "text": text, "error": exc.message}
+            return render(request, "licenses/activation.html", context, status=400)
+        messages.error(request, exc.message)
+        return redirect(reverse("license", args=[license.pk]) + "#offline")
+    text = text.decode() if isinstance(text, bytes) else text
+    return render(
+        request, "licenses/activation.html", {"license": license, "activation": activation, "text": text}
+    )
+
+
+def _premium_lic(text: str) -> HttpResponse:
     return HttpResponse(
-        file.text,
+        text,
         content_type="text/plain; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="premium.lic"', "Cache-Control": "no-store"},
     )

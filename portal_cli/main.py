@@ -10,7 +10,7 @@ import sys
 import click
 
 from portal_cli import __version__
-from portal_cli.commands import config, license, licenses, login, resources, tokens
+from portal_cli.commands import activation, config, license, licenses, login, resources, tokens
 from portal_cli.errors import CliError
 
 
@@ -26,6 +26,8 @@ portal.add_command(login.login)
 for command in resources.COMMANDS:
     portal.add_command(command)
 portal.add_command(license.license_group)
+license.license_group.add_command(activation.license_request)
+license.license_group.add_command(activation.license_install)
 portal.add_command(licenses.licenses)
 
 

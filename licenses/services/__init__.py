@@ -1,6 +1,7 @@
 """Licenses: every change a tenant admin makes, checked and audited in the same transaction; the
 premium.lic files issued for them; the sweeps Celery runs over both."""
 
+from .activations import Activation, activation_challenge, activation_issue, activation_read
 from .credentials import (
     LAST_USE_INTERVAL,
     NewCredential,
@@ -34,7 +35,11 @@ from .revocations import revocations_current, revocations_publish, revocations_r
 __all__ = [
     "LAST_USE_INTERVAL",
     "REFRESH_WITHIN",
+    "Activation",
     "NewCredential",
+    "activation_challenge",
+    "activation_issue",
+    "activation_read",
     "clean_sources",
     "credential_add",
     "credential_delete",

@@ -69,7 +69,7 @@ def license_fetch(
     )
     if explain and call.table:
         _print_explanation(call, found)
-    _check_presentable(found)
+    check_presentable(found)
     if not call.config.server_url:
         raise CliError(
             "No server URL: pass --server-url https://<your portal>, set PORTAL_SERVER_URL, or keep it "
@@ -193,7 +193,7 @@ def license_status(
         status.update(valid=False, problem=problem.problem, detail=problem.message)
     else:
         status.update(summary)
-        status["for_these_credentials"] = _matches(found, summary)
+        status["for_these_credentials"] = matches(found, summary)
     if call.table:
         _print_explanation(call, found)
         click.echo()
@@ -252,7 +252,7 @@ def _refusal(path: Path, answer: dict) -> str:
     return f"The portal refuses {path}: {code}."
 
 
-def _check_presentable(found: discovery.Discovered) -> None:
+def check_presentable(found: discovery.Discovered) -> None:
     """Say what is missing before the portal has to."""
     if not found.fields:
         raise CliError(
@@ -271,7 +271,7 @@ def _check_presentable(found: discovery.Discovered) -> None:
             )
 
 
-def _matches(found: discovery.Discovered, summary: dict) -> bool | None:
+def matches(found: discovery.Discovered, summary: dict) -> bool | None:
     """Whether the file was issued for the deciding credential: its `cred` is the SHA-256 of the
     serial number or BYOL user id. None when that cannot be told here (a DRAGEN API key's id is
     the portal's)."""

@@ -1,4 +1,4 @@
-"""premiumlic.py and premiumcrl.py are modules, which import-linter cannot take as roots (its
+"""premiumlic.py, premiumcrl.py and premiumreq.py are modules, which import-linter cannot take as roots (its
 contracts, in pyproject.toml, cover the packages): the CLI ships them, so they must import no
 Django and no app."""
 
@@ -27,3 +27,7 @@ def test_the_premium_license_format_imports_only_the_standard_library_and_crypto
 def test_the_revocation_list_format_imports_only_the_file_format_and_cryptography():
     outside = _imported(ROOT / "premiumcrl.py") - set(sys.stdlib_module_names)
     assert outside == {"cryptography", "premiumlic"}
+
+
+def test_the_activation_request_format_imports_only_the_file_format():
+    assert _imported(ROOT / "premiumreq.py") - set(sys.stdlib_module_names) == {"premiumlic"}
