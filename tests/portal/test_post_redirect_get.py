@@ -26,6 +26,9 @@ SHOWN_ONLY = {
     "signin_try",  # its POST leads to the identity provider: tests/sso/test_saml.py
     "scim", "scim_resource",  # the SCIM API's, not a page's form: tested in tests/sso/test_scim.py
     "invitation_accept",  # its POST is the invitee's, tested in tests/accounts/test_invitations.py
+    # Its POST answers with the request read back, or with the premium.lic download (sent again, it
+    # gives the same current file): tests/pages/test_activation_pages.py
+    "license_activation",
 }  # fmt: skip
 
 
