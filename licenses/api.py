@@ -15,7 +15,7 @@ from accounts.permissions import IsTenantAdmin
 from accounts.requests import actor_for
 from core.api import PageQuery, page_of, paginated, valid
 from licenses import methods, selectors, services
-from licenses.models import MAX_GRACE_DAYS, License, LicenseFile
+from licenses.models import MAX_GRACE_DAYS, MAX_SEATS, License, LicenseFile
 
 
 class LicenseOut(serializers.Serializer):
@@ -28,6 +28,9 @@ class LicenseOut(serializers.Serializer):
         child=serializers.DateTimeField(), help_text="Each source's end: its own, or the license's."
     )
     grace_days = serializers.IntegerField(help_text="Days tools may keep an expired file, with a warning.")
+    seats = serializers.IntegerField(
+        allow_null=True, help_text="At most this many credentials; null: no cap."
+    )
     status = serializers.ChoiceField(choices=License.State.choices)
     credential_count = serializers.IntegerField(required=False)
     created_at = serializers.DateTimeField()
@@ -44,6 +47,9 @@ class LicenseIn(serializers.Serializer):
         help_text="Sources that end before the license: {source: ISO 8601}.",
     )
     grace_days = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_DAYS, required=False)
+    seats = serializers.IntegerField(
+        min_value=1, max_value=MAX_SEATS, allow_null=True, required=False, help_text="null: no cap."
+    )
 
 
 class LicensePatchIn(serializers.Serializer):
@@ -58,6 +64,9 @@ class LicensePatchIn(serializers.Serializer):
         help_text="Replaces the sources' own ends; a source left out runs to the license's end.",
     )
     grace_days = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_DAYS, required=False)
+    seats = serializers.IntegerField(
+        min_value=1, max_value=MAX_SEATS, allow_null=True, required=False, help_text="null: no cap."
+    )
 
 
 class LicenseListApi(APIView):
@@ -81,6 +90,7 @@ class LicenseListApi(APIView):
             ends_at=data["ends_at"],
             source_ends=data.get("source_ends"),
             grace_days=data.get("grace_days", 0),
+            seats=data.get("seats"),
         )
         license.credential_count = 0
         return Response(LicenseOut(license).data, status=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 import premiumlic
 from licenses import methods
-from licenses.models import MAX_GRACE_DAYS
+from licenses.models import MAX_GRACE_DAYS, MAX_SEATS
 
 SOURCE_CHOICES = [(source, source) for source in premiumlic.SOURCES]
 
@@ -54,6 +54,13 @@ class LicenseEditForm(forms.Form):
         label="Grace (days)",
         help_text=f"Tools may keep an expired file this long, with a warning (0 to {MAX_GRACE_DAYS}).",
     )
+    seats = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_SEATS,
+        label="Seats",
+        help_text="At most this many credentials (instruments). Empty: no cap.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,6 +79,7 @@ class LicenseEditForm(forms.Form):
             "sources": license.sources,
             "ends_on": license.ends_at.date(),
             "grace_days": license.grace_days,
+            "seats": license.seats,
         }
         for source, end in license.source_ends().items():
             if end < license.ends_at:
@@ -95,6 +103,7 @@ class LicenseEditForm(forms.Form):
             "ends_at": ends_at,
             "source_ends": {source: end for source, end in ends.items() if end != ends_at},
             "grace_days": data.get("grace_days"),  # None: left as it is
+            "seats": data.get("seats"),  # None: no cap
         }
 
 

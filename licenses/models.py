@@ -9,6 +9,7 @@ from licenses import methods
 
 USAGE_FETCHES = "credential.fetch"  # core.usage kind: premium.lic downloads that got a file
 MAX_GRACE_DAYS = 14
+MAX_SEATS = 10_000
 
 
 class License(models.Model):
@@ -32,6 +33,8 @@ class License(models.Model):
     reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Days a tool may keep using an expired file, with a warning (the files' `grace`).
     grace_days = models.PositiveSmallIntegerField(default=0)
+    # At most this many credentials (instruments); None: no cap (licenses/services/seats.py).
+    seats = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +54,10 @@ class License(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(grace_days__lte=MAX_GRACE_DAYS), name="license_grace_max"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seats__isnull=True) | models.Q(seats__gte=1, seats__lte=MAX_SEATS),
+                name="license_seats_range",
             ),
         ]
 

@@ -18,6 +18,7 @@ from licenses.models import Credential, License
 from .files import files_want
 from .guards import require_admin
 from .revocations import files_revoke
+from .seats import require_free_seat
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def credential_add(*, license: License, by: Actor, method: str, **given: str | N
                     f"This license is {locked.status}; it takes no new credentials.",
                     code=f"license_{locked.status}",
                 )
+            require_free_seat(locked)
             credential.save(force_insert=True)
             event_record(
                 tenant=license.tenant,

@@ -16,6 +16,7 @@ from . import terms
 from .files import files_want
 from .guards import require_admin
 from .revocations import files_revoke, revocations_want
+from .seats import UNCHANGED, clean_seats, require_fits
 
 
 def license_create(
@@ -28,9 +29,11 @@ def license_create(
     ends_at: datetime,
     source_ends: Mapping | None = None,
     grace_days: int = 0,
+    seats: int | None = None,
 ) -> License:
     """`source_ends` gives sources an earlier end than the license's (COSMIC until March);
-    `grace_days` (0 to 14) lets tools keep an expired file that long, with a warning."""
+    `grace_days` (0 to 14) lets tools keep an expired file that long, with a warning; `seats`
+    caps its credentials (None: no cap)."""
     require_admin(by, tenant)
     license = License(
         tenant=tenant,
@@ -39,6 +42,7 @@ def license_create(
         starts_at=_whole_second(starts_at),
         ends_at=_whole_second(ends_at),
         grace_days=_clean_grace(grace_days),
+        seats=clean_seats(seats),
     )
     _check_term(license.starts_at, license.ends_at, now=timezone.now())
     ends = clean_source_ends(license, source_ends or {})
@@ -68,9 +72,11 @@ def license_update(
     ends_at: datetime | None = None,
     source_ends: Mapping | None = None,
     grace_days: int | None = None,
+    seats=UNCHANGED,
 ) -> License:
     """Rename, change the sources, the sources' own ends (`source_ends` replaces them all: a
-    source left out runs to the license's end), the grace, or move the end of the term.
+    source left out runs to the license's end), the grace, the seats (None: no cap), or move the
+    end of the term.
 
     Moving the end of an expired license into the future renews it. Files already issued name
     the old sources and ends, so each credential gets a new one."""
@@ -91,6 +97,9 @@ def license_update(
             _move_end(locked, ends_at, now=now)
         if grace_days is not None:
             locked.grace_days = _clean_grace(grace_days)
+        if seats is not UNCHANGED:
+            locked.seats = clean_seats(seats)
+            require_fits(locked)
         if source_ends is None:  # the terms that still fit the sources and the end
             source_ends = {s: end for s, end in locked.source_ends().items() if end < locked.ends_at}
         ends = clean_source_ends(locked, source_ends)
@@ -268,4 +277,5 @@ def _described(license: License) -> dict:
         "ends_at": license.ends_at.isoformat(),
         "state": license.state,
         "grace_days": license.grace_days,
+        "seats": license.seats,
     }

@@ -8,7 +8,7 @@ from portal_cli.errors import CliError
 from .common import Call, api_command
 
 NOT_FOUND = 5  # the exit code of a 404, for a name that matches nothing
-COLUMNS = ["id", "name", "status", "sources", "ends_at", "grace_days", "credential_count"]
+COLUMNS = ["id", "name", "status", "sources", "ends_at", "grace_days", "seats", "credential_count"]
 
 
 @click.group("licenses")
