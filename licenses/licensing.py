@@ -16,8 +16,7 @@ from django.contrib.auth.hashers import check_password, get_hasher, make_passwor
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-import premiumlic
-from access.rules import TOOLS, OutsideNetworks, tenant_refusal
+from access.rules import TOOLS, OutsideNetworks
 from accounts.models import Tenant
 from accounts.requests import limit_unit
 from apikeys import grants
@@ -25,7 +24,7 @@ from core import usage
 from core.db import prepared_cursor
 from core.errors import ServiceError
 from core.ratelimit import Limits
-from licenses import credentials, credstate, keyring, methods, services
+from licenses import credentials, credstate, methods, services
 from licenses.models import USAGE_FETCHES, Credential, License, LicenseFile, LicenseFileBody
 from premiumlic import CREDENTIAL_FIELDS as FIELDS
 from premiumlic import PORTAL_KEY
@@ -56,7 +55,7 @@ _CODES = {
     "RATE_LIMITED": (429, "Too many requests", "Too many requests; try again later."),
     "NETWORK_REFUSED": (403, "Not from this network", "Not accepted from this address."),
 }
-_STATUS_CODES = {
+STATUS_CODES = {
     License.State.REVOKED: "LICENSE_REVOKED",
     License.State.SUSPENDED: "LICENSE_SUSPENDED",
     License.State.EXPIRED: "LICENSE_EXPIRED",
@@ -253,7 +252,7 @@ def _check(who: Presented, credential: Found | None, tenant: Tenant | None) -> N
     if credential is None or not credential.is_enabled or not credential.tenant_active:
         raise Refusal("INVALID_CREDENTIALS")
     license, now = credential.license, timezone.now()
-    code = _STATUS_CODES.get(license.status_at(now))
+    code = STATUS_CODES.get(license.status_at(now))
     if code is not None:
         raise Refusal(code)
     if license.starts_at > now:
@@ -301,46 +300,3 @@ def _mark_used(ident: str, credential: Found, ip: str | None, now: datetime) -> 
         return
     if services.credential_use_record(credential_id=credential.id, ip=ip, now=now):
         credstate.replace(ident, credential, dataclasses.replace(credential, last_used_at=now))
-
-
-def validate(text: str, *, tenant: Tenant | None, ip: str | None = None) -> dict:
-    """Is this premium.lic good now, signature and license status both: the answer for the tools.
-    At a tenant's host only that tenant's files are known (an operator host knows any, and applies
-    the file's tenant's networks for the tools, as its host would)."""
-    try:
-        body = keyring.current().verify(text)
-    except premiumlic.InvalidLicense:
-        return _verdict("INVALID_LICENSE")
-    files = LicenseFile.objects.select_related("license__tenant", "credential").filter(pk=body["fid"])
-    if tenant is not None:
-        files = files.filter(license__tenant=tenant)
-    file = files.first()
-    if file is None or str(file.license_id) != body["lid"]:
-        return _verdict("INVALID_LICENSE", body)  # its credential was deleted
-    if tenant is None and (outside := tenant_refusal(file.license.tenant, TOOLS, ip)):
-        raise Refusal("NETWORK_REFUSED", outside.message)
-    now = timezone.now()
-    code = _STATUS_CODES.get(file.license.status_at(now))
-    if code is not None:
-        return _verdict(code, body)
-    if not file.credential.is_enabled:
-        return _verdict("INVALID_CREDENTIALS", body)
-    try:
-        premiumlic.check_window(body, now=now.timestamp())
-    except premiumlic.OutsideWindow as outside:
-        return _verdict("LICENSE_EXPIRED" if outside.expired else "LICENSE_NOT_YET_VALID", body)
-    if file.superseded_at is not None or not set(body["sources"]) <= set(file.license.sources):
-        # A newer file replaces it (or will: the license changed and its job is queued). The
-        # answer is the license as it is now: never a source it no longer has.
-        return _verdict("LICENSE_SUPERSEDED", body, sources=file.license.sources)
-    return _verdict(None, body)
-
-
-def _verdict(code: str | None, body: dict | None = None, *, sources: list[str] | None = None) -> dict:
-    return {
-        "valid": code is None,
-        "code": code,
-        "license_id": body["lid"] if body else None,
-        "sources": sorted(sources if sources is not None else body["sources"] if body else []),
-        "expires_at": datetime.fromtimestamp(body["exp"], tz=UTC).isoformat() if body else None,
-    }

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 import premiumlic
 from accounts.requests import client_ip
 from core.api import AnyAccept
-from licenses import licensing, methods
+from licenses import licensing, methods, validation
 
 MAX_BODY = 64 * 1024
 
@@ -109,6 +109,15 @@ class LicenseValidateApi(_ToolsApi):
                     "license_id": serializers.UUIDField(allow_null=True),
                     "sources": serializers.ListField(child=serializers.CharField()),
                     "expires_at": serializers.DateTimeField(allow_null=True),
+                    "by_source": inline_serializer(
+                        "SourceValidity",
+                        {
+                            "source": serializers.ChoiceField(choices=premiumlic.SOURCES),
+                            "status": serializers.ChoiceField(choices=validation.ROW_STATUSES),
+                            "ends_at": serializers.DateTimeField(allow_null=True),
+                        },
+                        many=True,
+                    ),
                 },
             ),
             400: OpenApiResponse(description="`MALFORMED_REQUEST`: no file, or not UTF-8 text"),
@@ -119,13 +128,16 @@ class LicenseValidateApi(_ToolsApi):
         "Otherwise `code` says why: `INVALID_LICENSE` (not ours, changed, or its credential deleted), "
         "`INVALID_CREDENTIALS` (credential disabled), `LICENSE_REVOKED`, `LICENSE_SUSPENDED`, "
         "`LICENSE_EXPIRED`, `LICENSE_NOT_YET_VALID`, or `LICENSE_SUPERSEDED`: a newer file replaces this "
-        "one; `sources` are then the license's sources now (fetch the new file), never more.",
+        "one; `sources` are then the license's sources now (fetch the new file), never more. `by_source` "
+        "has a row for each premium source of a file that is ours: `granted`, `ended` (its own end has "
+        "passed), `not_in_license`, `superseded` (the license grants it, this file does not: fetch the "
+        "current one) or `refused` (the whole license is); empty for a file that is not ours.",
     )
     def post(self, request):
         licensing.limits(client_ip(request), None).check(licensing.rate_limited)
         text = _text_body(request)
         return HttpResponse(
-            json.dumps(licensing.validate(text, tenant=request.tenant, ip=client_ip(request))),
+            json.dumps(validation.validate(text, tenant=request.tenant, ip=client_ip(request))),
             content_type="application/json",
             headers={"Cache-Control": "no-store"},
         )

@@ -111,7 +111,9 @@ def _server_time(date: str | None) -> float | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Verify with this key (PEM, JWK or JWKS) instead of the portal's published ones.",
 )
-@click.option("--online", is_flag=True, help="Also ask the portal whether the license still holds.")
+@click.option(
+    "--online", is_flag=True, help="Also ask the portal whether the license still holds, source by source."
+)
 @click.option(
     "--revocations",
     metavar="FILE|URL",
@@ -154,7 +156,7 @@ def license_verify(
         summary = {"valid": False, "path": str(path), "problem": failure.problem, "sources": []}
         call.emit(summary, cells={"sources": lambda sources: sources or "basic only"})
         return
-    call.emit(summary)
+    _emit_with_sources(call, summary)
     if summary.get("in_grace"):
         _warn_grace(summary)
         if not ignore_license_error:  # which promises pipelines exit 0
@@ -167,7 +169,9 @@ def license_verify(
     "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Where premium.lic is."
 )
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--online", is_flag=True, help="Also ask the portal whether the license still holds.")
+@click.option(
+    "--online", is_flag=True, help="Also ask the portal whether the license still holds, source by source."
+)
 @api_command(auth=False)
 def license_status(
     call: Call, credentials_file, lic_credentials, api_key_file, directory, public_key, online: bool
@@ -197,7 +201,7 @@ def license_status(
     if call.table:
         _print_explanation(call, found)
         click.echo()
-        call.emit(status)
+        _emit_with_sources(call, status)
     else:
         call.emit({"credentials": found.explain(), **status})
     if failure is not None:
@@ -235,10 +239,28 @@ def _verify(
                 headers={"Content-Type": "text/plain"},
             )
         )
+        rows = answer.get("by_source") or []
         if not answer.get("valid"):
+            if rows and call.table:
+                _print_sources(call, rows)
             raise licensefile.LicenseProblem(_refusal(path, answer), licensefile.REFUSED_ONLINE)
-        summary["online"] = "valid"
+        summary.update(online="valid", by_source=rows)
     return summary
+
+
+def _emit_with_sources(call: Call, data: dict) -> None:
+    """`data`, and in a table its `by_source` rows (the portal's answer per source) as a second
+    table; JSON and YAML keep them in place."""
+    rows = data.pop("by_source", None) if call.table else None
+    call.emit(data)
+    if rows:
+        click.echo()
+        _print_sources(call, rows)
+
+
+def _print_sources(call: Call, rows: list[dict]) -> None:
+    shown = {"status": lambda status: status.replace("_", " "), "ends_at": lambda end: end or ""}
+    call.emit(rows, columns=["source", "status", "ends_at"], cells=shown)
 
 
 def _refusal(path: Path, answer: dict) -> str:

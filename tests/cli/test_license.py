@@ -3,6 +3,7 @@ credentials the annotation tools would find, verified offline, tampered with, ex
 
 import base64
 import json
+import re
 import stat
 import time
 import uuid
@@ -207,6 +208,12 @@ def test_online_a_revoked_license_fails_though_the_file_still_verifies(
     assert portal("license", "fetch").returncode == 0
     online = portal("license", "verify", "--online", "-o", "json")
     assert online.returncode == 0 and json.loads(online.stdout)["online"] == "valid"
+    rows = {row["source"]: row["status"] for row in json.loads(online.stdout)["by_source"]}
+    assert rows == {"COSMIC": "granted", "SpliceAI": "granted", "OMIM": "not_in_license",
+                    "PrimateAI-3D": "not_in_license", "PromoterAI": "not_in_license"}  # fmt: skip
+    table = portal("license", "verify", "--online").stdout
+    assert re.search(r"^COSMIC +granted +\d{4}-", table, re.M), table
+    assert re.search(r"^OMIM +not in license *$", table, re.M), table
     services.license_revoke(license=license, by=actor(alice, tenant_a))
     assert portal("license", "verify").returncode == 0  # offline, the file alone still holds
     refused = portal("license", "verify", "--online")
@@ -321,3 +328,5 @@ def test_online_a_file_superseded_by_a_cut_in_sources_fails_and_says_what_holds_
     refused = portal("license", "verify", "--online")
     assert refused.returncode == REFUSED_ONLINE
     assert "LICENSE_SUPERSEDED" in refused.stderr and "now grants SpliceAI" in refused.stderr
+    assert re.search(r"^COSMIC +not in license", refused.stdout, re.M), refused.stdout  # the table too
+    assert re.search(r"^SpliceAI +superseded", refused.stdout, re.M), refused.stdout

@@ -45,6 +45,14 @@ def test_a_lab_tool_gets_a_license_for_its_serial_number_that_verifies_offline_u
         "license_id": str(license.pk),
         "sources": ["COSMIC", "SpliceAI"],
         "expires_at": datetime.fromtimestamp(payload["exp"], tz=UTC).isoformat(),
+        "by_source": [
+            {
+                "source": source,
+                "status": "refused" if source in license.sources else "not_in_license",
+                "ends_at": license.ends_at.isoformat() if source in license.sources else None,
+            }
+            for source in premiumlic.SOURCES
+        ],
     }
     assert code(fetch({"DragenSerialNo": "SN-LAB-1"})) == "LICENSE_REVOKED"
 
@@ -253,6 +261,7 @@ def test_online_validation_follows_the_license_and_the_credential(own_keyring, l
         "license_id": str(license.pk),
         "sources": ["COSMIC", "SpliceAI"],
         "expires_at": None,
+        "by_source": [],  # its credential is gone: nothing is said of its license now
     }
 
 
@@ -268,6 +277,7 @@ def test_online_validation_refuses_a_tampered_or_expired_file(own_keyring, tenan
         "license_id": None,
         "sources": [],
         "expires_at": None,
+        "by_source": [],  # nothing is known of a file that is not ours
     }
     empty = validate("  ")
     assert (empty.status_code, code(empty)) == (400, "MALFORMED_REQUEST")
