@@ -289,7 +289,7 @@ def _current_text(ident: str, credential: Found, ip: str | None) -> str:
             raise Refusal("INVALID_CREDENTIALS")  # disabled or suspended a moment ago
         text = issued.text
     _mark_used(ident, credential, ip, now)
-    usage.count(USAGE_FETCHES, credential.id)
+    usage.count(USAGE_FETCHES, credential.id, detail=ip)  # by address: a leaked credential shows
     return text
 
 

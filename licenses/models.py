@@ -7,7 +7,8 @@ from accounts.models import Tenant
 from core.invalidation import QuerySet
 from licenses import methods
 
-USAGE_FETCHES = "credential.fetch"  # core.usage kind: premium.lic downloads that got a file
+USAGE_FETCHES = "credential.fetch"  # core.usage kind: premium.lic downloads that got a file (by address)
+USAGE_VALIDATIONS = "credential.validate"  # core.usage kind: online validations of its files
 MAX_GRACE_DAYS = 14
 MAX_SEATS = 10_000
 
@@ -266,3 +267,23 @@ class RevocationList(models.Model):
 
     def __str__(self) -> str:
         return f"revocation list {self.seq}"
+
+
+class UsageAlert(models.Model):
+    """An alert the tenant admins were sent, once: a credential fetched from more addresses than
+    PORTAL_LICENSE_ADDRESSES_ALERT on `day`, or, after fetching daily, silent since `day`."""
+
+    class Kind(models.TextChoices):
+        ADDRESSES = "addresses"
+        SILENT = "silent"
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["credential", "kind", "day"], name="usage_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert for {self.credential_id} on {self.day}"

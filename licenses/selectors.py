@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.dashboard import Figure, Panel
 from core import usage
-from licenses.models import USAGE_FETCHES, Credential, License, LicenseFile
+from licenses.models import USAGE_FETCHES, USAGE_VALIDATIONS, Credential, License, LicenseFile
 
 
 def licenses_of_tenant(tenant) -> QuerySet[License]:
@@ -46,10 +46,18 @@ def credentials_of_license(license: License) -> QuerySet[Credential]:
 
 
 def credential_usage(credentials) -> list[tuple[Credential, dict]]:
-    """Each credential with its chart of premium.lic downloads over the last 30 days (one query)."""
-    found = usage.series(USAGE_FETCHES, [credential.pk for credential in credentials])
+    """Each credential with its chart of premium.lic downloads and online validations over the
+    last 30 days (two queries)."""
+    ids = [credential.pk for credential in credentials]
+    fetches, validations = usage.series(USAGE_FETCHES, ids), usage.series(USAGE_VALIDATIONS, ids)
     return [
-        (credential, usage.chart(f"usage-{credential.pk}", {"Downloads": found[str(credential.pk)]}))
+        (
+            credential,
+            usage.chart(
+                f"usage-{credential.pk}",
+                {"Downloads": fetches[str(credential.pk)], "Validations": validations[str(credential.pk)]},
+            ),
+        )
         for credential in credentials
     ]
 

@@ -40,6 +40,11 @@ def license_reminders_send() -> int:
 
 
 @shared_task(acks_late=True)
+def usage_alerts_send() -> int:
+    return services.usage_alerts_send()
+
+
+@shared_task(acks_late=True)
 def license_jobs_requeue() -> int:
     return services.license_jobs_requeue()
 

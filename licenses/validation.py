@@ -8,9 +8,10 @@ from django.utils import timezone
 import premiumlic
 from access.rules import TOOLS, tenant_refusal
 from accounts.models import Tenant
+from core import usage
 from licenses import keyring
 from licenses.licensing import STATUS_CODES, Refusal
-from licenses.models import License, LicenseFile
+from licenses.models import USAGE_VALIDATIONS, License, LicenseFile
 
 # A source's row: the file grants it now; its own end has passed; the license no longer (or
 # never) has it; the license grants it but this file does not (fetch the current one); or the
@@ -36,6 +37,7 @@ def validate(text: str, *, tenant: Tenant | None, ip: str | None = None) -> dict
         return _verdict("INVALID_LICENSE", body)  # its credential was deleted
     if tenant is None and (outside := tenant_refusal(file.license.tenant, TOOLS, ip)):
         raise Refusal("NETWORK_REFUSED", outside.message)
+    usage.count(USAGE_VALIDATIONS, file.credential_id)
     now = timezone.now()
     code = _code(file, body, now)
     # LICENSE_SUPERSEDED: a newer file replaces it (or will: the license changed and its job is

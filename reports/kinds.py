@@ -16,7 +16,7 @@ from access.services import LOGIN
 from accounts.models import Event, Membership, Tenant
 from apikeys.models import USAGE_REQUESTS, USAGE_TOKENS, ApiKey
 from core.models import UsageCount
-from licenses.models import USAGE_FETCHES, Credential
+from licenses.models import USAGE_FETCHES, USAGE_VALIDATIONS, Credential
 
 CHUNK = 2000
 SIGN_IN_EVENTS = {
@@ -213,11 +213,27 @@ def _key_row(current, totals, keys) -> list:
 
 # License usage: premium.lic downloads per credential and day.
 
-LICENSES = ["day", "license", "method", "credential", "fetches"]
+LICENSES = ["day", "license", "method", "credential", "fetches", "validations", "addresses"]
+_LICENSE_KINDS = [USAGE_FETCHES, USAGE_VALIDATIONS]
 
 
 def _credentials(tenant: Tenant):
     return Credential.objects.filter(tenant=tenant).values("pk")
+
+
+def _credential_days(r: Range):
+    """A row per credential and day: its downloads, its validations, the addresses it was fetched from."""
+    fetched = Q(kind=USAGE_FETCHES)
+    return (
+        r.counts(_LICENSE_KINDS, _credentials(r.tenant))
+        .values("day", "subject")
+        .annotate(
+            fetches=Coalesce(Sum("count", filter=fetched), 0),
+            validations=Coalesce(Sum("count", filter=Q(kind=USAGE_VALIDATIONS)), 0),
+            addresses=Count("detail", filter=fetched & ~Q(detail=""), distinct=True),
+        )
+        .order_by("day", "subject")
+    )
 
 
 def license_rows(r: Range) -> Iterator[list]:
@@ -225,11 +241,12 @@ def license_rows(r: Range) -> Iterator[list]:
         "pk", "license__name", "method", "identifier", "key_prefix"
     )
     credentials = {str(c["pk"]): c for c in found}
-    counted = r.counts(USAGE_FETCHES, _credentials(r.tenant)).order_by("day", "subject")
-    for day, subject, n in counted.values_list("day", "subject", "count").iterator(chunk_size=CHUNK):
+    counted = _credential_days(r).values_list("day", "subject", "fetches", "validations", "addresses")
+    for day, subject, fetches, validations, addresses in counted.iterator(chunk_size=CHUNK):
         c = credentials.get(str(subject), {})
         shown = f"{c.get('key_prefix')}…" if c.get("key_prefix") else c.get("identifier", "")
-        yield [day.isoformat(), c.get("license__name", ""), c.get("method", ""), shown, n]
+        yield [day.isoformat(), c.get("license__name", ""), c.get("method", ""), shown, fetches, validations,
+               addresses]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -248,7 +265,5 @@ KINDS = {
     ),
     "workgroups": Kind(WORKGROUPS, workgroup_rows, lambda r: _workgroup_events(r).count()),
     "apikeys": Kind(APIKEYS, apikey_rows, lambda r: r.counts(USAGE_REQUESTS, _keys(r.tenant)).count()),
-    "licenses": Kind(
-        LICENSES, license_rows, lambda r: r.counts(USAGE_FETCHES, _credentials(r.tenant)).count()
-    ),
+    "licenses": Kind(LICENSES, license_rows, lambda r: _credential_days(r).count()),
 }

@@ -31,6 +31,7 @@ from .licenses import (
 )
 from .reminders import license_reminders_send
 from .revocations import revocations_current, revocations_publish, revocations_refresh
+from .usage_alerts import usage_alerts_send
 
 __all__ = [
     "LAST_USE_INTERVAL",
@@ -62,4 +63,5 @@ __all__ = [
     "revocations_current",
     "revocations_publish",
     "revocations_refresh",
+    "usage_alerts_send",
 ]

@@ -66,7 +66,7 @@ def _send_once(row: License | SourceTerm, license: License, template: str, conte
     days = 7 if row.ends_at - now <= timedelta(days=7) else 30
     if getattr(row, f"reminded_{days}_at") is not None:
         return 0
-    for address in _admin_emails(license):
+    for address in admin_emails(license):
         emails.send(
             template,
             to=address,
@@ -85,7 +85,7 @@ def _send_once(row: License | SourceTerm, license: License, template: str, conte
     return 1
 
 
-def _admin_emails(license: License) -> list[str]:
+def admin_emails(license: License) -> list[str]:
     return list(
         Membership.objects.filter(
             tenant_id=license.tenant_id, role=Role.ADMIN, is_active=True, user__is_active=True

@@ -37,6 +37,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("PORTAL_REQUEUE_SECONDS", 30)),
     },
     "remind-license-ends": {"task": "licenses.tasks.license_reminders_send", "schedule": 3600.0},
+    "alert-credential-usage": {"task": "licenses.tasks.usage_alerts_send", "schedule": 3600.0},
     "refresh-revocations": {"task": "licenses.tasks.revocations_refresh", "schedule": 3600.0},
     "prune-usage-counts": {"task": "accounts.tasks.usage_prune", "schedule": 86400.0},
     "check-saml-metadata": {"task": "sso.tasks.saml_metadata_check", "schedule": 86400.0},
@@ -54,6 +55,8 @@ PORTAL_REPORT_ATTACH_BYTES = env_int("PORTAL_REPORT_ATTACH_BYTES", 5 * 1024 * 10
 # Usage counts (core.usage) wait this long in a process before one write adds them all.
 PORTAL_USAGE_FLUSH_SECONDS = float(env_int("PORTAL_USAGE_FLUSH_SECONDS", 5))
 PORTAL_USAGE_KEEP_DAYS = env_int("PORTAL_USAGE_KEEP_DAYS", 400)
+# Tenant admins are alerted when one license credential is fetched from more addresses in a day.
+PORTAL_LICENSE_ADDRESSES_ALERT = env_int("PORTAL_LICENSE_ADDRESSES_ALERT", 5)
 
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
 # Where a tenant's pages are, for links in emails sent outside a request (e.g. license reminders).

@@ -16,7 +16,7 @@ from apikeys.models import USAGE_REQUESTS, USAGE_TOKENS, ApiKey
 from core.models import UsageCount
 from licenses.models import USAGE_FETCHES
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.helpers import actor, add, bearer, fetch, make_key, sell, token
+from tests.helpers import actor, add, bearer, fetch, make_key, sell, token, validate
 from tests.pages.conftest import sign_in, snap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,12 +75,14 @@ def test_the_keys_page_charts_each_keys_requests_and_exchanges(page, tenant_url,
     snap(page, "keys-phone")
 
 
-def test_a_license_page_charts_downloads_per_credential(page, tenant_url, acme):
+def test_a_license_page_charts_downloads_and_validations_per_credential(page, tenant_url, acme):
     tenant, alice = acme
     license = sell(tenant, actor(alice, tenant), name="Core")
     add(license, actor(alice, tenant), "dragen_serial", serial_number="SN-CHART")
     for _ in range(2):
-        assert fetch({"DragenSerialNo": "SN-CHART"}).status_code == 200
+        fetched = fetch({"DragenSerialNo": "SN-CHART"})
+        assert fetched.status_code == 200
+    assert validate(fetched.content.decode()).json()["valid"] is True
 
     sign_in(page, tenant_url("acme.localhost", "/accounts/login/"), alice.email)
     page.goto(tenant_url("acme.localhost", f"/licenses/{license.pk}/"))
@@ -89,7 +91,7 @@ def test_a_license_page_charts_downloads_per_credential(page, tenant_url, acme):
     expect(chart.locator("canvas")).to_be_visible()
     snap(page, "license", full_page=True)
     chart.get_by_text("Numbers by day").click()
-    assert today_row(page, "#credentials") == [timezone.now().date().isoformat(), "2"]
+    assert today_row(page, "#credentials") == [timezone.now().date().isoformat(), "2", "1"]
 
 
 def test_the_tenant_home_is_a_dashboard_for_its_admins(page, tenant_url, acme):

@@ -93,13 +93,13 @@ def test_usage_key_workgroup_and_license_reports_count_what_was_done(celery_work
     )
     license = sell(tenant_a, actor(alice, tenant_a), name="NovaSeq X")
     add(license, actor(alice, tenant_a), "dragen_serial", serial_number="SN-REPORT")
-    for _ in range(2):
-        assert (
-            at()
-            .post(FETCH, json.dumps({"DragenSerialNo": "SN-REPORT"}), content_type="application/json")
-            .status_code
-            == 200
+    for address in (INSIDE, "192.0.2.8"):
+        fetched = at(address).post(
+            FETCH, json.dumps({"DragenSerialNo": "SN-REPORT"}), content_type="application/json"
         )
+        assert fetched.status_code == 200
+    checked = at().post("/api/licensing/validate", fetched.content, content_type="text/plain")
+    assert checked.json()["valid"] is True
 
     usage = {r["email"]: r for r in made(admin, "usage")}
     assert (
@@ -121,9 +121,9 @@ def test_usage_key_workgroup_and_license_reports_count_what_was_done(celery_work
     ]
     assert all(r["actor"] == "alice@acme.test" for r in activity)
     fetched = made(admin, "licenses")
-    assert [(r["license"], r["credential"], r["fetches"]) for r in fetched] == [
-        ("NovaSeq X", "SN-REPORT", "2")
-    ]
+    assert [
+        (r["license"], r["credential"], r["fetches"], r["validations"], r["addresses"]) for r in fetched
+    ] == [("NovaSeq X", "SN-REPORT", "2", "1", "2")]
 
 
 def test_a_cell_a_spreadsheet_would_run_stays_text(celery_worker, tenant_a, alice):
