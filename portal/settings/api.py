@@ -39,6 +39,7 @@ SPECTACULAR_SETTINGS = {
         "ApiKeyStatusEnum": ["active", "expired", "revoked"],
         "LicenseStatusEnum": "licenses.models.License.State",
         "LicenseFileStatusEnum": "licenses.models.LicenseFile.Status",
+        "PremiumSourceEnum": "premiumlic.SOURCES",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
