@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -184,6 +185,7 @@ LEFT JOIN {LicenseFileBody._meta.db_table} b ON b.file_id = f.id
 WHERE """  # noqa: S608
 _BY_IDENTIFIER = _LOOKUP + "c.tenant_id = %s AND c.method = %s AND c.identifier = %s"
 _BY_DIGEST = _LOOKUP + "c.tenant_id = %s AND c.key_digest = %s"
+_TENANT_ID = Tenant._meta.pk
 
 
 def _lookup(who: Presented, tenant: Tenant | None) -> tuple[str | None, Found | None]:
@@ -196,10 +198,11 @@ def _lookup(who: Presented, tenant: Tenant | None) -> tuple[str | None, Found | 
     if entry is None or not entry.well_formed(who.identifier):
         return None, None  # a portal API key; or a malformed key, checked without the database
     value = entry.identity_value(who.identifier)
+    tenant_id = _TENANT_ID.get_db_prep_value(tenant.pk, connection)  # a UUID for PostgreSQL, text for SQLite
     query, params = (
-        (_BY_DIGEST, [tenant.pk, value])
+        (_BY_DIGEST, [tenant_id, value])
         if entry.by_digest
-        else (_BY_IDENTIFIER, [tenant.pk, who.method, value])
+        else (_BY_IDENTIFIER, [tenant_id, who.method, value])
     )
     ident = credstate.identity(tenant.pk, who.method, value)
     return ident, credstate.read(ident, lambda: _load(query, params))
