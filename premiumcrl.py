@@ -42,6 +42,18 @@ def verify(text: str, public_keys: Mapping[str, Ed25519PublicKey]) -> dict:
     return body
 
 
+def unverified_seq(text: str) -> int:
+    """The `seq` a list says it has, signature unchecked: for a copy kept locally after it was
+    verified, which later keys may not verify. ValueError when unreadable."""
+    try:
+        body = premiumlic.unverified_payload(text, ARMOUR)
+    except premiumlic.InvalidLicense as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(body, Mapping) or type(body.get("seq")) is not int:
+        raise ValueError("no seq")
+    return body["seq"]
+
+
 def revoked(body: Mapping, license_payload: Mapping) -> bool:
     """Whether the list names this file, or its license."""
     return license_payload["fid"] in set(body["fids"]) or license_payload["lid"] in set(body["lids"])

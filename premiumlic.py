@@ -252,6 +252,16 @@ def signed_payload(
     return body
 
 
+def unverified_payload(text: str, armour: tuple[str, str] = (BEGIN, END)) -> object:
+    """What a text's payload says, its signature NOT checked: only for a copy this program kept
+    after verifying it (premiumcrl.unverified_seq). InvalidLicense when unreadable."""
+    envelope = _envelope(text, armour)
+    try:
+        return json.loads(_b64url_decode(envelope["enc"]))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidLicense(f"malformed payload: {exc}") from None
+
+
 def check_window(body: Mapping, *, now: float, skew: int = CLOCK_SKEW) -> None:
     """OutsideWindow unless `now` lies in [nbf, exp), give or take `skew` seconds. A file's grace
     does not count here: `in_grace` tells whether an expired file may still be used, with a warning."""

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 
 import premiumlic
@@ -21,6 +22,9 @@ MAX_BYTES = 4096
 _PROOF_PREFIX = b"premium.lic-request/v1."
 _FIELDS = {"typ", "v", "method", "identifier", "tool", "clock", "host"}
 _OPTIONAL = {"challenge", "proof"}
+CHALLENGE = re.compile(r"[A-Z2-7]{16}")  # base32, as the page shows it without its dashes
+_PROOF = re.compile(r"[A-Za-z0-9_-]{43}")  # an HMAC-SHA256, base64url without padding
+MAX_CLOCK = 2**40  # seconds: far past any real clock, small enough to keep requests short
 
 
 class InvalidRequest(ValueError):
@@ -63,21 +67,32 @@ def dumps(body: Mapping) -> str:
 
 
 def loads(text: str | bytes) -> dict:
-    """A request read back, checked field by field, or InvalidRequest saying what is wrong."""
+    """A request read back, checked field by field, or InvalidRequest saying what is wrong. Bytes
+    are UTF-8 (a byte-order mark is dropped), nothing else."""
     if len(text) > MAX_BYTES:
         raise InvalidRequest(f"a request is at most {MAX_BYTES} bytes")
     try:
-        body = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(text_of(text))
+    except (ValueError, RecursionError):
         raise InvalidRequest("not JSON") from None
     _check(body)
     return body
 
 
+def text_of(data: str | bytes) -> str:
+    """A request's text: UTF-8 (a byte-order mark dropped, as some editors write one), nothing else."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest("not UTF-8 text") from None
+    return data.removeprefix("\ufeff")
+
+
 def _check(body) -> None:
     if not isinstance(body, dict) or body.get("typ") != TYPE:
         raise InvalidRequest(f"typ must be {TYPE!r}")
-    if body.get("v") != VERSION:
+    if type(body.get("v")) is not int or body["v"] != VERSION:
         raise InvalidRequest(f"version {body.get('v')!r} is not {VERSION}")
     missing, unknown = _FIELDS - set(body), set(body) - _FIELDS - _OPTIONAL
     if missing or unknown:
@@ -87,9 +102,12 @@ def _check(body) -> None:
     for name in ("identifier", "tool", "host"):
         if not isinstance(body[name], str) or not 0 < len(body[name]) <= 200 or not body[name].isprintable():
             raise InvalidRequest(f"{name} must be 1 to 200 printable characters")
-    if type(body["clock"]) is not int or body["clock"] < 0:
+    if type(body["clock"]) is not int or not 0 <= body["clock"] <= MAX_CLOCK:
         raise InvalidRequest("clock is the offline server's time, in seconds since 1970")
-    if set(body) & _OPTIONAL and not all(
-        isinstance(body.get(name), str) and body[name] for name in _OPTIONAL
+    if set(body) & _OPTIONAL and not (
+        isinstance(body.get("challenge"), str)
+        and CHALLENGE.fullmatch(body["challenge"])
+        and isinstance(body.get("proof"), str)
+        and _PROOF.fullmatch(body["proof"])
     ):
-        raise InvalidRequest("challenge and proof come together")
+        raise InvalidRequest("challenge (16 letters and digits) and proof (an HMAC) come together")

@@ -228,8 +228,13 @@ def license_activation(request, license_id):
     license = selectors.get_license_for_request(request, license_id)
     by = actor_for(request)
     upload = request.FILES.get("request")
-    text = upload.read(premiumreq.MAX_BYTES + 1) if upload else request.POST.get("text", "")
     try:
+        # One text from here on, for the page and the form that sends it back (no byte-order mark).
+        text = (
+            services.activation_text(upload.read(premiumreq.MAX_BYTES + 1))
+            if upload
+            else request.POST.get("text", "")
+        )
         if upload or "issue" not in request.POST:
             activation = services.activation_read(license=license, by=by, text=text)
         else:
@@ -244,7 +249,6 @@ def license_activation(request, license_id):
             return render(request, "licenses/activation.html", context, status=400)
         messages.error(request, exc.message)
         return redirect(reverse("license", args=[license.pk]) + "#offline")
-    text = text.decode() if isinstance(text, bytes) else text
     return render(
         request, "licenses/activation.html", {"license": license, "activation": activation, "text": text}
     )

@@ -197,11 +197,17 @@ class Keys:
         return bool(self.server_url) and not self.public_key
 
     def known(self) -> dict[str, Ed25519PublicKey]:
-        """The given key, or the keys cached (of this server, or of every server when none is set)."""
+        """The given key, or the keys cached (of this server and the kept key files, or of every
+        server when none is set)."""
         if self.public_key:
             return load_public_key_file(self.public_key)
         cache = _read_cache()
-        servers = [self.server_url] if self.server_url else list(cache)
+        # This server's, and the key files `install --public-key` kept (an offline server's keys).
+        servers = (
+            [self.server_url, *(n for n in cache if n.startswith("file:"))]
+            if self.server_url
+            else list(cache)
+        )
         keys = {}
         for server in servers:
             entry = cache.get(server)
@@ -249,6 +255,15 @@ def load_public_key_file(path: Path) -> dict[str, Ed25519PublicKey]:
     if not keys:
         raise CliError(f"{path} holds no Ed25519 key.")
     return keys
+
+
+def remember_keys(path: Path) -> None:
+    """Keep the keys of a file given with --public-key beside the servers' (as a key set), so later
+    checks on an offline machine find them without it."""
+    keys = load_public_key_file(path)
+    cache = _read_cache()
+    cache[f"file:{path.resolve()}"] = {"fetched_at": int(time.time()), "jwks": premiumlic.jwks(keys.values())}
+    settings.write_private(keys_cache_path(), json.dumps(cache, indent=2) + "\n")
 
 
 def _read_cache() -> dict:

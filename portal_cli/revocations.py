@@ -32,16 +32,23 @@ def cache_path() -> Path:
 
 def newest(source: str | None, keys: "licensefile.Keys", http: httpx.Client | None = None) -> Listed | None:
     """The newest list: `source` (a file or an http(s) URL) or the cached one, whichever has the
-    higher `seq`; `source` is cached when it is newer. None when there is neither."""
-    cached = _cached(keys)
-    if not source:
-        return cached
-    text = _read(source, http)
-    given = Listed(_checked(text, source, keys), source)
-    if cached is not None and cached.payload["seq"] > given.payload["seq"]:
-        return cached  # an older list than one seen: ignored
-    settings.write_private(cache_path(), text)
-    return given
+    higher `seq`; `source` is cached when it is newer. None when there is neither. A kept list
+    these keys cannot verify (signed by a key they lack) still holds its place: a list with a
+    lower `seq` never replaces it, and checking without it fails (UNKNOWN_KEY), never passes."""
+    cached, cached_seq = _cached(keys)
+    if source:
+        text = _read(source, http)
+        given = Listed(_checked(text, source, keys), source)
+        if cached_seq is None or given.payload["seq"] >= cached_seq:
+            settings.write_private(cache_path(), text)
+            return given
+    if cached is None and cached_seq is not None:
+        raise licensefile.LicenseProblem(
+            f"The newest revocation list seen here (seq {cached_seq}, {cache_path()}) is signed by a key "
+            f"not among {keys.described}: give the portal's current keys (--public-key), or a newer list.",
+            licensefile.UNKNOWN_KEY,
+        )
+    return cached  # an older list than the one seen is ignored
 
 
 def check(listed: Listed | None, payload: dict, name: str) -> None:
@@ -54,15 +61,18 @@ def check(listed: Listed | None, payload: dict, name: str) -> None:
         )
 
 
-def _cached(keys) -> Listed | None:
+def _cached(keys) -> tuple[Listed | None, int | None]:
+    """The kept list verified with `keys` (None if they cannot), and its `seq` as written when it
+    was kept (None when there is none, or it is damaged)."""
     try:
         text = cache_path().read_text()
-    except OSError:
-        return None
+        seq = premiumcrl.unverified_seq(text)
+    except (OSError, ValueError):
+        return None, None
     try:
-        return Listed(_checked(text, str(cache_path()), keys), str(cache_path()))
+        return Listed(_checked(text, str(cache_path()), keys), str(cache_path())), seq
     except CliError:
-        return None  # damaged, or signed by keys no longer known: as if not cached
+        return None, seq
 
 
 def _checked(text: str, name: str, keys) -> dict:

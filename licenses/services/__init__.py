@@ -1,7 +1,7 @@
 """Licenses: every change a tenant admin makes, checked and audited in the same transaction; the
 premium.lic files issued for them; the sweeps Celery runs over both."""
 
-from .activations import Activation, activation_challenge, activation_issue, activation_read
+from .activations import Activation, activation_challenge, activation_issue, activation_read, activation_text
 from .credentials import (
     LAST_USE_INTERVAL,
     NewCredential,
@@ -41,6 +41,7 @@ __all__ = [
     "activation_challenge",
     "activation_issue",
     "activation_read",
+    "activation_text",
     "clean_sources",
     "credential_add",
     "credential_delete",

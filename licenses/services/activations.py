@@ -63,6 +63,14 @@ def activation_challenge(license: License, *, now: datetime | None = None) -> tu
     return "-".join(code[n : n + 4] for n in range(0, len(code), 4)), until
 
 
+def activation_text(data: str | bytes) -> str:
+    """An uploaded request's text (UTF-8, any byte-order mark dropped), or ServiceError."""
+    try:
+        return premiumreq.text_of(data)
+    except premiumreq.InvalidRequest as exc:
+        raise ServiceError(f"This is not an activation request ({exc}).", code="invalid_request") from None
+
+
 def activation_read(
     *, license: License, by: Actor, text: str | bytes, now: datetime | None = None
 ) -> Activation:
@@ -81,22 +89,22 @@ def activation_read(
 
 def activation_issue(*, license: License, by: Actor, text: str | bytes, confirmed: bool = False,
                      now: datetime | None = None) -> tuple[Activation, LicenseFile]:  # fmt: skip
-    """The premium.lic a request asks for, audited; unproven requests need `confirmed`."""
+    """The premium.lic a request asks for, audited; unproven requests need `confirmed`. Every
+    refusal but a question (`confirmation_required`) is audited too."""
     try:
         activation = activation_read(license=license, by=by, text=text, now=now)
+        if not activation.proven and not confirmed:
+            raise ServiceError(
+                "Nothing in this request proves it comes from the server holding the credential: confirm it.",
+                code="confirmation_required",
+            )
+        file = license_file_issue(credential_id=activation.credential.pk, now=now)
+        if file is None:
+            state = License.objects.get(pk=license.pk).get_state_display().lower()
+            raise Conflict(f"The license is {state}: no file is issued.", code="inactive")
     except ServiceError as refusal:
         _audit_refusal(license, by, refusal)
         raise
-    if not activation.proven and not confirmed:
-        raise ServiceError(
-            "Nothing in this request proves it comes from the server holding the credential: confirm it.",
-            code="confirmation_required",
-        )
-    file = license_file_issue(credential_id=activation.credential.pk, now=now)
-    if file is None:
-        raise Conflict(
-            f"The license is {license.get_state_display().lower()}: no file is issued.", code="inactive"
-        )
     event_record(tenant=license.tenant, by=by, action="license.activation", target=license,
                  **activation.described(), file_id=str(file.pk))  # fmt: skip
     return activation, file
@@ -147,8 +155,8 @@ def _code(license: License, day: str) -> str:
 
 def _audit_refusal(license: License, by: Actor, refusal: ServiceError) -> None:
     """Refused requests are audited too (in a transaction of their own: the refusal rolls back)."""
-    if isinstance(refusal, Forbidden):
-        return  # not the license's admin: nothing of the license was shown
+    if isinstance(refusal, Forbidden) or refusal.code == "confirmation_required":
+        return  # not the license's admin (nothing was shown), or a question for the admin
     with transaction.atomic():
         event_record(tenant=license.tenant, by=by, action="license.activation_refused", target=license,
                      code=refusal.code, reason=refusal.message)  # fmt: skip

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import click
 
+import premiumlic
 import premiumreq
 from portal_cli import __version__, discovery, licensefile, settings
 from portal_cli.errors import CliError
 
 from .common import Call, api_command
-from .license import FILE_NAME, check_presentable, credential_options, matches
+from .license import FILE_NAME, check_presentable, credential_options
 
 REQUEST_NAME = "premium.lic-request.json"
 
@@ -49,6 +50,10 @@ def license_request(call: Call, credentials_file, lic_credentials, api_key_file,
             "portal: warning: without --challenge (the code on the license page) the admin must "
             "confirm by hand that this request comes from this server.",
             err=True,
+        )
+    if challenge and not premiumreq.CHALLENGE.fullmatch(premiumreq.normal_challenge(challenge)):
+        raise CliError(
+            f"{challenge!r} is not a challenge from the license page: 16 letters A-Z and digits 2-7."
         )
     body = premiumreq.build(
         method=method,
@@ -86,18 +91,34 @@ def license_install(call: Call, file: Path, credentials_file, lic_credentials, a
     found = discovery.discover(
         credentials_file=credentials_file, lic_credentials=lic_credentials, api_key_file=api_key_file
     )
+    if not found.fields:
+        raise CliError(
+            "No license credentials found here: install checks that the file is for the credentials "
+            f"the tools present (a credentials.json in {discovery.annotations_home()}, or -l FILE)."
+        )
+    method, identifier, _ = _credential(found)
     path = (directory or found.directory).absolute() / FILE_NAME
     text = licensefile.read_license(file)
     keys = licensefile.Keys(public_key=public_key)  # given, or cached here: never fetched
-    verified = licensefile.verify(text, path, keys, name=str(file))
-    summary = verified.summary()
-    if found.fields and matches(found, summary) is False:
+    payload = licensefile.genuine(text, str(file), keys)  # nothing written before it is known to be ours
+    if not _for(payload, method, identifier):
         raise CliError(
             f"{file} was issued for another credential than the one found here "
             f"({discovery.METHODS[found.deciding][1]}): nothing installed."
         )
+    verified = licensefile.verify(text, path, keys, name=str(file))
     settings.write_private(path, text)
-    call.emit({"installed": str(path), **{k: v for k, v in summary.items() if k != "path"}})
+    if public_key:
+        licensefile.remember_keys(public_key)
+    call.emit({"installed": str(path), **{k: v for k, v in verified.summary().items() if k != "path"}})
+
+
+def _for(payload: dict, method: str, identifier: str) -> bool:
+    """Whether a file names this credential: its method, and for a serial number or a BYOL user id
+    its fingerprint (a DRAGEN API key's is the portal's own id for it, unknown here)."""
+    if payload["method"] != method:
+        return False
+    return method == "dragen_api_key" or payload["cred"] == premiumlic.credential_fingerprint(identifier)
 
 
 def _credential(found: discovery.Discovered) -> tuple[str, str, str]:

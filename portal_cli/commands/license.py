@@ -197,7 +197,7 @@ def license_status(
         status.update(valid=False, problem=problem.problem, detail=problem.message)
     else:
         status.update(summary)
-        status["for_these_credentials"] = matches(found, summary)
+        status["for_these_credentials"] = _matches(found, summary)
     if call.table:
         _print_explanation(call, found)
         click.echo()
@@ -293,7 +293,7 @@ def check_presentable(found: discovery.Discovered) -> None:
             )
 
 
-def matches(found: discovery.Discovered, summary: dict) -> bool | None:
+def _matches(found: discovery.Discovered, summary: dict) -> bool | None:
     """Whether the file was issued for the deciding credential: its `cred` is the SHA-256 of the
     serial number or BYOL user id. None when that cannot be told here (a DRAGEN API key's id is
     the portal's)."""

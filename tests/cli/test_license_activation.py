@@ -112,3 +112,45 @@ def test_a_portal_api_key_has_nothing_to_activate(annotations, home):
     (annotations / "credentials.json").write_text(json.dumps({"MyIlluminaApiKey": "pak_whatever"}))
     done = run_cli("license", "request", home=home, env=OFFLINE)
     assert done.returncode == 1 and "basic sources only" in done.stderr
+
+
+def test_install_checks_the_method_needs_credentials_writes_nothing_refused_and_keeps_the_keys(
+    annotations, home, alice, as_alice, tenant_a
+):
+    """Found by an attacker's review: a DRAGEN API key's server installed any valid file, and a
+    refused install still moved the clock and seq guard."""
+    by = actor(alice, tenant_a)
+    license = sell(tenant_a, by)
+    key = add(license, by, "dragen_api_key").secrets["key"]
+    add(license, by, "dragen_serial", serial_number="SN-ELSE")
+    keys = home / "keys.json"
+    keys.write_text(
+        Client(HTTP_HOST="acme.localhost").get("/.well-known/premium-license-keys.json").content.decode()
+    )
+    request = {"typ": "premium.lic-request", "v": 1, "method": "dragen_serial", "identifier": "SN-ELSE",
+               "tool": "portal 0.1.0", "clock": 0, "host": "elsewhere"}  # fmt: skip
+    body = json.dumps({"request": request, "confirmed": True})
+    serial_file = home / "serial.lic"
+    serial_file.write_text(
+        as_alice.post(
+            f"/api/licenses/{license.pk}/activations", body, content_type="application/json"
+        ).json()["file"]["premium_lic"]
+    )
+
+    def install(*extra):
+        return run_cli(
+            "license", "install", str(serial_file), "--public-key", str(keys), *extra, home=home, env=OFFLINE
+        )
+
+    nothing = install()  # no credentials here at all
+    assert nothing.returncode == 1 and "No license credentials" in nothing.stderr
+    (annotations / "dragen_api_key.txt").write_text(key + "\n")
+    other = install()  # a serial number's file on a DRAGEN API key's server
+    assert other.returncode == 1 and "another credential" in other.stderr
+    assert sorted(p.name for p in annotations.iterdir()) == ["dragen_api_key.txt"]  # no file, no guard
+
+    (annotations / "dragen_api_key.txt").unlink()
+    (annotations / "credentials.json").write_text(json.dumps({"DragenSerialNo": "SN-ELSE"}))
+    assert install().returncode == 0
+    offline = run_cli("license", "verify", "-o", "json", home=home, env=OFFLINE)  # the keys were kept
+    assert offline.returncode == 0, offline.stderr

@@ -4,14 +4,17 @@ refused as a list, not taken for an empty one."""
 
 import json
 import shutil
+import time
 
 import pytest
 
+import premiumcrl
+import premiumlic
 from licenses import services
 from tests.cli.conftest import run_cli
-from tests.helpers import actor, sell, serial
+from tests.helpers import actor, license_payload, sell, serial
 
-REVOKED = 20
+REVOKED, UNKNOWN_KEY = 20, 15
 PATH = "/.well-known/premium-license-revocations"
 
 
@@ -68,3 +71,38 @@ def test_an_altered_list_is_refused_and_not_kept(fetched, portal, server, home):
     assert altered.returncode != 0 and altered.returncode != REVOKED, altered.stderr
     assert "revocation list" in altered.stderr
     assert kept.read_text() == text
+
+
+def _pem(key, path):
+    path.write_bytes(
+        key.public_key.public_bytes(
+            premiumlic.serialization.Encoding.PEM, premiumlic.serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return str(path)
+
+
+def test_an_older_list_never_replaces_a_kept_one_these_keys_cannot_read(home, tmp_path):
+    """Found by an attacker's review: after a key rotation, the old key alone let an older list
+    replace the newer kept one, and a revoked file verified again."""
+    old_key, new_key = premiumlic.new_signing_key(), premiumlic.new_signing_key()
+    now = int(time.time())
+    body = license_payload(issued_at=now - 60, license_ends_at=now + 30 * 86400)
+    (tmp_path / "premium.lic").write_text(premiumlic.sign(body, old_key))
+    for name, seq, key, fids in (("old", 1, old_key, []), ("new", 5, new_key, [body["fid"]])):
+        listed = premiumcrl.payload(seq=seq, issued_at=now, next_at=now + 86400, fids=fids, lids=[])
+        (tmp_path / f"{name}.crl").write_text(premiumcrl.sign(listed, key))
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(premiumlic.jwks([old_key.public_key, new_key.public_key])))
+    old_only = _pem(old_key, tmp_path / "old.pem")
+
+    def verify(*flags):
+        return run_cli("license", "verify", str(tmp_path / "premium.lic"), *flags, home=home)
+
+    assert verify("--public-key", str(both), "--revocations", str(tmp_path / "new.crl")).returncode == REVOKED
+    kept = (home / ".portal" / "premium-license-revocations").read_text()
+    refused = verify("--public-key", old_only, "--revocations", str(tmp_path / "old.crl"))
+    assert refused.returncode == UNKNOWN_KEY and "seq 5" in refused.stderr, refused.stderr
+    assert verify("--public-key", old_only).returncode == UNKNOWN_KEY
+    assert (home / ".portal" / "premium-license-revocations").read_text() == kept
+    assert verify("--public-key", str(both)).returncode == REVOKED

@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 import premiumlic
@@ -181,3 +183,41 @@ def test_the_offline_servers_clock_is_reported(own_keyring, as_alice, license, b
     )
     assert answer.status_code == 201
     assert -3 * 3600 - 60 < answer.json()["clock_offset_seconds"] < -3 * 3600 + 60
+
+
+def test_odd_proofs_versions_and_clocks_are_refused_not_a_500(own_keyring, as_alice, license, by):
+    """Found by an attacker's review: a non-ASCII proof made hmac.compare_digest raise."""
+    new = add(license, by, "byol")
+    user_id, password = new.secrets["api_key"], new.secrets["api_secret"]
+    good = request_for("byol", user_id, secret=password, code=challenge(as_alice, license))
+    for odd in ({"proof": "é" * 43}, {"proof": "x"}, {"challenge": "ABCD"}, {"v": True}, {"v": 1.0},
+                {"clock": 10**40}, {"clock": True}):  # fmt: skip
+        answer = activate(as_alice, license, {**good, **odd}, confirmed=True)
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_request"), (odd, answer.content)
+    assert Event.objects.filter(action="license.activation_refused").count() == 7
+
+
+def test_a_request_file_in_utf_16_is_refused_and_one_with_a_byte_order_mark_is_issued(
+    own_keyring, as_alice, license, by
+):
+    add(license, by, "dragen_serial", serial_number="SN-BOM")
+    text = premiumreq.dumps(request_for("dragen_serial", "SN-BOM"))
+    page = f"/licenses/{license.pk}/activation"
+    utf16 = as_alice.post(page, {"request": SimpleUploadedFile("r.json", text.encode("utf-16"))})
+    assert utf16.status_code == 302  # back to the license page, saying why
+    (said,) = get_messages(utf16.wsgi_request)
+    assert "not UTF-8" in said.message
+    read = as_alice.post(page, {"request": SimpleUploadedFile("r.json", text.encode("utf-8-sig"))})
+    assert read.status_code == 200 and "SN-BOM" in read.content.decode()
+    issued = as_alice.post(page, {"text": read.context["text"], "issue": "1", "confirm": "1"})
+    assert issued.status_code == 200 and issued["Content-Disposition"] == 'attachment; filename="premium.lic"'
+
+
+def test_a_suspended_licenses_refusal_is_audited_a_question_is_not(own_keyring, as_alice, license, by):
+    add(license, by, "dragen_serial", serial_number="SN-AUDIT")
+    request = request_for("dragen_serial", "SN-AUDIT")
+    assert activate(as_alice, license, request).json()["code"] == "confirmation_required"
+    assert not Event.objects.filter(action="license.activation_refused").exists()
+    services.license_suspend(license=license, by=by)
+    assert activate(as_alice, license, request, confirmed=True).json()["code"] == "inactive"
+    assert Event.objects.get(action="license.activation_refused").data["code"] == "inactive"
