@@ -12,6 +12,7 @@ TYPE = "premium.crl"
 SIGNED_PREFIX = b"premium.crl/v1."
 ARMOUR = ("-----BEGIN PREMIUM REVOCATIONS-----", "-----END PREMIUM REVOCATIONS-----")
 _FIELDS = {"typ", "seq", "iat", "next", "fids", "lids"}
+_HEX_GONE = str.maketrans("", "", "0123456789abcdef-\n")
 
 
 def payload(*, seq: int, issued_at: int, next_at: int, fids: Iterable[str], lids: Iterable[str]) -> dict:
@@ -66,5 +67,21 @@ def _check(body: Mapping) -> None:
         raise ValueError("seq, iat and next are integers, seq from 1")
     for field in ("fids", "lids"):
         ids = body[field]
-        if not isinstance(ids, list) or not all(isinstance(i, str) and premiumlic.is_uuid(i) for i in ids):
+        if not isinstance(ids, list) or not _uuids(ids):
             raise ValueError(f"{field} is a list of UUIDs")
+
+
+def _uuids(ids: list) -> bool:
+    """Whether every item is a UUID as the server writes them (lowercase, dashed), checked with a
+    few passes of C over them all: a list names up to hundreds of thousands."""
+    if not set(map(type, ids)) <= {str}:
+        return False
+    n = len(ids)
+    joined = "\n".join(ids)
+    if len(joined) != max(0, 37 * n - 1) or joined[36::37] != "\n" * max(0, n - 1):
+        return False  # each 36 characters long
+    if any(joined[dash::37] != "-" * n for dash in (8, 13, 18, 23)):
+        return False
+    if joined.count("-") != 4 * n or joined.count("\n") != max(0, n - 1):
+        return False  # dashes and newlines only there
+    return not joined.translate(_HEX_GONE)  # nothing but lowercase hex digits, dashes, newlines

@@ -345,9 +345,21 @@ def _envelope(text: str, armour: tuple[str, str]) -> dict:
         raise InvalidLicense(f"unsupported version or algorithm: {envelope['v']!r}, {envelope['alg']!r}")
     if not all(isinstance(envelope[f], str) for f in ("kid", "enc", "sig")):
         raise InvalidLicense("envelope fields must be strings")
-    if _armour(_envelope_bytes(envelope), armour) != text:
+    if not _canonical(lines[1:-2], raw, envelope):
         raise InvalidLicense("not in canonical form")  # every byte of the file counts
     return envelope
+
+
+def _canonical(body_lines: list[str], raw: bytes, envelope: Mapping) -> bool:
+    """Whether the armour is exactly what `_armour` writes for `envelope` (full lines of _LINE
+    characters, the same base64, the same JSON): `text == _armour(...)`, without building it, so a
+    revocation list of 100,000 files is checked in milliseconds."""
+    return (
+        set(map(len, body_lines[:-1])) <= {_LINE}
+        and 0 < len(body_lines[-1]) <= _LINE
+        and base64.b64encode(raw).decode() == "".join(body_lines)
+        and _envelope_bytes(envelope) == raw
+    )
 
 
 def _envelope_bytes(envelope: Mapping) -> bytes:
@@ -361,12 +373,15 @@ def _armour(data: bytes, armour: tuple[str, str] = (BEGIN, END)) -> str:
     return "\n".join([armour[0], *lines, armour[1]]) + "\n"
 
 
+_B64URL_GONE = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _b64url_decode(text: str) -> bytes:
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    if text.translate(_B64URL_GONE):  # a pass of C, not a regex: a revocation list's runs to megabytes
         raise InvalidLicense("not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -35,13 +35,17 @@ def newest(source: str | None, keys: "licensefile.Keys", http: httpx.Client | No
     higher `seq`; `source` is cached when it is newer. None when there is neither. A kept list
     these keys cannot verify (signed by a key they lack) still holds its place: a list with a
     lower `seq` never replaces it, and checking without it fails (UNKNOWN_KEY), never passes."""
-    cached, cached_seq = _cached(keys)
+    cached_seq = _kept_seq()
     if source:
         text = _read(source, http)
         given = Listed(_checked(text, source, keys), source)
         if cached_seq is None or given.payload["seq"] >= cached_seq:
-            settings.write_private(cache_path(), text)
+            if given.payload["seq"] != cached_seq:  # the same seq is the same list: kept already
+                settings.write_private(cache_path(), text)
+                settings.write_private(_seq_path(), f"{given.payload['seq']}\n")
             return given
+    cached_text = _kept_text()
+    cached = _verified(cached_text, keys)
     if cached is None and cached_seq is not None:
         raise licensefile.LicenseProblem(
             f"The newest revocation list seen here (seq {cached_seq}, {cache_path()}) is signed by a key "
@@ -61,18 +65,39 @@ def check(listed: Listed | None, payload: dict, name: str) -> None:
         )
 
 
-def _cached(keys) -> tuple[Listed | None, int | None]:
-    """The kept list verified with `keys` (None if they cannot), and its `seq` as written when it
-    was kept (None when there is none, or it is damaged)."""
+def _seq_path() -> Path:
+    return cache_path().with_name(cache_path().name + ".seq")
+
+
+def _kept_text() -> str | None:
     try:
-        text = cache_path().read_text()
-        seq = premiumcrl.unverified_seq(text)
+        return cache_path().read_text()
+    except OSError:
+        return None
+
+
+def _kept_seq() -> int | None:
+    """The kept list's `seq`, as noted beside it when it was kept (or read from the list, its
+    signature unchecked, if the note is missing); None when there is none or it is damaged."""
+    try:
+        return int(_seq_path().read_text())
     except (OSError, ValueError):
-        return None, None
+        pass
+    text = _kept_text()
     try:
-        return Listed(_checked(text, str(cache_path()), keys), str(cache_path())), seq
+        return None if text is None else premiumcrl.unverified_seq(text)
+    except ValueError:
+        return None
+
+
+def _verified(text: str | None, keys) -> Listed | None:
+    """The kept list, verified with `keys`; None when there is none or they cannot verify it."""
+    if text is None:
+        return None
+    try:
+        return Listed(_checked(text, str(cache_path()), keys), str(cache_path()))
     except CliError:
-        return None, seq
+        return None
 
 
 def _checked(text: str, name: str, keys) -> dict:
