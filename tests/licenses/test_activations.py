@@ -14,6 +14,7 @@ import premiumlic
 import premiumreq
 from accounts.models import Event
 from licenses import services
+from licenses.models import LicenseFile
 from tests.helpers import add, published_keys, sell
 
 JSON = "application/json"
@@ -148,6 +149,11 @@ def test_other_tenants_get_404_and_members_403(own_keyring, as_charlie, as_bob, 
     assert activate(as_charlie, license, request, confirmed=True).status_code == 404
     assert as_bob.get(url(license)).status_code == 403
     assert activate(as_bob, license, request, confirmed=True).status_code == 403
+    page = f"/licenses/{license.pk}/activation"  # the license page's form: the same rules
+    form = {"text": premiumreq.dumps(request), "issue": "1", "confirm": "1"}
+    assert as_charlie.post(page, form).status_code == 404
+    assert as_bob.post(page, form).status_code == 403  # a member, not a tenant admin
+    assert not LicenseFile.objects.filter(credential__license=license).exists()
     assert not Event.objects.filter(action__startswith="license.activation").exists()
 
 
