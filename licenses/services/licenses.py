@@ -15,7 +15,7 @@ from licenses.models import MAX_GRACE_DAYS, License
 from . import terms
 from .files import files_want
 from .guards import require_admin
-from .revocations import files_revoke, revocations_want
+from .revocations import files_revoke, revocations_lock, revocations_want
 from .seats import UNCHANGED, clean_seats, require_fits
 
 
@@ -223,6 +223,8 @@ def _change_state(license: License, by: Actor, state: str, *, allowed_from: set[
             return locked  # idempotent: a second click changes nothing and records nothing
         if current not in allowed_from:
             raise Conflict(f"A {current} license cannot become {state}.", code=f"license_{current}")
+        if state == License.State.REVOKED:
+            revocations_lock()  # before its time is written: see revocations_lock
         locked.state = state
         locked.save(update_fields=["state", "updated_at"])
         event_record(

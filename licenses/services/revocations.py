@@ -27,6 +27,7 @@ GRACE = timedelta(days=MAX_GRACE_DAYS, minutes=5)  # files stay usable this long
 def files_revoke(files) -> None:
     """List `files` (a LicenseFile queryset of a credential or license about to be deleted) that
     could still be used, then queue a new list after commit."""
+    revocations_lock()
     now = timezone.now()
     RevokedFile.objects.bulk_create(
         (
@@ -38,6 +39,16 @@ def files_revoke(files) -> None:
         ignore_conflicts=True,
     )
     revocations_want()
+
+
+def revocations_lock() -> None:
+    """Taken in a revoking change's transaction before it writes its time: a list being made is
+    finished first, and the next waits for this change to commit. So no list is made without a
+    revocation that was already stamped earlier than it, and `_revoked_since` finds every one a
+    list misses, even when its queued job was lost (the list's lock row is the one publish takes)."""
+    SweepMark.objects.select_for_update().get_or_create(
+        name="revocations", defaults={"swept_until": timezone.now()}
+    )
 
 
 def revocations_want() -> None:

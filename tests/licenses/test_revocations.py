@@ -4,15 +4,18 @@ daily, and that it cannot be altered."""
 
 import base64
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 import premiumcrl
 import premiumlic
 from licenses import keyring, services
-from licenses.models import RevocationList, RevokedFile
+from licenses.models import RevocationList, RevokedFile, SweepMark
 from tests.conftest import wait_for
 from tests.helpers import published_keys, sell, serial
 
@@ -132,3 +135,42 @@ def test_a_list_naming_anything_but_uuids_is_malformed(db, own_keyring, fids):
     with pytest.raises(premiumlic.InvalidLicense, match="UUIDs"):
         premiumcrl.verify(premiumlic.signed_text(body, keyring.current().signing, premiumcrl.SIGNED_PREFIX,
                                                  premiumcrl.ARMOUR), published_keys())  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revocation_waits_for_a_list_being_made_so_no_list_misses_it_unseen(own_keyring, tenant_a, by):
+    """Found by an attacker's review: a revocation stamped before a list's time but committed after
+    its query was in no list, and invisible to the self-heal. Now it waits for the list's lock."""
+    license = sell(tenant_a, by, name="raced")
+    issued(license, by, "SN-RACE")
+    made = services.revocations_publish()
+    holding, release = threading.Event(), threading.Event()
+
+    def publishing():  # a list being made: it holds the lock row for a moment
+        try:
+            with transaction.atomic():
+                SweepMark.objects.select_for_update().get(name="revocations")
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def revoking():
+        try:
+            services.license_revoke(license=license, by=by)
+        finally:
+            connection.close()
+
+    publisher, revoker = threading.Thread(target=publishing), threading.Thread(target=revoking)
+    publisher.start()
+    assert holding.wait(10)
+    revoker.start()
+    revoker.join(0.7)
+    assert revoker.is_alive(), "the revocation did not wait for the list being made"
+    released_at = timezone.now()
+    release.set()
+    publisher.join(10)
+    revoker.join(10)
+    license.refresh_from_db()
+    assert license.state == "revoked" and license.updated_at >= released_at > made.issued_at
+    assert str(license.pk) in published()["lids"]
