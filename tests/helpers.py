@@ -6,7 +6,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import uuid
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -231,3 +233,26 @@ def mails_to(mail_dir, address) -> list:
             if chunk.strip() and f"To: {address}" in chunk:
                 found.append(email.message_from_string(chunk.strip()))
     return found
+
+
+def at_once(clients: list, request) -> Counter:
+    """`request(client, n)` for each client, each in a thread of its own, all released together;
+    how many of each outcome it returned (an exception counts by its name: a 500 raises in the
+    test client)."""
+    barrier, outcomes = threading.Barrier(len(clients)), Counter()
+
+    def run(client, n):
+        try:
+            barrier.wait()
+            outcomes[request(client, n)] += 1
+        except Exception as exc:
+            outcomes[type(exc).__name__] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(client, n)) for n, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

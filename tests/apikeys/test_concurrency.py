@@ -13,7 +13,7 @@ from apikeys import authstate, services
 from apikeys.models import ApiKey
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.helpers import bearer, in_another_process, token
+from tests.helpers import at_once, bearer, in_another_process, token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,24 +23,12 @@ def test_fifty_concurrent_creations_for_one_user_make_exactly_ten_keys():
     user = UserFactory()
     MembershipFactory(tenant=tenant, user=user)
     clients = [client_for("race.localhost", user) for _ in range(50)]
-    barrier = threading.Barrier(50)
-    outcomes = Counter()
-
-    def create(client, n):
-        try:
-            barrier.wait()
-            response = client.post("/api/apikeys", {"name": f"k{n}"}, content_type="application/json")
-            outcomes[response.status_code] += 1
-        except Exception as exc:  # a 500 raises in the test client; count it as one
-            outcomes[type(exc).__name__] += 1
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(c, n)) for n, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once(
+        clients,
+        lambda client, n: (
+            client.post("/api/apikeys", {"name": f"k{n}"}, content_type="application/json").status_code
+        ),
+    )
     assert outcomes == Counter({201: 10, 409: 40})
     assert ApiKey.objects.filter(user=user).count() == 10
 

@@ -30,6 +30,25 @@ def credentials_for(license, by, method) -> tuple[str, dict]:
     return "dragen_api_key.txt", secrets["key"] + "\n"
 
 
+def published_keys_file(folder):
+    """The portal's keys as the license page offers them, carried to the offline server."""
+    path = folder / "keys.json"
+    path.write_text(
+        Client(HTTP_HOST="acme.localhost").get("/.well-known/premium-license-keys.json").content.decode()
+    )
+    return path
+
+
+def activated_serial(as_alice, license, serial, path):
+    """The premium.lic an admin gets for a serial number's request (confirmed), saved at `path`."""
+    request = {"typ": "premium.lic-request", "v": 1, "method": "dragen_serial", "identifier": serial,
+               "tool": "portal 0.1.0", "clock": 0, "host": "elsewhere"}  # fmt: skip
+    body = json.dumps({"request": request, "confirmed": True})
+    answer = as_alice.post(f"/api/licenses/{license.pk}/activations", body, content_type="application/json")
+    path.write_text(answer.json()["file"]["premium_lic"])
+    return path
+
+
 @pytest.mark.parametrize("method", ["dragen_serial", "byol", "dragen_api_key"])
 def test_a_disconnected_server_is_licensed_and_relicensed_from_a_usb_stick(
     annotations, home, alice, as_alice, tenant_a, method
@@ -40,9 +59,7 @@ def test_a_disconnected_server_is_licensed_and_relicensed_from_a_usb_stick(
     (annotations / name).write_text(text)
     usb = home / "usb"
     usb.mkdir()
-    (usb / "keys.json").write_text(
-        Client(HTTP_HOST="acme.localhost").get("/.well-known/premium-license-keys.json").content.decode()
-    )
+    published_keys_file(usb)
     challenge = as_alice.get(f"/api/licenses/{license.pk}/activations").json()["challenge"]
 
     written = run_cli("license", "request", "--challenge", challenge, "--out", str(usb / "request.json"),
@@ -85,16 +102,8 @@ def test_a_file_for_another_credential_or_one_that_does_not_verify_is_not_instal
     license = sell(tenant_a, by)
     add(license, by, "dragen_serial", serial_number="SN-OTHER")
     (annotations / "credentials.json").write_text(json.dumps({"DragenSerialNo": "SN-HERE"}))
-    keys = home / "keys.json"
-    keys.write_text(
-        Client(HTTP_HOST="acme.localhost").get("/.well-known/premium-license-keys.json").content.decode()
-    )
-    request = {"typ": "premium.lic-request", "v": 1, "method": "dragen_serial", "identifier": "SN-OTHER",
-               "tool": "portal 0.1.0", "clock": 0, "host": "elsewhere"}  # fmt: skip
-    body = json.dumps({"request": request, "confirmed": True})
-    answer = as_alice.post(f"/api/licenses/{license.pk}/activations", body, content_type="application/json")
-    other = home / "other.lic"
-    other.write_text(answer.json()["file"]["premium_lic"])
+    keys = published_keys_file(home)
+    other = activated_serial(as_alice, license, "SN-OTHER", home / "other.lic")
     refused = run_cli("license", "install", str(other), "--public-key", str(keys), home=home, env=OFFLINE)
     assert refused.returncode == 1 and "another credential" in refused.stderr
     assert not (annotations / "premium.lic").exists()
@@ -123,19 +132,8 @@ def test_install_checks_the_method_needs_credentials_writes_nothing_refused_and_
     license = sell(tenant_a, by)
     key = add(license, by, "dragen_api_key").secrets["key"]
     add(license, by, "dragen_serial", serial_number="SN-ELSE")
-    keys = home / "keys.json"
-    keys.write_text(
-        Client(HTTP_HOST="acme.localhost").get("/.well-known/premium-license-keys.json").content.decode()
-    )
-    request = {"typ": "premium.lic-request", "v": 1, "method": "dragen_serial", "identifier": "SN-ELSE",
-               "tool": "portal 0.1.0", "clock": 0, "host": "elsewhere"}  # fmt: skip
-    body = json.dumps({"request": request, "confirmed": True})
-    serial_file = home / "serial.lic"
-    serial_file.write_text(
-        as_alice.post(
-            f"/api/licenses/{license.pk}/activations", body, content_type="application/json"
-        ).json()["file"]["premium_lic"]
-    )
+    keys = published_keys_file(home)
+    serial_file = activated_serial(as_alice, license, "SN-ELSE", home / "serial.lic")
 
     def install(*extra):
         return run_cli(
